@@ -1,0 +1,103 @@
+/**
+ * One error class for the whole daemon, with stable numeric codes grouped by area
+ * (the thousands digit). Callers branch on `code`, never on message text: messages are
+ * for people and may be reworded at any time.
+ */
+export const ErrorArea = {
+  config: 1000,
+  transport: 2000,
+  device: 3000,
+  journal: 4000,
+  fleet: 5000,
+  api: 6000,
+  cli: 7000,
+  simulator: 8000,
+} as const;
+export type ErrorArea = keyof typeof ErrorArea;
+
+export const ErrorCode = {
+  // config: 1xxx
+  ConfigNotFound: 1001,
+  ConfigParse: 1002,
+  ConfigInvalid: 1003,
+
+  // transport: 2xxx
+  TransportNotOpen: 2001,
+  TransportOpenFailed: 2002,
+  TransportDisconnected: 2003,
+  TransportWriteFailed: 2004,
+  TransportSilence: 2005,
+  TransportStopped: 2006,
+
+  // device: 3xxx
+  DeviceTimeout: 3001,
+  DeviceProtocol: 3002,
+  DeviceRejectedCommand: 3003,
+  DeviceOffline: 3004,
+  DeviceBusy: 3005,
+  DeviceBadState: 3006,
+
+  // journal: 4xxx
+  JournalCorrupt: 4001,
+  JournalNewerVersion: 4002,
+  JournalIo: 4003,
+  JournalInvariant: 4004,
+
+  // fleet: 5xxx
+  FleetBadPayload: 5001,
+  FleetRejectedCommand: 5002,
+  FleetConnect: 5003,
+
+  // api: 6xxx
+  ApiBadRequest: 6001,
+  ApiConflict: 6002,
+  ApiNotFound: 6003,
+
+  // cli: 7xxx
+  CliUsage: 7001,
+
+  // simulator: 8xxx
+  SimUnknownDevice: 8001,
+  SimBadControl: 8002,
+  SimToolMissing: 8003,
+  SimUnplugged: 8004,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const areaByThousand = new Map<number, ErrorArea>(
+  (Object.entries(ErrorArea) as [ErrorArea, number][]).map(([area, base]) => [base, area]),
+);
+
+export function areaOf(code: ErrorCode): ErrorArea {
+  const area = areaByThousand.get(Math.floor(code / 1000) * 1000);
+  if (!area) throw new Error(`error code ${code} belongs to no area`);
+  return area;
+}
+
+export interface KioskErrorOptions {
+  cause?: unknown;
+  /** Structured facts for logs and API replies (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+export class KioskError extends Error {
+  override readonly name = 'KioskError';
+  readonly code: ErrorCode;
+  readonly area: ErrorArea;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: KioskErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.area = areaOf(code);
+    this.details = options.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, area: this.area, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export function isKioskError(value: unknown, code?: ErrorCode): value is KioskError {
+  return value instanceof KioskError && (code === undefined || value.code === code);
+}
