@@ -36,6 +36,8 @@ export const ErrorCode = {
   DeviceOffline: 3004,
   DeviceBusy: 3005,
   DeviceBadState: 3006,
+  /** A caller handed a device codec a value its protocol cannot express. */
+  DeviceBadArgument: 3007,
 
   // journal: 4xxx
   JournalCorrupt: 4001,
