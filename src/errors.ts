@@ -63,6 +63,12 @@ export const ErrorCode = {
   SimBadControl: 8002,
   SimToolMissing: 8003,
   SimUnplugged: 8004,
+  /** A second open of a simulated port, like a tty opened with lock: true. */
+  SimPortBusy: 8005,
+  /** An operation on a simulated port that is closed (pending reads fail with canceled: true). */
+  SimPortClosed: 8006,
+  /** Open or update options a simulated port cannot take (path, baud rate, data bits...). */
+  SimBadPortOptions: 8007,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
