@@ -44,6 +44,12 @@ export const ErrorCode = {
   JournalNewerVersion: 4002,
   JournalIo: 4003,
   JournalInvariant: 4004,
+  /** A journal operation got an argument it cannot store (wrong type, non-integer amount, ...). */
+  JournalBadInput: 4005,
+  /** A journal operation named a transaction, note, orphan or payment the journal does not hold. */
+  JournalNotFound: 4006,
+  /** The named record exists but its state forbids the operation (e.g. crediting a returned note). */
+  JournalConflict: 4007,
 
   // fleet: 5xxx
   FleetBadPayload: 5001,
