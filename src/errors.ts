@@ -20,6 +20,7 @@ export const ErrorCode = {
   ConfigNotFound: 1001,
   ConfigParse: 1002,
   ConfigInvalid: 1003,
+  ConfigUnreadable: 1004,
 
   // transport: 2xxx
   TransportNotOpen: 2001,
