@@ -76,6 +76,8 @@ export const ErrorCode = {
   SimPortClosed: 8006,
   /** Open or update options a simulated port cannot take (path, baud rate, data bits...). */
   SimBadPortOptions: 8007,
+  /** socat is there but the pty pair did not come up (exited early, links never appeared). */
+  SimPtyFailed: 8008,
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
