@@ -1,0 +1,410 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
+import {
+  amount,
+  fieldsAreClean,
+  filePath,
+  flag,
+  intFrom,
+  MAX_DELAY_MS,
+  nonEmptyText,
+  reconnect,
+  serialPort,
+} from './field-rules.js';
+
+/*
+ * The kiosk config file. Every object is strict (an unknown key is an error, so a typo never
+ * silently falls back to a default); every optional section is prefaulted so a missing one
+ * still yields its inner defaults. Amounts are integers in minor units (fen for CNY).
+ * Relative paths (dataDir, journal.path, TLS files) are taken against the daemon's working
+ * directory, not the config file's directory.
+ */
+
+const ESCROW_CODES = ['0x61', '0x62', '0x63', '0x64', '0x65', '0x66', '0x67', '0x68'] as const;
+
+const cashAcceptor = z
+  .strictObject({
+    port: serialPort('sim:id003'),
+    protocol: z.enum(['id003']).default('id003'),
+    pollIntervalMs: intFrom(100, 200).default(150),
+    answerTimeoutMs: intFrom(50, 2000).default(300),
+    retries: intFrom(0, 10).default(3),
+    silenceTimeoutMs: intFrom(200, 60_000).default(2000),
+    stackCommand: z.enum(['stack1', 'stack2']).default('stack2'),
+    /** 0 decides at once; above 0 the driver sends HOLD while the decision waits. */
+    escrowHoldMs: intFrom(0, 30_000).default(0),
+    /** For units whose own currency table is wrong: escrow code -> denomination. */
+    denominationOverride: z
+      .partialRecord(z.enum(ESCROW_CODES), amount(), {
+        error: 'expected a mapping from escrow codes ("0x61" to "0x68") to denominations',
+      })
+      .optional(),
+    reconnect: reconnect({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.3 }),
+  })
+  .prefault({});
+
+const printer = z
+  .strictObject({
+    enabled: flag().default(false),
+    port: serialPort('sim:escpos'),
+    protocol: z.enum(['escpos']).default('escpos'),
+    /** When true the kiosk goes out of service without a working printer. */
+    required: flag().default(false),
+    answerTimeoutMs: intFrom(50, 5000).default(500),
+    /** ESC/POS printers stop silently on cover open or paper end, so status is polled. */
+    statusPollIntervalMs: intFrom(100, 60_000).default(1000),
+    silenceTimeoutMs: intFrom(200, 60_000).default(5000),
+    reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
+  })
+  .superRefine((value, ctx) => {
+    if (value.required && !value.enabled && fieldsAreClean(ctx, ['required'], ['enabled'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['enabled'],
+        message: 'expected true when required is true',
+        input: value.enabled,
+      });
+    }
+    if (
+      value.silenceTimeoutMs <= value.statusPollIntervalMs &&
+      fieldsAreClean(ctx, ['silenceTimeoutMs'], ['statusPollIntervalMs'])
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['silenceTimeoutMs'],
+        message: `expected more than statusPollIntervalMs (${value.statusPollIntervalMs})`,
+        input: value.silenceTimeoutMs,
+      });
+    }
+  })
+  .prefault({});
+
+const pinPad = z
+  .strictObject({
+    enabled: flag().default(false),
+    port: serialPort('sim:epp'),
+    protocol: z.enum(['epp']).default('epp'),
+    silenceTimeoutMs: intFrom(200, 60_000).default(5000),
+    reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
+  })
+  .prefault({});
+
+const devices = z
+  .strictObject({ cashAcceptor, printer, pinPad })
+  .superRefine((value, ctx) => {
+    // Two drivers on one line would corrupt each other's frames.
+    const claimed = new Map<string, string>([[value.cashAcceptor.port, 'cashAcceptor']]);
+    for (const name of ['printer', 'pinPad'] as const) {
+      const device = value[name];
+      if (!device.enabled || !fieldsAreClean(ctx, [name, 'port'])) continue;
+      const owner = claimed.get(device.port);
+      if (owner !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name, 'port'],
+          message: `expected a port not already used by devices.${owner}`,
+          input: device.port,
+        });
+      } else {
+        claimed.set(device.port, name);
+      }
+    }
+  })
+  .prefault({});
+
+const currency = z
+  .strictObject({
+    code: z
+      .string({ error: 'expected a 3-letter uppercase currency code such as "CNY"' })
+      .regex(/^[A-Z]{3}$/, { error: 'expected a 3-letter uppercase currency code such as "CNY"' })
+      .default('CNY'),
+    minorUnitsPerMajor: z
+      .literal([1, 10, 100, 1000], { error: 'expected 1, 10, 100 or 1000 (100 for CNY: fen per yuan)' })
+      .default(100),
+    denominations: z
+      .array(amount(), { error: 'expected a list of note values in minor units (fen)' })
+      .min(1, { error: 'expected at least one denomination' })
+      .superRefine((values, ctx) => {
+        for (let i = 1; i < values.length; i++) {
+          const previous = values[i - 1]!;
+          const current = values[i]!;
+          if (current <= previous && fieldsAreClean(ctx, [i], [i - 1])) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i],
+              message: `expected more than the denomination before it (${previous}): list them in increasing order, each once`,
+              input: current,
+            });
+          }
+        }
+      })
+      .default([100, 500, 1000, 2000, 5000, 10_000]),
+  })
+  .prefault({});
+
+const limits = z
+  .strictObject({
+    maxPerTransaction: amount().default(200_000),
+    maxPerAccountPerDay: amount().default(500_000),
+    maxNotesPerTransaction: intFrom(1, 200).default(30),
+  })
+  .superRefine((value, ctx) => {
+    if (
+      value.maxPerTransaction > value.maxPerAccountPerDay &&
+      fieldsAreClean(ctx, ['maxPerTransaction'], ['maxPerAccountPerDay'])
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxPerTransaction'],
+        message: `expected at most maxPerAccountPerDay (${value.maxPerAccountPerDay})`,
+        input: value.maxPerTransaction,
+      });
+    }
+  })
+  .prefault({});
+
+const accountCheck = z
+  .strictObject({
+    enabled: flag().default(false),
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+    timeoutMs: intFrom(100, 30_000).default(3000),
+    /** What to do when the lookup service does not answer in time. */
+    offlinePolicy: z.enum(['accept', 'refuse']).default('accept'),
+  })
+  .superRefine((value, ctx) => {
+    if (value.enabled && value.url === undefined && fieldsAreClean(ctx, ['url'], ['enabled'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'required when enabled is true',
+        input: undefined,
+      });
+    }
+  })
+  .prefault({});
+
+const transaction = z
+  .strictObject({
+    accountEntryTimeoutMs: intFrom(5000, 600_000).default(120_000),
+    accountCheck,
+    /** Once a note is stacked, the top-up completes on its own after this much inactivity. */
+    idleCompleteAfterMs: intFrom(5000, 600_000).default(60_000),
+    confirmTimeoutMs: intFrom(5000, 600_000).default(30_000),
+  })
+  .prefault({});
+
+const BROKER_URL =
+  /^(?:embedded|(?:mqtts?|wss?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:\/\S*)?)$/;
+const BROKER_URL_EXPECTATION = 'expected "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL';
+
+const broker = z
+  .strictObject({
+    url: z
+      .string({ error: BROKER_URL_EXPECTATION })
+      .regex(BROKER_URL, { error: BROKER_URL_EXPECTATION })
+      .default('embedded'),
+    protocolVersion: z.literal([4, 5], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(5),
+    clientId: nonEmptyText('a non-empty client id of at most 256 characters')
+      .max(256, { error: 'expected a non-empty client id of at most 256 characters' })
+      .optional(),
+    ca: filePath().optional(),
+    cert: filePath().optional(),
+    key: filePath().optional(),
+    username: nonEmptyText().optional(),
+    password: nonEmptyText().optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.password !== undefined && value.username === undefined && fieldsAreClean(ctx, ['password'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['username'],
+        message: 'required when password is set',
+        input: undefined,
+      });
+    }
+    if (!fieldsAreClean(ctx, ['url'])) return;
+    const tls = /^(?:mqtts|wss):/.test(value.url);
+    if (value.url.startsWith('mqtts:') && value.ca === undefined && fieldsAreClean(ctx, ['ca'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ca'],
+        message: 'required when url is mqtts:// (the CA that signed the broker certificate)',
+        input: undefined,
+      });
+    }
+    if (!tls) {
+      // A TLS file on a plain link means the operator believes the link is encrypted.
+      for (const field of ['ca', 'cert', 'key'] as const) {
+        if (value[field] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'expected nothing unless url is mqtts:// or wss://',
+            input: value[field],
+          });
+        }
+      }
+      return;
+    }
+    if ((value.cert === undefined) !== (value.key === undefined) && fieldsAreClean(ctx, ['cert'], ['key'])) {
+      const missing = value.cert === undefined ? 'cert' : 'key';
+      const present = missing === 'cert' ? 'key' : 'cert';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `required when ${present} is set (cert and key go together)`,
+        input: undefined,
+      });
+    }
+  })
+  .prefault({});
+
+const publicKey = z.strictObject({
+  id: z
+    .string({ error: 'expected a key id of 1 to 64 letters, digits, ".", "_" or "-"' })
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, {
+      error: 'expected a key id of 1 to 64 letters, digits, ".", "_" or "-"',
+    }),
+  key: z.string({ error: ED25519_KEY_EXPECTATION }).superRefine((text, ctx) => {
+    const reading = readEd25519PublicKey(text);
+    if (!reading.ok) {
+      ctx.addIssue({
+        code: 'custom',
+        message: ED25519_KEY_EXPECTATION,
+        input: text,
+        params: { got: reading.found },
+      });
+    }
+  }),
+});
+
+const commands = z
+  .strictObject({
+    publicKeys: z
+      .array(publicKey, { error: 'expected a list of { id, key } entries' })
+      .superRefine((keys, ctx) => {
+        const seen = new Map<string, number>();
+        keys.forEach((entry, i) => {
+          const first = seen.get(entry.id);
+          if (first !== undefined && fieldsAreClean(ctx, [i, 'id'])) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'id'],
+              message: `expected an id not already used by publicKeys[${first}]`,
+              input: entry.id,
+            });
+          } else if (first === undefined) {
+            seen.set(entry.id, i);
+          }
+        });
+      })
+      .default([]),
+    maxClockSkewMs: intFrom(1000, 3_600_000).default(120_000),
+    maxPayloadBytes: intFrom(1024, 1_048_576).default(16_384),
+  })
+  .prefault({});
+
+const fleet = z
+  .strictObject({
+    enabled: flag().default(true),
+    broker,
+    embeddedBroker: z
+      .strictObject({
+        host: nonEmptyText('an IP address or host name').default('127.0.0.1'),
+        port: intFrom(0, 65_535).default(1883),
+      })
+      .prefault({}),
+    topicPrefix: z
+      .string({
+        error: 'expected topic levels joined by "/", without a leading or trailing "/", spaces, "+" or "#"',
+      })
+      .regex(/^[^/\s+#]+(?:\/[^/\s+#]+)*$/, {
+        error: 'expected topic levels joined by "/", without a leading or trailing "/", spaces, "+" or "#"',
+      })
+      .default('kiosk/v1'),
+    healthIntervalMs: intFrom(1000, MAX_DELAY_MS).default(30_000),
+    outbox: z
+      .strictObject({
+        maxInFlight: intFrom(1, 1000).default(32),
+        resendAfterMs: intFrom(1000, MAX_DELAY_MS).default(15_000),
+      })
+      .prefault({}),
+    reconnect: reconnect({ initialDelayMs: 1000, maxDelayMs: 60_000, factor: 2, jitter: 0.5 }),
+    commands,
+  })
+  .prefault({});
+
+const baseSchema = z
+  .strictObject({
+    /** Becomes an MQTT topic level, so no "/", "+", "#" or spaces. */
+    kioskId: z
+      .string({ error: 'expected 1 to 64 letters, digits, "_" or "-", starting with a letter or digit' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+        error: 'expected 1 to 64 letters, digits, "_" or "-", starting with a letter or digit',
+      }),
+    log: z
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+        /** Hex dump of every serial byte at debug level, for protocol diagnosis. */
+        byteTrace: flag().default(false),
+      })
+      .prefault({}),
+    dataDir: filePath().default('./var'),
+    currency,
+    devices,
+    limits,
+    transaction,
+    journal: z.strictObject({ path: filePath().optional() }).prefault({}),
+    api: z
+      .strictObject({
+        host: nonEmptyText('an IP address or host name').default('127.0.0.1'),
+        port: intFrom(0, 65_535).default(8080),
+      })
+      .prefault({}),
+    fleet,
+    service: z
+      .strictObject({ technicianPinHash: nonEmptyText('a non-empty hash string').optional() })
+      .prefault({}),
+  })
+  .superRefine((value, ctx) => {
+    const allowed = value.currency.denominations;
+    if (!fieldsAreClean(ctx, ['currency', 'denominations'])) return;
+    const where = ['devices', 'cashAcceptor', 'denominationOverride'];
+    const overrides = value.devices.cashAcceptor.denominationOverride ?? {};
+    if (fieldsAreClean(ctx, where)) {
+      for (const [code, denomination] of Object.entries(overrides)) {
+        if (denomination !== undefined && !allowed.includes(denomination)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...where, code],
+            message: `expected one of currency.denominations (${allowed.join(', ')})`,
+            input: denomination,
+          });
+        }
+      }
+    }
+    const smallest = allowed[0];
+    if (
+      smallest !== undefined &&
+      value.limits.maxPerTransaction < smallest &&
+      fieldsAreClean(ctx, ['limits', 'maxPerTransaction'])
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'maxPerTransaction'],
+        message: `expected at least the smallest denomination (${smallest}), or no note could ever be accepted`,
+        input: value.limits.maxPerTransaction,
+      });
+    }
+  });
+
+/** The config schema; its output has journal.path filled in from dataDir when not given. */
+export const kioskConfigSchema = baseSchema.transform((value) => ({
+  ...value,
+  journal: { ...value.journal, path: value.journal.path ?? join(value.dataDir, 'journal.sqlite') },
+}));
+
+export type KioskConfig = z.output<typeof kioskConfigSchema>;
+/** What an operator may write: everything with a default is optional. */
+export type KioskConfigInput = z.input<typeof kioskConfigSchema>;
