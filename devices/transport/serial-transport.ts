@@ -488,11 +488,23 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
     this.#log.debug(traceEntry(dir, bytes, performance.now() - conn.openedAt), 'bytes');
   }
 
+  /**
+   * Calls each listener on its own: one that throws is logged and must neither starve the
+   * listeners after it nor unwind into the stream's read path.
+   */
   #emitSafe<K extends keyof SerialTransportEvents>(event: K, ...args: SerialTransportEvents[K]): void {
-    try {
-      (this.emit as (event: K, ...args: SerialTransportEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.#log.error({ err: error, event }, 'transport listener threw');
+    for (const listener of this.rawListeners(event) as ((...a: SerialTransportEvents[K]) => unknown)[]) {
+      try {
+        const result = listener.apply(this, args);
+        // An async listener's rejection would otherwise surface as an unhandled rejection.
+        if (result instanceof Promise) {
+          result.catch((error: unknown) =>
+            this.#log.error({ err: error, event }, 'transport listener failed'),
+          );
+        }
+      } catch (error) {
+        this.#log.error({ err: error, event }, 'transport listener threw');
+      }
     }
   }
 }
