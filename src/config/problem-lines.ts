@@ -194,7 +194,7 @@ export function documentRanker(input: unknown): (path: Path) => number {
     if (typeof value === 'object' && value !== null && !seen.has(value)) {
       seen.add(value);
       const entries: [PropertyKey, unknown][] = Array.isArray(value)
-        ? value.map((item, i) => [i, item])
+        ? Array.from(value, (item: unknown, i) => [i, item])
         : Object.entries(value);
       for (const [k, v] of entries) walk(v, [...path, k]);
       seen.delete(value);

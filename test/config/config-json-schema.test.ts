@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { configJsonSchema } from '../../src/config/index.js';
+
+describe('configJsonSchema', () => {
+  it('describes what an operator may write: strict at every level, only kioskId required', () => {
+    const schema = configJsonSchema() as {
+      type: string;
+      required: string[];
+      additionalProperties: boolean;
+      properties: Record<string, { additionalProperties?: boolean; properties?: Record<string, unknown> }>;
+    };
+    expect(schema.type).toBe('object');
+    expect(schema.properties['kioskId']).toMatchObject({
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+    });
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(['kioskId']);
+    expect(schema.properties['fleet']?.additionalProperties).toBe(false);
+    const devices = schema.properties['devices']?.properties as Record<
+      string,
+      { properties: Record<string, unknown> }
+    >;
+    expect(devices['cashAcceptor']?.properties['pollIntervalMs']).toMatchObject({
+      type: 'integer',
+      minimum: 100,
+      maximum: 200,
+      default: 150,
+    });
+  });
+
+  it('is plain JSON', () => {
+    const schema = configJsonSchema();
+    expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
+  });
+});
