@@ -20,9 +20,10 @@ function withoutHexAndOctal(tags: Tags): Tags {
   );
 }
 
+/** `problems` holds the line without the file name, as ConfigInvalid's do, for callers that prefix it. */
 function parseError(source: string, line: number, column: number, reason: string): KioskError {
   return new KioskError(ErrorCode.ConfigParse, `${source}:${line}:${column}: ${reason}`, {
-    details: { source, line, column, reason },
+    details: { source, line, column, reason, problems: [`${line}:${column}: ${reason}`] },
   });
 }
 

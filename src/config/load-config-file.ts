@@ -21,11 +21,10 @@ export function loadConfigFile(path: string): KioskConfig {
   const extension = extname(absolute).toLowerCase();
   const format = FORMAT_BY_EXTENSION[extension];
   if (format === undefined) {
-    throw new KioskError(
-      ErrorCode.ConfigParse,
-      `${path}: expected a .yaml, .yml or .json file, got ${extension ? `a "${extension}" file` : 'no extension'}`,
-      { details: { source: path, path: absolute } },
-    );
+    const reason = `expected a .yaml, .yml or .json file, got ${extension ? `a "${extension}" file` : 'no extension'}`;
+    throw new KioskError(ErrorCode.ConfigParse, `${path}: ${reason}`, {
+      details: { source: path, path: absolute, problems: [reason] },
+    });
   }
   let text: string;
   try {

@@ -44,7 +44,11 @@ describe('loadConfigFile', () => {
     const error = failureOf(path);
     expect(error.code).toBe(ErrorCode.ConfigParse);
     expect(error.message).toBe(`${path}:5:1: All mapping items must start at the same column`);
-    expect(error.details).toMatchObject({ line: 5, column: 1 });
+    expect(error.details).toMatchObject({
+      line: 5,
+      column: 1,
+      problems: ['5:1: All mapping items must start at the same column'],
+    });
   });
 
   it('rejects a duplicate key in YAML, naming the key and where the repeat is', () => {

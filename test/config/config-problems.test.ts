@@ -30,6 +30,10 @@ describe('config problem lines', () => {
       'fleet.embeddedBroker.adress: unknown key (expected one of "host", "port")',
     ]);
     expect(problemsOf({ ...ok, colour: 'blue' })).toEqual(['colour: unknown key']);
+    expect(problemsOf({ kioskid: 'k-1' })).toEqual([
+      'kioskid: unknown key (did you mean "kioskId"?)',
+      'kioskId: required, got nothing',
+    ]);
   });
 
   it('names a wrong type with the value found', () => {
@@ -159,6 +163,14 @@ describe('config problem lines', () => {
     ).toEqual(['devices.cashAcceptor.reconnect.maxDelayMs: expected at least initialDelayMs (500), got 100']);
     expect(problemsOf({ ...ok, currency: { denominations: [100, 500, 500] } })).toEqual([
       'currency.denominations[2]: expected more than the denomination before it (500): list them in increasing order, each once, got 500',
+    ]);
+    expect(
+      problemsOf({
+        ...ok,
+        transaction: { accountCheck: { enabled: true, url: 'ftp://accounts.example.net' } },
+      }),
+    ).toEqual([
+      'transaction.accountCheck.url: expected an http:// or https:// URL, got "ftp://accounts.example.net"',
     ]);
     expect(problemsOf({ ...ok, transaction: { accountCheck: { enabled: true } } })).toEqual([
       'transaction.accountCheck.url: required when enabled is true, got nothing',
