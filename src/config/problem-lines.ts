@@ -37,7 +37,6 @@ function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `a string of ${value.length} characters`;
   return `a ${typeof value}`;
 }
 
