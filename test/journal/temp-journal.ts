@@ -32,6 +32,15 @@ export function tempJournal(options: Partial<JournalOpenOptions> = {}): { journa
   return { journal: openJournal(path, options), path };
 }
 
+/** A clock that moves `stepMs` forward on every reading, so timestamps differ and order is visible. */
+export function steppingClock(startIso: string, stepMs: number): () => Date {
+  let t = Date.parse(startIso);
+  return () => {
+    t += stepMs;
+    return new Date(t);
+  };
+}
+
 /** Opens a transaction and credits the given notes on device `acceptor`. */
 export function creditNotes(journal: Journal, account: string, denominations: readonly number[]): string {
   const tx = journal.openTransaction({ account, limits: { maxAmount: 1_000_000 } });

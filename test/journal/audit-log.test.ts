@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
+import { tempJournal } from './temp-journal.js';
+
+describe('audit log', () => {
+  it('appends entries and returns the tail oldest first', () => {
+    const { journal } = tempJournal();
+    for (let i = 0; i < 5; i++) journal.audit('tech-wang', 'service.test', { step: i });
+    const tail = journal.auditTail(3);
+    expect(tail.map((e) => e.details)).toEqual([{ step: 2 }, { step: 3 }, { step: 4 }]);
+    expect(tail.every((e) => e.actor === 'tech-wang' && e.action === 'service.test')).toBe(true);
+    expect(tail[0]!.id).toBeLessThan(tail[2]!.id);
+  });
+
+  it('refuses UPDATE and DELETE of audit rows at the database level', () => {
+    const { journal, path } = tempJournal();
+    journal.audit('fleet', 'cmd.rejected', { cmdId: 'c-1', why: 'bad signature' });
+    const raw = new Database(path);
+    expect(() => raw.prepare("UPDATE audit_log SET actor = 'nobody'").run()).toThrow(/append-only/);
+    expect(() => raw.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+    raw.close();
+    expect(journal.auditTail(1)[0]).toMatchObject({ actor: 'fleet', details: { cmdId: 'c-1' } });
+  });
+
+  it('rejects details that are not a plain JSON object', () => {
+    const { journal } = tempJournal();
+    const count = journal.summary().auditEntries;
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const details of [cyclic, [1, 2], null]) {
+      expect(() => journal.audit('x', 'y', details as Record<string, unknown>)).toThrow(
+        expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+      );
+    }
+    expect(() => journal.audit('', 'y', {})).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(journal.summary().auditEntries).toBe(count);
+  });
+
+  it('remembers fleet command ids for replay protection', () => {
+    let t = Date.parse('2025-06-01T00:00:00Z');
+    const { journal } = tempJournal({ clock: () => new Date(t) });
+    expect(journal.rememberCommand({ cmdId: 'cmd-1', action: 'setMode' })).toEqual({ firstSeen: true });
+    expect(journal.rememberCommand({ cmdId: 'cmd-1', action: 'setMode' })).toEqual({ firstSeen: false });
+    t += 3_600_000;
+    journal.rememberCommand({ cmdId: 'cmd-2' });
+    expect(journal.pruneCommandIds(new Date(t - 1000))).toBe(1);
+    expect(journal.rememberCommand({ cmdId: 'cmd-2' })).toEqual({ firstSeen: false });
+    expect(() => journal.pruneCommandIds(new Date(Number.NaN))).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+  });
+});

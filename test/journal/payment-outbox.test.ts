@@ -1,0 +1,158 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
+import { creditNotes, steppingClock, tempJournal } from './temp-journal.js';
+
+describe('payment and outbox', () => {
+  it('writes payment and outbox row atomically: a failure mid-commit leaves neither', () => {
+    const { journal, path } = tempJournal();
+    const txId = creditNotes(journal, '13700000000', [10_000, 5_000]);
+    const auditBefore = journal.summary().auditEntries;
+
+    // The outbox insert is the last write of commitPayment; making it fail proves the payment
+    // row and the transaction close written before it are rolled back too.
+    const saboteur = new Database(path);
+    saboteur.exec(
+      "CREATE TRIGGER outbox_fails BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk pulled'); END",
+    );
+    expect(() => journal.commitPayment({ txId, kind: 'complete', receipt: true })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalIo, message: expect.stringContaining('disk pulled') }),
+    );
+    expect(saboteur.prepare('SELECT COUNT(*) FROM payments').pluck().get()).toBe(0);
+    expect(saboteur.prepare('SELECT COUNT(*) FROM payment_notes').pluck().get()).toBe(0);
+    expect(saboteur.prepare('SELECT COUNT(*) FROM outbox').pluck().get()).toBe(0);
+    expect(journal.transaction(txId).state).toBe('open');
+    expect(journal.summary().auditEntries).toBe(auditBefore);
+
+    saboteur.exec('DROP TRIGGER outbox_fails');
+    saboteur.close();
+    const result = journal.commitPayment({ txId, kind: 'complete', receipt: true });
+    expect(result.outcome === 'committed' && result.payment.seq).toBe(1);
+    expect(journal.checkConservation()).toEqual([]);
+  });
+
+  it('numbers payments 1..n without gaps, including orphans and cancelled transactions in between', () => {
+    const { journal } = tempJournal();
+    const expectedAmounts: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i % 7 === 3) {
+        const tx = journal.openTransaction({ account: '13700000000', limits: { maxAmount: 1 } });
+        journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: false });
+        continue;
+      }
+      if (i % 11 === 5) {
+        const { orphanId } = journal.recordOrphanCredit({
+          device: 'acceptor',
+          denomination: 100,
+          reason: 'power-up',
+        });
+        journal.commitOrphanPayment(orphanId);
+        expectedAmounts.push(100);
+        continue;
+      }
+      const notes = [1_000 * (1 + (i % 5)), 500];
+      journal.commitPayment({
+        txId: creditNotes(journal, '13700000000', notes),
+        kind: 'complete',
+        receipt: true,
+      });
+      expectedAmounts.push(notes[0]! + notes[1]!);
+    }
+    const entries = journal.outboxPending({ limit: 1000 });
+    expect(entries.map((e) => e.seq)).toEqual(expectedAmounts.map((_, i) => i + 1));
+    expect(entries.map((e) => e.payload.amount)).toEqual(expectedAmounts);
+    expect(entries.map((e) => e.payload.seq)).toEqual(entries.map((e) => e.seq));
+    expect(journal.outboxStats()).toMatchObject({
+      pending: expectedAmounts.length,
+      lastSeq: expectedAmounts.length,
+    });
+    expect(journal.checkConservation()).toEqual([]);
+  });
+
+  it('pages the outbox after a seq and keeps the payload byte-stable', () => {
+    const { journal } = tempJournal();
+    for (let i = 0; i < 5; i++) {
+      journal.commitPayment({
+        txId: creditNotes(journal, '13700000000', [100]),
+        kind: 'complete',
+        receipt: true,
+      });
+    }
+    expect(journal.outboxPending({ afterSeq: 2, limit: 2 }).map((e) => e.seq)).toEqual([3, 4]);
+    const first = journal.outboxPending({ limit: 1 })[0];
+    expect(journal.payment(first!.paymentId)).toMatchObject({ seq: 1, amount: 100 });
+    expect(journal.outboxPending({ limit: 1 })[0]).toEqual(first);
+    expect(() => journal.outboxPending({ limit: 0 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(() => journal.outboxPending({ limit: 5000 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+  });
+
+  it('marks delivered idempotently by seq and by payment id, counting only real changes', () => {
+    const { journal } = tempJournal();
+    for (let i = 0; i < 5; i++) {
+      journal.commitPayment({
+        txId: creditNotes(journal, '13700000000', [100]),
+        kind: 'complete',
+        receipt: true,
+      });
+    }
+    expect(journal.markDelivered({ throughSeq: 2 })).toBe(2);
+    expect(journal.markDelivered({ throughSeq: 2 })).toBe(0);
+    expect(journal.markDelivered({ throughSeq: 1 })).toBe(0);
+    const fifth = journal.outboxPending({ afterSeq: 4, limit: 1 })[0]!;
+    expect(journal.markDelivered({ paymentIds: [fifth.paymentId, fifth.paymentId] })).toBe(1);
+    expect(journal.markDelivered({ paymentIds: [fifth.paymentId] })).toBe(0);
+    expect(journal.outboxPending({ limit: 10 }).map((e) => e.seq)).toEqual([3, 4]);
+    expect(journal.outboxStats()).toMatchObject({
+      pending: 2,
+      delivered: 3,
+      oldestPendingSeq: 3,
+      lastSeq: 5,
+    });
+  });
+
+  it('refuses acks for payments that do not exist and changes nothing', () => {
+    const { journal } = tempJournal();
+    journal.commitPayment({
+      txId: creditNotes(journal, '13700000000', [100]),
+      kind: 'complete',
+      receipt: true,
+    });
+    const known = journal.outboxPending({ limit: 1 })[0]!.paymentId;
+    expect(() => journal.markDelivered({ throughSeq: 9 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(() => journal.markDelivered({ paymentIds: [known, '01HZZZZZZZZZZZZZZZZZZZZZZZ'] })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalNotFound }),
+    );
+    expect(() => journal.markDelivered({ throughSeq: 1.5 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(() => journal.markDelivered({} as { throughSeq: number })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(journal.outboxStats().pending).toBe(1);
+  });
+
+  it('counts send attempts on pending rows only', () => {
+    const { journal } = tempJournal({ clock: steppingClock('2025-06-01T00:00:00Z', 10) });
+    for (let i = 0; i < 2; i++) {
+      journal.commitPayment({
+        txId: creditNotes(journal, '13700000000', [100]),
+        kind: 'complete',
+        receipt: true,
+      });
+    }
+    expect(journal.recordSendAttempt([1, 2])).toBe(2);
+    expect(journal.recordSendAttempt([1])).toBe(1);
+    journal.markDelivered({ throughSeq: 1 });
+    expect(journal.recordSendAttempt([1, 2, 99])).toBe(1);
+    const [row] = journal.outboxPending({ limit: 5 });
+    expect(row).toMatchObject({ seq: 2, attempts: 2 });
+    expect(row?.lastSentAt).not.toBeNull();
+    expect(journal.outboxStats().maxPendingAttempts).toBe(2);
+  });
+});
