@@ -165,6 +165,12 @@ export class Id003Model implements DeviceModel {
   /** STACK-1 only: when the moving note drops into the cashbox, independent of the reported phase. */
   private cashboxEntryAt: number | undefined;
   private stackMode: 'stack1' | 'stack2' = 'stack2';
+  /**
+   * Whether the host still owes an ACK for the current note's VEND VALID. Kept across a power
+   * cut like the unit's own non-volatile memory: a cut before the ACK powers up as "bill in
+   * stacker" even when the note is already in the box (STACK-2), so the host reconciles it.
+   */
+  private vend: 'none' | 'owed' | 'acked' = 'none';
   private stackStartedAt = 0;
 
   /** A fault or power-up left the unit needing RESET before it takes notes again. */
@@ -255,6 +261,7 @@ export class Id003Model implements DeviceModel {
       powered: this.phase !== 'off',
       status: this.phase === 'off' ? null : describeReply(this.statusReply()),
       resetRequired: this.resetRequired,
+      vend: this.vend,
       note: this.note ? { ...this.note } : null,
       notes: this.notes.map((n) => ({ ...n })),
       settings: { ...this.settings, barcodeFunction: [...this.settings.barcodeFunction] },
@@ -332,12 +339,12 @@ export class Id003Model implements DeviceModel {
       case 'stacking':
         if (this.stackMode === 'stack2') {
           this.dropIntoCashbox('vendValid');
-          this.enter('vendValid');
         } else {
           // STACK-1: past the point of no return the unit reports VEND VALID while the note still moves.
           this.cashboxEntryAt = this.stackStartedAt + t.stackingMs;
-          this.enter('vendValid');
         }
+        this.vend = 'owed';
+        this.enter('vendValid');
         return;
       case 'stacked':
         this.enter('idle');
@@ -391,6 +398,7 @@ export class Id003Model implements DeviceModel {
     if (this.note?.where === 'acceptor') this.handBack('returned');
     else if (this.note?.where === 'stacker') this.dropIntoCashbox(this.stackerRecoveryVia);
     this.stackerRecoveryVia = 'powerUpStack';
+    this.vend = 'none';
     this.resetRequired = false;
     this.enter('idle');
   }
@@ -468,6 +476,7 @@ export class Id003Model implements DeviceModel {
       case 'stack2':
         this.note!.where = 'stacker';
         this.stackMode = cmd.kind;
+        this.vend = 'none';
         this.stackStartedAt = this.now;
         this.enter(
           'stacking',
@@ -481,6 +490,7 @@ export class Id003Model implements DeviceModel {
         this.enter('holding', this.now + t.escrowTimeoutMs);
         return { kind: 'ack' };
       case 'ack':
+        this.vend = 'acked';
         // STACK-1 may still be moving the note: STACKED lasts until it is in the box.
         this.enter('stacked', Math.max(this.now + t.stackedMs, this.cashboxEntryAt ?? 0));
         return { kind: 'ack' };
@@ -529,7 +539,11 @@ export class Id003Model implements DeviceModel {
       case 'off':
       case 'powerUp':
         if (this.note?.where === 'acceptor') return status('powerUpBillInAcceptor');
-        if (this.note?.where === 'stacker') return status('powerUpBillInStacker');
+        // "Bill in stacker" tells the host a stacked note may still be owed to it; once VEND
+        // VALID is acknowledged the host has it, even if a STACK-1 note is still moving.
+        if (this.vend === 'owed' || (this.note?.where === 'stacker' && this.vend !== 'acked')) {
+          return status('powerUpBillInStacker');
+        }
         return status('powerUp');
       case 'initialize':
         return status('initialize');
@@ -640,15 +654,15 @@ export class Id003Model implements DeviceModel {
 
   private insertNote(c: Extract<Id003Control, { action: 'note.insert' }>): unknown {
     const kind = c.kind ?? 'genuine';
+    if (kind === 'genuine' && c.rejectReason !== undefined) {
+      bad('rejectReason', 'only a counterfeit or damaged note is given a reject reason');
+    }
     if (this.phase === 'off') bad('note.insert', 'the unit is powered off: the note is not drawn in');
     if (this.note) bad('note.insert', `note ${this.note.noteId} is still in the path`);
     if (this.phase !== 'idle' || this.cashbox.full || this.settings.inhibit) {
       bad('note.insert', `the unit is ${describeReply(this.statusReply())}: the note is not drawn in`, {
         phase: this.phase,
       });
-    }
-    if (kind === 'genuine' && c.rejectReason !== undefined) {
-      bad('rejectReason', 'only a counterfeit or damaged note is given a reject reason');
     }
     const table = this.config.currencyTable;
     const byCode = c.escrowCode === undefined ? undefined : table.find((e) => e.escrowCode === c.escrowCode);
