@@ -363,6 +363,17 @@ const baseSchema = z
       })
       .prefault({}),
     fleet,
+    /** The control channel of in-process simulators (sim:<kind> ports): loopback only. */
+    simulators: z
+      .strictObject({
+        controlHost: z
+          .enum(['127.0.0.1', '::1', 'localhost'], {
+            error: 'expected a loopback address: 127.0.0.1, ::1 or localhost',
+          })
+          .default('127.0.0.1'),
+        controlPort: intFrom(0, 65_535).default(8081),
+      })
+      .prefault({}),
     service: z
       .strictObject({ technicianPinHash: nonEmptyText('a non-empty hash string').optional() })
       .prefault({}),
