@@ -111,7 +111,12 @@ export class KioskError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { code: this.code, area: this.area, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return {
+      code: this.code,
+      area: this.area,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 

@@ -23,7 +23,9 @@ export function ensureRequiredTools(log: (line: string) => void = () => {}): voi
   if (missing.length === 0) return;
   const packages = missing.map((tool) => tool.debianPackage);
   if (process.getuid?.() !== 0) {
-    throw new Error(`missing tools: ${packages.join(', ')} — install them with: sudo apt-get install ${packages.join(' ')}`);
+    throw new Error(
+      `missing tools: ${packages.join(', ')} — install them with: sudo apt-get install ${packages.join(' ')}`,
+    );
   }
   log(`installing Debian packages the tests need: ${packages.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

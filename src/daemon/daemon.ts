@@ -1,0 +1,153 @@
+import { mkdirSync } from 'node:fs';
+import { autoDetect } from '@serialport/bindings-cpp';
+import type { BindingInterface } from '../../devices/transport/serial-binding.js';
+import { type ControlServer, startControlServer } from '../../simulators/harness/control-server.js';
+import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
+import type { SimulatorHost } from '../../simulators/harness/simulator-host.js';
+import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
+import { createSimulatorHost } from '../../simulators/registry.js';
+import type { KioskConfig } from '../config/index.js';
+import { ErrorCode, KioskError } from '../errors.js';
+import { Journal } from '../journal/journal.js';
+import type { Logger } from '../log.js';
+import { KIOSKD_VERSION } from '../version.js';
+import { type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
+import { startSystemdNotifier } from './systemd-notify.js';
+
+export interface DaemonOptions {
+  config: KioskConfig;
+  configPath: string;
+  logger: Logger;
+}
+
+export interface Daemon {
+  readonly journal: Journal;
+  readonly simulators: SimulatorRegistry;
+  /** The simulators' control channel, when any device is simulated. */
+  readonly simulatorControlUrl: string | undefined;
+  readonly cashAcceptor: CashAcceptorWiring;
+  stop(): Promise<void>;
+}
+
+const SIM_PREFIX = 'sim:';
+
+/**
+ * Parts of the config that name capabilities this build does not have yet. Running on such a
+ * config would silently take money without them, so the daemon refuses with one line each.
+ */
+function unbuiltCapabilities(config: KioskConfig): string[] {
+  const problems: string[] = [];
+  if (config.fleet.enabled)
+    problems.push('fleet.enabled: the MQTT fleet link is not in this build of kioskd; set it to false');
+  if (config.devices.printer?.enabled)
+    problems.push(
+      'devices.printer.enabled: the receipt printer driver is not in this build; set it to false',
+    );
+  if (config.devices.pinPad?.enabled)
+    problems.push('devices.pinPad.enabled: the PIN pad driver is not in this build; set it to false');
+  return problems;
+}
+
+/** Starts one simulator per simulated port, named after the kind (`sim:id003` → `id003`). */
+function startSimulators(config: KioskConfig, logger: Logger): SimulatorRegistry {
+  const registry = new SimulatorRegistry();
+  const ports = [config.devices.cashAcceptor.port];
+  for (const port of ports) {
+    if (!port.startsWith(SIM_PREFIX)) continue;
+    const kind = port.slice(SIM_PREFIX.length);
+    if (registry.get(kind)) continue;
+    const host: SimulatorHost = createSimulatorHost(kind, {
+      name: kind,
+      logger: logger.child({ component: 'simulator' }),
+    });
+    registry.register(kind, host);
+  }
+  return registry;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, logger } = options;
+  const problems = unbuiltCapabilities(config);
+  if (problems.length > 0) {
+    throw new KioskError(ErrorCode.ConfigInvalid, problems.join('\n'), {
+      details: { source: options.configPath, problems },
+    });
+  }
+  const notifier = startSystemdNotifier(logger);
+  mkdirSync(config.dataDir, { recursive: true });
+  const journal = Journal.open({
+    path: config.journal.path,
+    kioskId: config.kioskId,
+    currency: config.currency.code,
+    logger,
+  });
+
+  const simulators = startSimulators(config, logger);
+  let control: ControlServer | undefined;
+  const cleanups: Array<() => Promise<void> | void> = [
+    () => journal.close(),
+    () => {
+      for (const [, host] of simulators.entries()) host.close();
+    },
+    () => notifier.close(),
+  ];
+  const stopAll = async () => {
+    // Reverse order of start: devices first (no more money moves), the journal last.
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    if (simulators.names().length > 0) {
+      control = await startControlServer({
+        devices: simulators,
+        port: config.simulators.controlPort,
+        logger,
+      });
+      const server = control;
+      cleanups.push(() => server.close());
+    }
+    const bindingFor = (port: string): BindingInterface =>
+      port.startsWith(SIM_PREFIX) ? new SimulatorBinding(simulators) : autoDetect();
+
+    const cashAcceptor = startCashAcceptor({
+      config,
+      journal,
+      binding: bindingFor(config.devices.cashAcceptor.port),
+      logger,
+    });
+    cleanups.push(() => cashAcceptor.stop());
+
+    notifier.ready();
+    logger.info(
+      {
+        kioskId: config.kioskId,
+        version: KIOSKD_VERSION,
+        config: options.configPath,
+        journal: config.journal.path,
+        devices: { cashAcceptor: config.devices.cashAcceptor.port },
+        simulatorControl: control?.url,
+      },
+      'kioskd up',
+    );
+
+    return {
+      journal,
+      simulators,
+      simulatorControlUrl: control?.url,
+      cashAcceptor,
+      async stop() {
+        notifier.stopping();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

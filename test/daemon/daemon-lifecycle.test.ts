@@ -1,0 +1,74 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { collectOutput, exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
+
+function demoConfigIn(dir: string): string {
+  const file = join(dir, 'kiosk.yaml');
+  const config = {
+    kioskId: 'test-kiosk-1',
+    dataDir: join(dir, 'var'),
+    devices: { cashAcceptor: { port: 'sim:id003' } },
+    simulators: { controlPort: 0 },
+    api: { port: 0 },
+    fleet: { enabled: false },
+  };
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+describe('kioskd run', () => {
+  it('comes up on a config, logs that it is up, and stops on SIGTERM within 2 s with the journal closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
+    const child = spawnKioskd(['run', '--config', demoConfigIn(dir)]);
+    const output = collectOutput(child);
+    const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 20_000);
+    expect(up['kioskId']).toBe('test-kiosk-1');
+    await waitForJsonLine(child, (line) => line['msg'] === 'acceptor ready', 20_000);
+
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const exit = await exitOf(child);
+    const stopMs = Date.now() - signalledAt;
+    expect(exit.code, output.stderr).toBe(0);
+    expect(stopMs).toBeLessThan(2_000);
+    expect(output.stdout).toContain('"msg":"journal closed"');
+    expect(output.stdout).toContain('"msg":"stopped"');
+
+    // A cleanly closed WAL database leaves no -wal content behind and opens read-only at once.
+    const journalPath = join(dir, 'var', 'journal.sqlite');
+    expect(existsSync(journalPath)).toBe(true);
+    const walPath = `${journalPath}-wal`;
+    expect(!existsSync(walPath) || readFileSync(walPath).length === 0).toBe(true);
+    const db = new Database(journalPath, { readonly: true, fileMustExist: true });
+    expect(db.pragma('quick_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
+  it('refuses a config that is not valid, with exit 1 and the problem lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'kioskId: "has space"\n');
+    const child = spawnKioskd(['run', '--config', file]);
+    const output = collectOutput(child);
+    const exit = await exitOf(child);
+    expect(exit.code).toBe(1);
+    expect(output.stderr).toContain('kioskId: expected 1 to 64 letters');
+    expect(existsSync(join(dir, 'var'))).toBe(false);
+  });
+
+  it('refuses to run with a capability this build does not have (fleet link) and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
+    const file = join(dir, 'fleet.yaml');
+    writeFileSync(file, stringify({ kioskId: 'k1', dataDir: join(dir, 'var'), fleet: { enabled: true } }));
+    const child = spawnKioskd(['run', '--config', file]);
+    const output = collectOutput(child);
+    const exit = await exitOf(child);
+    expect(exit.code).toBe(1);
+    expect(output.stderr).toContain('fleet.enabled: the MQTT fleet link is not in this build');
+    expect(existsSync(join(dir, 'var'))).toBe(false);
+  });
+});
