@@ -1,0 +1,103 @@
+import { ErrorCode, KioskError } from '../../../src/errors.js';
+
+export interface Id003DriverOptions {
+  /**
+   * Gap between status requests. PROTOCOLS.md asks for 100–200 ms on a real unit and the
+   * config enforces that; the driver takes 1–1000 so tests and benchmarks can compress time.
+   */
+  pollIntervalMs: number;
+  /** How long one attempt waits for the unit's answer ("a few hundred ms"). */
+  answerTimeoutMs: number;
+  /** Further attempts after an unanswered one. */
+  retries: number;
+  /** STACK-2 reports VEND VALID only once the note is fully in the stacker: prefer it. */
+  stackCommand?: 'stack1' | 'stack2';
+  /**
+   * While the host has not decided a note, HOLD is sent after this long and again every
+   * escrowHoldMs, so the unit does not return the note on its own; 0 never holds.
+   */
+  escrowHoldMs: number;
+  /** Escrow code → minor units, for units whose currency table lies; wins over the table. */
+  denominationOverride?: Record<number, number>;
+  /** What the kiosk takes at all, in minor units. */
+  acceptedDenominations: number[];
+  /** Minor units per major unit (100 fen per yuan). */
+  minorUnitsPerMajor: number;
+  /** C1 security mask (bit = 1 asks for high security on that denomination); 0 by default. */
+  securityMask?: number;
+  /** C4 direction mask (bit = 1 refuses that insertion direction); 0 (all directions) by default. */
+  directionMask?: number;
+}
+
+export type ResolvedId003DriverOptions = Required<Omit<Id003DriverOptions, 'denominationOverride'>> & {
+  denominationOverride: Record<number, number>;
+};
+
+function fail(field: string, message: string, value: unknown): never {
+  throw new KioskError(ErrorCode.ConfigInvalid, `id003 driver options.${field} ${message}`, {
+    details: { field: `options.${field}`, value },
+  });
+}
+
+function integer(o: Record<string, unknown>, field: string, min: number, max: number): number {
+  const value = o[field];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(field, `must be an integer from ${min} to ${max}, got ${String(value)}`, value);
+  }
+  return value;
+}
+
+function amount(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    fail(field, `must be a positive whole number of minor units, got ${String(value)}`, value);
+  }
+  return value;
+}
+
+/** Checks options from config or a caller; a KioskError ConfigInvalid names the first bad field. */
+export function resolveId003DriverOptions(options: unknown): ResolvedId003DriverOptions {
+  if (typeof options !== 'object' || options === null) fail('', 'must be an object', options);
+  const o = options as Record<string, unknown>;
+  const pollIntervalMs = integer(o, 'pollIntervalMs', 1, 1000);
+  const answerTimeoutMs = integer(o, 'answerTimeoutMs', 1, 10_000);
+  const retries = integer(o, 'retries', 0, 10);
+  const escrowHoldMs = integer(o, 'escrowHoldMs', 0, 60_000);
+  const minorUnitsPerMajor = integer(o, 'minorUnitsPerMajor', 1, 1_000_000);
+  const stackCommand = o['stackCommand'] ?? 'stack2';
+  if (stackCommand !== 'stack1' && stackCommand !== 'stack2') {
+    fail('stackCommand', `must be 'stack1' or 'stack2', got ${String(stackCommand)}`, stackCommand);
+  }
+  const accepted = o['acceptedDenominations'];
+  if (!Array.isArray(accepted))
+    fail('acceptedDenominations', 'must be an array of minor-unit amounts', accepted);
+  const acceptedDenominations = accepted.map((value, i) => amount(value, `acceptedDenominations[${i}]`));
+  if (new Set(acceptedDenominations).size !== acceptedDenominations.length) {
+    fail('acceptedDenominations', 'lists a denomination twice', accepted);
+  }
+  const override = o['denominationOverride'] ?? {};
+  if (typeof override !== 'object' || override === null || Array.isArray(override)) {
+    fail('denominationOverride', 'must map escrow codes to minor units', override);
+  }
+  const denominationOverride: Record<number, number> = {};
+  for (const [key, value] of Object.entries(override)) {
+    const code = Number(key);
+    if (!/^\d+$/.test(key) || code > 0xff) {
+      fail(`denominationOverride.${key}`, 'must be keyed by an escrow code from 0 to 255', key);
+    }
+    denominationOverride[code] = amount(value, `denominationOverride.${key}`);
+  }
+  const securityMask = o['securityMask'] === undefined ? 0 : integer(o, 'securityMask', 0, 0xffff);
+  const directionMask = o['directionMask'] === undefined ? 0 : integer(o, 'directionMask', 0, 0xff);
+  return {
+    pollIntervalMs,
+    answerTimeoutMs,
+    retries,
+    stackCommand,
+    escrowHoldMs,
+    denominationOverride,
+    acceptedDenominations,
+    minorUnitsPerMajor,
+    securityMask,
+    directionMask,
+  };
+}

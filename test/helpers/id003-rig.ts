@@ -1,0 +1,221 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { autoDetect } from '@serialport/bindings-cpp';
+import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
+import { createId003Acceptor, type Id003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
+import type { Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
+import type { Id003DriverOptions } from '../../devices/cash-acceptor/id003/driver-options.js';
+import type { BindingInterface } from '../../devices/transport/serial-binding.js';
+import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
+import { attachToSerialPath, type SerialEndpoint } from '../../simulators/harness/serial-endpoint.js';
+import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
+import { SimulatorHost } from '../../simulators/harness/simulator-host.js';
+import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
+import type { LedgerEntry } from '../../simulators/id003/cashbox-ledger.js';
+import { id003SimulatorFactory } from '../../simulators/id003/id003-factory.js';
+import { Journal } from '../../src/journal/journal.js';
+import { type Logger, silentLogger } from '../../src/log.js';
+import { Id003JournalHost } from './id003-journal-host.js';
+import { requireTool } from './require-tool.js';
+
+export type Id003Variant = 'inProcess' | 'pty';
+
+/** CNY notes, fen: 1, 5, 10, 20, 50 and 100 yuan. */
+export const CNY_NOTES = [100, 500, 1000, 2000, 5000, 10_000] as const;
+export const DEVICE = 'cashAcceptor';
+
+export interface Id003RigOptions {
+  variant: Id003Variant;
+  /** Pace bytes at 9600 8E1; on by default for the pty, off in-process. */
+  wireTime?: boolean;
+  /** Simulator model options on top of the fast timing preset. */
+  model?: Record<string, unknown>;
+  driver?: Partial<Id003DriverOptions>;
+  silenceTimeoutMs?: number;
+  maxNote?: number;
+  seed?: number;
+  logger?: Logger;
+  onTiming?: (timing: Id003DriverTiming) => void;
+}
+
+type Recorded = { [E in keyof CashAcceptorEvents]: CashAcceptorEvents[E][] };
+
+export interface Id003Rig {
+  readonly sim: SimulatorHost;
+  readonly acceptor: Id003Acceptor;
+  readonly host: Id003JournalHost;
+  readonly journal: Journal;
+  readonly events: Recorded;
+  /** Every frame the simulator received, as hex, with the model's state when it arrived. */
+  readonly pty: PtyPair | undefined;
+  control(command: Record<string, unknown>): unknown;
+  /** The model's snapshot (ground truth). */
+  model(): { phase: string; status: string | null; note: unknown; cashbox: { notes: number } } & Record<
+    string,
+    unknown
+  >;
+  ledger(): LedgerEntry[];
+  close(): Promise<void>;
+}
+
+const EVENT_NAMES: (keyof CashAcceptorEvents)[] = [
+  'status',
+  'escrow',
+  'credited',
+  'rejected',
+  'returned',
+  'jam',
+  'cashboxFull',
+  'cashboxRemoved',
+  'cashboxReplaced',
+  'cheat',
+  'powerUpWithNote',
+  'unknownStatus',
+  'identity',
+];
+
+export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig> {
+  const logger = options.logger ?? silentLogger();
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.splice(0).reverse()) {
+      try {
+        await step();
+      } catch {
+        // Teardown keeps going: one failed step must not leak the rest.
+      }
+    }
+  };
+  try {
+    const sim = new SimulatorHost(
+      id003SimulatorFactory.create({ timingPreset: 'fast', ...(options.model ?? {}) }),
+      {
+        name: 'id003',
+        wireTime: options.wireTime ?? options.variant === 'pty',
+        seed: options.seed ?? 7,
+        logger,
+      },
+    );
+    cleanups.push(() => sim.close());
+
+    let binding: BindingInterface;
+    let path: string;
+    let pty: PtyPair | undefined;
+    if (options.variant === 'pty') {
+      requireTool('socat');
+      pty = await openPtyPair();
+      const pair = pty;
+      cleanups.push(() => pair.close());
+      const endpoint: SerialEndpoint = await attachToSerialPath(sim, pair.devicePath, logger);
+      cleanups.push(() => endpoint.close());
+      binding = autoDetect() as unknown as BindingInterface;
+      path = pair.hostPath;
+    } else {
+      const registry = new SimulatorRegistry();
+      registry.register('id003', sim);
+      binding = new SimulatorBinding(registry) as unknown as BindingInterface;
+      path = 'sim:id003';
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-id003-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const journal = Journal.open({ path: join(dir, 'journal.sqlite'), kioskId: 'kiosk-test-1', logger });
+    cleanups.push(() => journal.close());
+    const host = new Id003JournalHost(journal, DEVICE, { maxNote: options.maxNote ?? 10_000 });
+
+    const d = options.driver ?? {};
+    const acceptor = createId003Acceptor({
+      name: DEVICE,
+      config: {
+        port: path,
+        pollIntervalMs: d.pollIntervalMs ?? 100,
+        answerTimeoutMs: d.answerTimeoutMs ?? 150,
+        retries: d.retries ?? 3,
+        silenceTimeoutMs: options.silenceTimeoutMs ?? 1_000,
+        stackCommand: d.stackCommand ?? 'stack2',
+        escrowHoldMs: d.escrowHoldMs ?? 0,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200, factor: 2, jitter: 0 },
+      },
+      currency: {
+        code: 'CNY',
+        minorUnitsPerMajor: 100,
+        denominations: d.acceptedDenominations ?? [...CNY_NOTES],
+      },
+      binding,
+      hooks: host,
+      logger,
+      ...(options.onTiming ? { onTiming: options.onTiming } : {}),
+    });
+    cleanups.push(() => acceptor.stop());
+
+    const events = Object.fromEntries(EVENT_NAMES.map((name) => [name, []])) as unknown as Recorded;
+    for (const name of EVENT_NAMES) {
+      acceptor.driver.on(name, (...args: unknown[]) => {
+        (events[name] as unknown[]).push(args.length === 1 ? args[0] : args);
+      });
+    }
+    acceptor.driver.on('returned', (event) => host.onReturned(event));
+
+    return {
+      sim,
+      acceptor,
+      host,
+      journal,
+      events,
+      pty,
+      control: (command) => sim.control(command),
+      model: () => sim.snapshot().model as ReturnType<Id003Rig['model']>,
+      ledger: () => sim.control({ action: 'ledger' }) as LedgerEntry[],
+      close: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** Polls `check` every 5 ms until it returns true; fails naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Starts the acceptor, enables every CNY note, and waits until the unit is idling. */
+export async function startAndEnable(
+  rig: Id003Rig,
+  denominations: readonly number[] = CNY_NOTES,
+): Promise<void> {
+  await rig.acceptor.start();
+  await rig.acceptor.driver.enable(denominations);
+  await waitUntil('the simulator to idle with acceptance on', () => rig.model().status === 'idling');
+}
+
+/** Inserts a note and waits until the driver reports it credited or returned. */
+export async function insertAndSettle(
+  rig: Id003Rig,
+  note: Record<string, unknown>,
+  timeoutMs = 5_000,
+): Promise<'credited' | 'returned' | 'rejected'> {
+  const credited = rig.events.credited.length;
+  const returned = rig.events.returned.length;
+  const rejected = rig.events.rejected.length;
+  await waitUntil('the unit to be ready for a note', () => rig.model().status === 'idling', timeoutMs);
+  rig.control({ action: 'note.insert', ...note });
+  let outcome: 'credited' | 'returned' | 'rejected' | undefined;
+  await waitUntil(
+    `the note ${JSON.stringify(note)} to settle`,
+    () => {
+      if (rig.events.credited.length > credited) outcome = 'credited';
+      else if (rig.events.returned.length > returned) outcome = 'returned';
+      else if (rig.events.rejected.length > rejected && rig.model().note === null) outcome = 'rejected';
+      return outcome !== undefined;
+    },
+    timeoutMs,
+  );
+  return outcome!;
+}
