@@ -39,7 +39,8 @@ export interface Id003RigOptions {
   onTiming?: (timing: Id003DriverTiming) => void;
 }
 
-type Recorded = { [E in keyof CashAcceptorEvents]: CashAcceptorEvents[E][] };
+/** Each event's payload in order; events without one are recorded as null. */
+type Recorded = { [E in keyof CashAcceptorEvents]: (CashAcceptorEvents[E] extends [infer A] ? A : null)[] };
 
 export interface Id003Rig {
   readonly sim: SimulatorHost;
@@ -152,7 +153,7 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
     const events = Object.fromEntries(EVENT_NAMES.map((name) => [name, []])) as unknown as Recorded;
     for (const name of EVENT_NAMES) {
       acceptor.driver.on(name, (...args: unknown[]) => {
-        (events[name] as unknown[]).push(args.length === 1 ? args[0] : args);
+        (events[name] as unknown[]).push(args.length === 0 ? null : args[0]);
       });
     }
     acceptor.driver.on('returned', (event) => host.onReturned(event));
