@@ -43,7 +43,9 @@ export function filePath() {
     .regex(/^[^\0]+$/, { error });
 }
 
-const PORT_PATTERN = /^(?:sim:[a-z0-9]+|\/dev\/[^\s\0]+|COM[1-9][0-9]{0,2})$/;
+// Any absolute path, not only /dev/...: udev by-id names are links, and so are the pty links a
+// test bench or `kioskd sim --pty` makes; what matters is that it opens as a tty.
+const PORT_PATTERN = /^(?:sim:[a-z0-9]+|\/[^\s\0]+|COM[1-9][0-9]{0,2})$/;
 
 /**
  * Where a device is attached: "sim:<kind>" for an in-process simulator, an absolute device
@@ -53,7 +55,7 @@ export function serialPort(simulator: string) {
   return z
     .string({ error: `expected a serial path or "${simulator}"` })
     .regex(PORT_PATTERN, {
-      error: `expected a serial path ("/dev/..." or "COM<n>") or "sim:<kind>" such as "${simulator}"`,
+      error: `expected an absolute serial device path ("/dev/serial/by-id/..." or "COM<n>") or "sim:<kind>" such as "${simulator}"`,
     })
     .default(simulator);
 }

@@ -54,7 +54,7 @@ describe('kioskd usage', () => {
     [['sim', 'toaster', '--pty'], 'unknown device "toaster"'],
     [['sim', 'echo'], 'exactly one of --pty or --port'],
     [['sim', 'echo', '--pty', '--port', '/dev/ttyUSB1'], 'exactly one of --pty or --port'],
-    [['sim', 'echo', '--port', 'ttyUSB1'], '--port expects a serial device path'],
+    [['sim', 'echo', '--port', 'ttyUSB1'], '--port expects an absolute serial device path'],
     [
       ['sim', 'echo', '--pty', '--control-port', '99999'],
       '--control-port expects an integer from 0 to 65535',

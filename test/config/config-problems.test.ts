@@ -73,7 +73,7 @@ describe('config problem lines', () => {
 
   it('rejects a port that is neither a simulator, a /dev path nor a COM port', () => {
     expect(problemsOf({ ...ok, devices: { cashAcceptor: { port: 'ttyUSB0' } } })).toEqual([
-      'devices.cashAcceptor.port: expected a serial path ("/dev/..." or "COM<n>") or "sim:<kind>" such as "sim:id003", got "ttyUSB0"',
+      'devices.cashAcceptor.port: expected an absolute serial device path ("/dev/serial/by-id/..." or "COM<n>") or "sim:<kind>" such as "sim:id003", got "ttyUSB0"',
     ]);
     for (const port of ['/dev/ttyUSB0', 'COM3', 'sim:id003', '/dev/serial/by-id/usb-JCM_UBA-if00-port0']) {
       expect(parseConfig({ ...ok, devices: { cashAcceptor: { port } } }, 't').devices.cashAcceptor.port).toBe(

@@ -68,8 +68,10 @@ export const simCommand: CliCommand = {
     const pty = parsed.values['pty'] === true;
     const port = stringOption(parsed, 'port');
     if (pty === (port !== undefined)) throw usageError('sim: give exactly one of --pty or --port PATH');
-    if (port !== undefined && !port.startsWith('/dev/') && !/^COM\d+$/.test(port)) {
-      throw usageError(`sim: --port expects a serial device path such as /dev/ttyUSB1, got "${port}"`);
+    if (port !== undefined && !port.startsWith('/') && !/^COM\d+$/.test(port)) {
+      throw usageError(
+        `sim: --port expects an absolute serial device path such as /dev/ttyUSB1, got "${port}"`,
+      );
     }
     const controlPort = integerOption(parsed, 'sim', 'control-port', { min: 0, max: 65_535 }) ?? 0;
     const seed = integerOption(parsed, 'sim', 'seed', { min: 0, max: 0xffff_ffff });
