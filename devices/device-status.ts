@@ -21,7 +21,14 @@ export type DeviceState = (typeof DEVICE_STATES)[number];
  * `configuration`, `clear` (staff can fix it, e.g. replace paper or empty the cashbox),
  * `maintenance` (needs a technician), `suspend` (the device is recovering by itself).
  */
-export const ERROR_ACTIONS = ['reset', 'softwareError', 'configuration', 'clear', 'maintenance', 'suspend'] as const;
+export const ERROR_ACTIONS = [
+  'reset',
+  'softwareError',
+  'configuration',
+  'clear',
+  'maintenance',
+  'suspend',
+] as const;
 export type ErrorAction = (typeof ERROR_ACTIONS)[number];
 
 export interface DeviceStatus {
