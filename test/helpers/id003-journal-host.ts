@@ -25,6 +25,8 @@ export class Id003JournalHost implements CashAcceptorHooks {
   creditGate: Promise<void> | undefined;
   /** When set, commitCredit throws this many times before it works. */
   failCommits = 0;
+  /** commitCredit calls, counted on entry (before the gate, before any write). */
+  creditCalls = 0;
 
   constructor(
     readonly journal: Journal,
@@ -61,6 +63,7 @@ export class Id003JournalHost implements CashAcceptorHooks {
   }
 
   async commitCredit(credit: NoteCredit): Promise<void> {
+    this.creditCalls++;
     if (this.creditGate) await this.creditGate;
     if (this.failCommits > 0) {
       this.failCommits--;
