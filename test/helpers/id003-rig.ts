@@ -6,6 +6,7 @@ import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-accept
 import { createId003Acceptor, type Id003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
 import type { Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
 import type { Id003DriverOptions } from '../../devices/cash-acceptor/id003/driver-options.js';
+import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/index.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
 import { attachToSerialPath, type SerialEndpoint } from '../../simulators/harness/serial-endpoint.js';
@@ -48,8 +49,9 @@ export interface Id003Rig {
   readonly host: Id003JournalHost;
   readonly journal: Journal;
   readonly events: Recorded;
-  /** Every frame the simulator received, as hex, with the model's state when it arrived. */
   readonly pty: PtyPair | undefined;
+  /** Every host command that reached the simulator's end of the cable, in order, with the model's phase then. */
+  readonly received: Array<{ kind: string; phase: string }>;
   control(command: Record<string, unknown>): unknown;
   /** The model's snapshot (ground truth). */
   model(): { phase: string; status: string | null; note: unknown; cashbox: { notes: number } } & Record<
@@ -99,6 +101,16 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
       },
     );
     cleanups.push(() => sim.close());
+    const received: Id003Rig['received'] = [];
+    const parser = new Id003FrameParser();
+    const fromHost = sim.fromHost.bind(sim);
+    sim.fromHost = (bytes: Uint8Array): void => {
+      if (sim.cable === 'plugged') {
+        const phase = (sim.snapshot().model as { phase: string }).phase;
+        for (const frame of parser.push(bytes)) received.push({ kind: decodeCommand(frame).kind, phase });
+      }
+      fromHost(bytes);
+    };
 
     let binding: BindingInterface;
     let path: string;
@@ -165,6 +177,7 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
       journal,
       events,
       pty,
+      received,
       control: (command) => sim.control(command),
       model: () => sim.snapshot().model as ReturnType<Id003Rig['model']>,
       ledger: () => sim.control({ action: 'ledger' }) as LedgerEntry[],
