@@ -67,6 +67,16 @@ interface NoteRow {
   cashbox_cycle: number | null;
 }
 
+interface NoteForCreditRow {
+  note_id: string;
+  tx_id: string | null;
+  device: string;
+  denomination: number;
+  state: NoteState;
+  tx_state: TransactionRecord['state'] | null;
+  box_cycle: number | null;
+}
+
 interface PaymentRow {
   payment_id: string;
   seq: number;
@@ -205,6 +215,12 @@ function prepareStatements(db: Database.Database) {
                              settled_at, cashbox_cycle)
                            VALUES (?, NULL, ?, ?, ?, 'credited', ?, ?, ?)`),
     note: s('SELECT * FROM notes WHERE note_id = ?'),
+    noteForCredit:
+      s(`SELECT n.note_id, n.tx_id, n.device, n.denomination, n.state, t.state AS tx_state, b.cycle AS box_cycle
+                      FROM notes n
+                      LEFT JOIN transactions t ON t.tx_id = n.tx_id
+                      LEFT JOIN cashboxes b ON b.device = n.device
+                      WHERE n.note_id = ?`),
     pendingIntent: s("SELECT * FROM notes WHERE device = ? AND state = 'escrowIntent'"),
     allPendingIntents: s("SELECT * FROM notes WHERE state = 'escrowIntent' ORDER BY note_id"),
     notesOfTx: s('SELECT * FROM notes WHERE tx_id = ? ORDER BY note_id'),
@@ -474,7 +490,9 @@ export class Journal {
   commitCredit(input: { noteId: string }): CommitCreditResult {
     const noteId = check.text('noteId', input?.noteId, 64);
     return this.write('commitCredit', () => {
-      const note = this.requireNote(noteId);
+      // One lookup for note, transaction and cashbox: this is the hot path between two fsyncs.
+      const note = this.st.noteForCredit.get(noteId) as NoteForCreditRow | undefined;
+      if (!note) throw notFound('noteId', noteId);
       if (note.state === 'credited') {
         const orphan = this.st.orphanOfNote.get(noteId) as { orphan_id: string } | undefined;
         return { noteId, alreadyCredited: true, orphanId: orphan?.orphan_id ?? null };
@@ -489,16 +507,16 @@ export class Journal {
         );
       }
       const now = this.now();
-      this.st.creditNote.run(now, this.cashboxCycle(note.device), noteId);
+      const cycle = note.box_cycle ?? this.cashboxCycle(note.device);
+      this.st.creditNote.run(now, cycle, noteId);
       this.st.bumpCount.run(note.device, note.denomination);
 
       // Money the device took must land somewhere: without an open transaction it becomes an orphan.
-      const tx = note.tx_id === null ? undefined : (this.st.tx.get(note.tx_id) as TxRow);
-      if (tx?.state === 'open') return { noteId, alreadyCredited: false, orphanId: null };
+      if (note.tx_state === 'open') return { noteId, alreadyCredited: false, orphanId: null };
       const reason =
-        tx === undefined
+        note.tx_id === null
           ? 'credited without a transaction'
-          : `credited after transaction ${tx.tx_id} was ${tx.state}`;
+          : `credited after transaction ${note.tx_id} was ${note.tx_state}`;
       const orphanId = this.newId();
       this.st.insertOrphan.run(orphanId, noteId, reason, now);
       this.auditInTx(SYSTEM_ACTOR, 'orphan.recorded', {

@@ -53,11 +53,11 @@ export const migrations: readonly Migration[] = [
         CHECK ((state = 'escrowIntent') = (settled_at IS NULL)),
         CHECK ((state = 'credited') = (cashbox_cycle IS NOT NULL)),
         CHECK (state = 'credited' OR denomination IS NOT NULL)
-      ) STRICT;
+      ) STRICT, WITHOUT ROWID;
+      -- Few indexes on purpose: every page a credit dirties is written and fsynced with it.
       CREATE INDEX notes_by_tx ON notes(tx_id);
       -- An acceptor holds at most one note in escrow.
       CREATE UNIQUE INDEX notes_one_intent_per_device ON notes(device) WHERE state = 'escrowIntent';
-      CREATE INDEX notes_credited_by_cycle ON notes(device, cashbox_cycle) WHERE state = 'credited';
 
       CREATE TABLE orphan_credits (
         orphan_id TEXT PRIMARY KEY,
@@ -87,7 +87,7 @@ export const migrations: readonly Migration[] = [
         payment_id TEXT NOT NULL REFERENCES payments(payment_id),
         note_id TEXT NOT NULL UNIQUE REFERENCES notes(note_id),
         PRIMARY KEY (payment_id, note_id)
-      ) STRICT;
+      ) STRICT, WITHOUT ROWID;
 
       CREATE TABLE outbox (
         seq INTEGER PRIMARY KEY,
@@ -119,7 +119,7 @@ export const migrations: readonly Migration[] = [
         count INTEGER NOT NULL CHECK (count >= 0),
         adjustment INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (device, denomination)
-      ) STRICT;
+      ) STRICT, WITHOUT ROWID;
 
       CREATE TABLE processed_commands (
         cmd_id TEXT PRIMARY KEY,
