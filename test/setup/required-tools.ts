@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 /** Debian packages the test suite needs, by the command each provides. */
 export const REQUIRED_TOOLS: ReadonlyArray<{ command: string; debianPackage: string }> = [
   { command: 'socat', debianPackage: 'socat' },
+  { command: 'mosquitto', debianPackage: 'mosquitto' },
+  { command: 'openssl', debianPackage: 'openssl' },
 ];
 
 export function hasCommand(command: string): boolean {

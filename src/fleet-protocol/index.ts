@@ -1,0 +1,4 @@
+export * from './canonical-json.js';
+export * from './command-signature.js';
+export * from './payloads.js';
+export * from './topics.js';

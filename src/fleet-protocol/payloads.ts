@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { DEVICE_STATES, ERROR_ACTIONS } from '../../devices/device-status.js';
+
+/**
+ * The JSON payloads of DESIGN.md's MQTT topics, as zod schemas both ends validate with: the
+ * kiosk before it publishes (a bug must not reach the fleet) and the fleet when it receives
+ * (a payload from the wire is untrusted). Every payload has `v`, `kioskId` and `ts`, and
+ * carries everything a receiver needs, so the link works on MQTT 3.1.1 as on 5.
+ * Amounts are integers in minor units.
+ */
+export const FLEET_PAYLOAD_VERSION = 1 as const;
+
+const version = z.literal(FLEET_PAYLOAD_VERSION);
+const kioskId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
+const isoUtc = z.iso.datetime({ offset: false });
+const money = z.int().nonnegative();
+const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+
+const envelope = { v: version, kioskId, ts: isoUtc };
+
+export const deviceStatusSchema = z.strictObject({
+  state: z.enum(DEVICE_STATES),
+  action: z.enum(ERROR_ACTIONS).optional(),
+  reason: z.string().max(64).optional(),
+});
+
+export const KIOSK_MODES = ['starting', 'inService', 'outOfService', 'maintenance'] as const;
+
+/** `kiosk/v1/{id}/status`, retained; the Last Will is the same with `state: offline` and the same epoch. */
+export const statusPayloadSchema = z.strictObject({
+  ...envelope,
+  state: z.enum(['online', 'offline']),
+  mode: z.enum(KIOSK_MODES),
+  /** +1 on every connection, persisted: a receiver ignores a status older than the newest epoch it saw. */
+  epoch: z.int().nonnegative(),
+  version: z.string().max(64),
+});
+export type StatusPayload = z.infer<typeof statusPayloadSchema>;
+
+export const cashboxHealthSchema = z.strictObject({
+  notes: z.int().nonnegative(),
+  value: money,
+  capacity: z.int().positive().nullable(),
+  /** notes / capacity, 0..1; null without a capacity. */
+  fill: z.number().min(0).max(1).nullable(),
+  accuracy: z.enum(['accurate', 'inaccurate', 'unknown']),
+  denominations: z.array(z.strictObject({ denomination: money, count: z.int().nonnegative() })),
+});
+
+/** `kiosk/v1/{id}/health`, QoS 0, periodic and on every device status change. */
+export const healthPayloadSchema = z.strictObject({
+  ...envelope,
+  epoch: z.int().nonnegative(),
+  mode: z.enum(KIOSK_MODES),
+  uptimeS: z.int().nonnegative(),
+  memory: z.strictObject({ rssBytes: z.int().nonnegative(), heapUsedBytes: z.int().nonnegative() }),
+  devices: z.record(z.string().max(32), deviceStatusSchema),
+  cashbox: z.record(z.string().max(32), cashboxHealthSchema),
+  paper: z.enum(['ok', 'nearEnd', 'out', 'unknown']),
+  outbox: z.strictObject({ pending: z.int().nonnegative(), oldestPendingSeq: z.int().positive().nullable() }),
+});
+export type HealthPayload = z.infer<typeof healthPayloadSchema>;
+
+/** `kiosk/v1/{id}/alert`, QoS 1. */
+export const alertPayloadSchema = z.strictObject({
+  ...envelope,
+  alertId: ulid,
+  device: z.string().max(32),
+  kind: z.string().regex(/^[a-zA-Z][a-zA-Z0-9.]{0,63}$/),
+  action: z.enum(ERROR_ACTIONS),
+  /** true when the condition has gone (the alert with this kind and device is closed). */
+  cleared: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type AlertPayload = z.infer<typeof alertPayloadSchema>;
+
+/** `kiosk/v1/{id}/payment`, QoS 1, from the journal's outbox (the payload is frozen at commit). */
+export const paymentPayloadSchema = z.strictObject({
+  ...envelope,
+  paymentId: ulid,
+  seq: z.int().positive(),
+  account: z.string().max(64).nullable(),
+  amount: money,
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  notes: z.array(z.strictObject({ denomination: money, count: z.int().positive() })),
+  kind: z.enum(['complete', 'partial', 'orphan']),
+  txId: ulid.nullable(),
+  receipt: z.boolean(),
+});
+export type PaymentPayloadWire = z.infer<typeof paymentPayloadSchema>;
+
+/** `kiosk/v1/{id}/payment/ack`, fleet → kiosk, only after the ledger stored them durably. */
+export const paymentAckSchema = z
+  .strictObject({
+    ...envelope,
+    ackThroughSeq: z.int().positive().optional(),
+    paymentIds: z.array(ulid).min(1).max(1000).optional(),
+  })
+  .refine((ack) => ack.ackThroughSeq !== undefined || ack.paymentIds !== undefined, {
+    message: 'an ack names ackThroughSeq or paymentIds',
+  });
+export type PaymentAck = z.infer<typeof paymentAckSchema>;
+
+/** The actions a kiosk obeys; anything else is rejected as `unknownAction`. */
+export const COMMAND_ACTIONS = [
+  'status',
+  'setMode',
+  'resetDevice',
+  'runDiagnostics',
+  'journalSummary',
+  'rebirth',
+] as const;
+export type CommandAction = (typeof COMMAND_ACTIONS)[number];
+
+export const commandArgsSchemas = {
+  status: z.strictObject({}),
+  setMode: z.strictObject({ mode: z.enum(['inService', 'outOfService']) }),
+  resetDevice: z.strictObject({ device: z.enum(['cashAcceptor', 'printer', 'pinPad']) }),
+  runDiagnostics: z.strictObject({ device: z.enum(['cashAcceptor', 'printer', 'pinPad']) }),
+  journalSummary: z.strictObject({}),
+  rebirth: z.strictObject({}),
+} satisfies Record<CommandAction, z.ZodType>;
+
+/** `kiosk/v1/{id}/cmd`: the signed envelope. `args` is checked per action after the signature. */
+export const commandEnvelopeSchema = z.strictObject({
+  cmdId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+  kioskId,
+  action: z.string().min(1).max(64),
+  args: z.record(z.string(), z.unknown()),
+  issuedAt: isoUtc,
+  expiresAt: isoUtc,
+  sig: z.string().min(1).max(256),
+});
+export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
+export type UnsignedCommand = Omit<CommandEnvelope, 'sig'>;
+
+export const COMMAND_REJECT_REASONS = [
+  'malformed',
+  'oversized',
+  'badSignature',
+  'wrongKiosk',
+  'expired',
+  'notYetValid',
+  'replayed',
+  'unknownAction',
+  'badArgs',
+] as const;
+export type CommandRejectReason = (typeof COMMAND_REJECT_REASONS)[number];
+
+/** `kiosk/v1/{id}/cmd/result`. `cmdId` is null when the command was too broken to carry one. */
+export const commandResultSchema = z.strictObject({
+  ...envelope,
+  cmdId: z.string().max(64).nullable(),
+  status: z.enum(['ok', 'rejected', 'failed']),
+  result: z.unknown().optional(),
+  error: z.strictObject({ reason: z.string().max(64), message: z.string().max(500) }).optional(),
+});
+export type CommandResult = z.infer<typeof commandResultSchema>;
