@@ -53,6 +53,10 @@ export interface Id003Rig {
   /** Every host command that reached the simulator's end of the cable, in order, with the model's phase then. */
   readonly received: Array<{ kind: string; phase: string }>;
   control(command: Record<string, unknown>): unknown;
+  /** Pulls the cable: cable.unplug in-process, socat killed for the pty. */
+  unplug(): Promise<void>;
+  /** Puts it back: cable.plug, or socat restarted and the simulator re-attached. */
+  plug(): Promise<void>;
   /** The model's snapshot (ground truth). */
   model(): { phase: string; status: string | null; note: unknown; cashbox: { notes: number } } & Record<
     string,
@@ -115,13 +119,14 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
     let binding: BindingInterface;
     let path: string;
     let pty: PtyPair | undefined;
+    let endpoint: SerialEndpoint | undefined;
     if (options.variant === 'pty') {
       requireTool('socat');
       pty = await openPtyPair();
       const pair = pty;
       cleanups.push(() => pair.close());
-      const endpoint: SerialEndpoint = await attachToSerialPath(sim, pair.devicePath, logger);
-      cleanups.push(() => endpoint.close());
+      endpoint = await attachToSerialPath(sim, pair.devicePath, logger);
+      cleanups.push(() => endpoint?.close());
       binding = autoDetect() as unknown as BindingInterface;
       path = pair.hostPath;
     } else {
@@ -179,6 +184,23 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
       pty,
       received,
       control: (command) => sim.control(command),
+      async unplug() {
+        if (!pty) {
+          sim.control({ action: 'cable.unplug' });
+          return;
+        }
+        pty.kill();
+        await endpoint?.close();
+        endpoint = undefined;
+      },
+      async plug() {
+        if (!pty) {
+          sim.control({ action: 'cable.plug' });
+          return;
+        }
+        await pty.restart();
+        endpoint = await attachToSerialPath(sim, pty.devicePath, logger);
+      },
       model: () => sim.snapshot().model as ReturnType<Id003Rig['model']>,
       ledger: () => sim.control({ action: 'ledger' }) as LedgerEntry[],
       close: cleanup,
@@ -209,27 +231,34 @@ export async function startAndEnable(
   await waitUntil('the simulator to idle with acceptance on', () => rig.model().status === 'idling');
 }
 
-/** Inserts a note and waits until the driver reports it credited or returned. */
+/**
+ * Inserts a note and waits until it has left the path and the unit is idle again (so the
+ * driver has acknowledged any VEND VALID). The outcome is the simulator's ground truth; the
+ * caller compares it with what the driver reported.
+ */
 export async function insertAndSettle(
   rig: Id003Rig,
   note: Record<string, unknown>,
   timeoutMs = 5_000,
 ): Promise<'credited' | 'returned' | 'rejected'> {
-  const credited = rig.events.credited.length;
-  const returned = rig.events.returned.length;
-  const rejected = rig.events.rejected.length;
   await waitUntil('the unit to be ready for a note', () => rig.model().status === 'idling', timeoutMs);
-  rig.control({ action: 'note.insert', ...note });
-  let outcome: 'credited' | 'returned' | 'rejected' | undefined;
+  const { noteId } = rig.control({ action: 'note.insert', ...note }) as { noteId: string };
+  let outcome: string | undefined;
   await waitUntil(
     `the note ${JSON.stringify(note)} to settle`,
     () => {
-      if (rig.events.credited.length > credited) outcome = 'credited';
-      else if (rig.events.returned.length > returned) outcome = 'returned';
-      else if (rig.events.rejected.length > rejected && rig.model().note === null) outcome = 'rejected';
-      return outcome !== undefined;
+      const model = rig.model() as unknown as {
+        notes: Array<{ noteId: string; outcome: string }>;
+        status: string;
+      };
+      outcome = model.notes.find((n) => n.noteId === noteId)?.outcome;
+      return (
+        outcome !== undefined &&
+        outcome !== 'inPath' &&
+        (model.status === 'idling' || model.status === 'disabled')
+      );
     },
     timeoutMs,
   );
-  return outcome!;
+  return outcome === 'stacked' ? 'credited' : (outcome as 'returned' | 'rejected');
 }

@@ -969,8 +969,10 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
         });
         return;
       case 'stacking':
-        if (how === 'returned') {
-          // STACK never reached the unit and it timed the escrow out.
+        if (this.#commit) return;
+        // A unit cannot finish stacking without our ACK of its VEND VALID, so a note whose
+        // STACK was never acknowledged and is no longer in the path went back out.
+        if (how === 'returned' || !note.stackAcked) {
           note.phase = 'ended';
           this.#emitSafe('returned', {
             escrowId: note.escrowId,
@@ -978,7 +980,6 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
           });
           return;
         }
-        if (this.#commit) return;
         this.#log.error(
           { escrowId: note.escrowId, noteId: note.noteId, status: this.#lastKey },
           'a stacked note left the path without VEND VALID: reconcile it',

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CNY_NOTES,
+  type Id003Rig,
+  type Id003Variant,
+  insertAndSettle,
+  startAndEnable,
+  startId003Rig,
+  waitUntil,
+} from '../../../helpers/id003-rig.js';
+
+const rigs: Id003Rig[] = [];
+afterEach(async () => {
+  for (const rig of rigs.splice(0)) await rig.close();
+});
+
+describe.each<Id003Variant>(['inProcess', 'pty'])('ID-003 driver when the line goes away (%s)', (variant) => {
+  it('goes offline on unplug, re-initialises on replug and restores the enable state', async () => {
+    // REJECTING must outlast a poll to be seen, as on a real unit.
+    const rig = await startId003Rig({ variant, model: { timing: { rejectingMs: 300 } } });
+    rigs.push(rig);
+    await startAndEnable(rig, [1000, 2000]);
+    expect(await insertAndSettle(rig, { denomination: 1000 })).toBe('credited');
+    const settingsBefore = rig.received.filter((r) => r.kind === 'setEnable').length;
+
+    await rig.unplug();
+    await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
+    await expect(rig.acceptor.driver.enable([1000])).rejects.toMatchObject({ code: 3004 });
+    // Meanwhile the unit was inhibited by hand: the driver must put back what the host wanted.
+    await rig.plug();
+    await waitUntil(
+      'the driver to come back online',
+      () => rig.acceptor.driver.status.state === 'online',
+      10_000,
+    );
+    await waitUntil('acceptance to be restored', () => rig.model().status === 'idling', 5_000);
+    expect(rig.received.filter((r) => r.kind === 'setEnable').length).toBeGreaterThan(settingsBefore);
+    expect(rig.received.filter((r) => r.kind === 'reset')).toHaveLength(1);
+    expect(rig.events.status.map((s) => s.state)).toEqual(['online', 'offline', 'starting', 'online']);
+
+    expect(await insertAndSettle(rig, { denomination: 2000 })).toBe('credited');
+    expect(rig.host.creditedDenominations()).toEqual([1000, 2000]);
+    expect(rig.ledger().map((e) => e.denomination)).toEqual([1000, 2000]);
+    // The mask from before the unplug still holds: 5 yuan stays refused.
+    expect(await insertAndSettle(rig, { denomination: 500 })).toBe('rejected');
+  });
+
+  it('a command while offline is refused at once', async () => {
+    const rig = await startId003Rig({ variant });
+    rigs.push(rig);
+    await startAndEnable(rig);
+    await rig.unplug();
+    await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
+    const started = performance.now();
+    for (const command of [
+      () => rig.acceptor.driver.stack(),
+      () => rig.acceptor.driver.readIdentity(),
+      () => rig.acceptor.driver.disable(),
+    ]) {
+      await expect(command()).rejects.toMatchObject({ code: 3004 });
+    }
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+});
+
+describe('ID-003 driver on a line corrupting 1 % of frames (inProcess)', () => {
+  it('credits each of 1,000 notes exactly once or returns it, and the journal matches the cashbox', async () => {
+    const rig = await startId003Rig({
+      variant: 'inProcess',
+      wireTime: false,
+      seed: 20_240_601,
+      model: {
+        capacity: 100_000,
+        timing: {
+          answerDelayMs: 0,
+          acceptingMs: 2,
+          stackingMs: 4,
+          stackedMs: 1,
+          rejectingMs: 2,
+          returningMs: 2,
+        },
+      },
+      driver: { pollIntervalMs: 2, answerTimeoutMs: 20, retries: 3 },
+    });
+    rigs.push(rig);
+    await startAndEnable(rig);
+    rig.control({ action: 'line.set', corruptRate: 0.01 });
+    const outcomes = { credited: 0, returned: 0, rejected: 0 };
+    for (let i = 0; i < 1000; i++) {
+      outcomes[await insertAndSettle(rig, { denomination: CNY_NOTES[i % CNY_NOTES.length]! }, 5_000)]++;
+    }
+    await waitUntil(
+      'the last note to finish',
+      () => rig.model().note === null && rig.model().status === 'idling',
+    );
+    rig.control({ action: 'line.set', corruptRate: 0 });
+    const line = rig.sim.snapshot().line;
+    expect(line.corruptedChunks).toBeGreaterThan(50);
+    expect(outcomes.credited + outcomes.returned + outcomes.rejected).toBe(1000);
+    expect(outcomes.credited).toBeGreaterThan(900);
+
+    const ledger = rig
+      .ledger()
+      .map((e) => e.denomination)
+      .sort((a, b) => a - b);
+    expect(ledger).toHaveLength(outcomes.credited);
+    expect(rig.host.creditedDenominations()).toEqual(ledger);
+    expect(rig.host.creditCalls).toBe(outcomes.credited);
+    expect(rig.events.credited).toHaveLength(outcomes.credited);
+    // Every note the driver saw and did not credit was reported back to the host.
+    expect(rig.events.returned.length).toBeLessThanOrEqual(outcomes.returned);
+    expect(rig.host.anomalies).toEqual([]);
+    expect(rig.host.pendingIntents()).toBe(0);
+    expect(rig.journal.orphanCredits()).toEqual([]);
+  }, 60_000);
+});
