@@ -310,6 +310,17 @@ function prepareStatements(db: Database.Database) {
     ),
     pruneCommands: s('DELETE FROM processed_commands WHERE seen_at < ?'),
 
+    creditedForAccount: s(`SELECT COALESCE(SUM(n.denomination), 0) AS total
+                           FROM transactions t JOIN notes n ON n.tx_id = t.tx_id
+                           WHERE t.account = ? AND n.state = 'credited' AND n.settled_at >= ?`),
+
+    saveSnapshot:
+      s(`INSERT INTO machine_snapshots (machine, version, snapshot, updated_at) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (machine) DO UPDATE SET version = excluded.version,
+                       snapshot = excluded.snapshot, updated_at = excluded.updated_at`),
+    snapshot: s('SELECT * FROM machine_snapshots WHERE machine = ?'),
+    deleteSnapshot: s('DELETE FROM machine_snapshots WHERE machine = ?'),
+
     summary: s(`SELECT
       (SELECT COUNT(*) FROM transactions WHERE state = 'open') AS openTransactions,
       (SELECT COUNT(*) FROM notes WHERE state = 'escrowIntent') AS pendingIntents,
@@ -564,6 +575,54 @@ export class Journal {
         notes: (this.st.notesOfTx.all(row.tx_id) as NoteRow[]).map(toNote),
       })),
     );
+  }
+
+  /**
+   * What an account was credited since `since` (every credited note of its transactions, open
+   * ones included): the daily per-account limit counts money already in the cashbox, paid out or not.
+   */
+  creditedTotalForAccount(account: string, since: Date): number {
+    const name = check.text('account', account, 64);
+    const from = check.date('since', since).toISOString();
+    return this.read(
+      'creditedTotalForAccount',
+      () => (this.st.creditedForAccount.get(name, from) as { total: number }).total,
+    );
+  }
+
+  // ---------------------------------------------------------------- machine snapshots
+
+  /** Replaces the persisted snapshot of a running machine (e.g. "topUp"); durable on return. */
+  saveMachineSnapshot(machine: string, input: { version: number; snapshot: Record<string, unknown> }): void {
+    const name = check.text('machine', machine, 64);
+    const version = check.integer('version', input?.version, 1);
+    const snapshot = JSON.stringify(check.jsonObject('snapshot', input.snapshot));
+    this.write('saveMachineSnapshot', () => {
+      this.st.saveSnapshot.run(name, version, snapshot, this.now());
+    });
+  }
+
+  machineSnapshot(
+    machine: string,
+  ): { version: number; snapshot: Record<string, unknown>; updatedAt: string } | null {
+    const name = check.text('machine', machine, 64);
+    return this.read('machineSnapshot', () => {
+      const row = this.st.snapshot.get(name) as
+        | { version: number; snapshot: string; updated_at: string }
+        | undefined;
+      if (!row) return null;
+      return {
+        version: row.version,
+        snapshot: JSON.parse(row.snapshot) as Record<string, unknown>,
+        updatedAt: row.updated_at,
+      };
+    });
+  }
+
+  /** The machine ended (or recovery settled it); true when there was a snapshot to delete. */
+  deleteMachineSnapshot(machine: string): boolean {
+    const name = check.text('machine', machine, 64);
+    return this.write('deleteMachineSnapshot', () => this.st.deleteSnapshot.run(name).changes === 1);
   }
 
   // ---------------------------------------------------------------- payments

@@ -141,6 +141,23 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'machine snapshots (persisted transaction machines) and credited totals per account',
+    sql: `
+      -- One row per running machine (e.g. "topUp"): the versioned xstate snapshot, so start-up
+      -- recovery can put an interrupted transaction back on an explicit recovering path.
+      CREATE TABLE machine_snapshots (
+        machine TEXT PRIMARY KEY,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        snapshot TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      -- The daily per-account limit sums an account's credits; without this it scans every transaction.
+      CREATE INDEX transactions_by_account ON transactions(account);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = migrations.reduce((max, m) => Math.max(max, m.version), 0);

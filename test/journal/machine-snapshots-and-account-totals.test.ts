@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../src/errors.js';
+import { openJournal, steppingClock, tempJournal } from './temp-journal.js';
+
+describe('machine snapshots', () => {
+  it('saves, replaces, reads back after a reopen, and deletes a snapshot', () => {
+    const { journal, path } = tempJournal();
+    expect(journal.machineSnapshot('topUp')).toBeNull();
+    journal.saveMachineSnapshot('topUp', { version: 1, snapshot: { value: 'enteringAccount', n: 1 } });
+    journal.saveMachineSnapshot('topUp', { version: 1, snapshot: { value: 'insertingCash', n: 2 } });
+    journal.close();
+
+    const reopened = openJournal(path);
+    const stored = reopened.machineSnapshot('topUp');
+    expect(stored?.version).toBe(1);
+    expect(stored?.snapshot).toEqual({ value: 'insertingCash', n: 2 });
+    expect(reopened.machineSnapshot('kiosk')).toBeNull();
+    expect(reopened.deleteMachineSnapshot('topUp')).toBe(true);
+    expect(reopened.deleteMachineSnapshot('topUp')).toBe(false);
+    expect(reopened.machineSnapshot('topUp')).toBeNull();
+  });
+
+  it('refuses a bad version or a non-object snapshot and keeps the stored one', () => {
+    const { journal } = tempJournal();
+    journal.saveMachineSnapshot('topUp', { version: 1, snapshot: { value: 'a' } });
+    for (const bad of [
+      () => journal.saveMachineSnapshot('topUp', { version: 0, snapshot: { value: 'b' } }),
+      () => journal.saveMachineSnapshot('topUp', { version: 1.5, snapshot: { value: 'b' } }),
+      () => journal.saveMachineSnapshot('topUp', { version: 1, snapshot: [] as never }),
+      () => journal.saveMachineSnapshot('', { version: 1, snapshot: { value: 'b' } }),
+    ]) {
+      expect(bad).toThrow(expect.objectContaining({ code: ErrorCode.JournalBadInput }));
+    }
+    expect(journal.machineSnapshot('topUp')?.snapshot).toEqual({ value: 'a' });
+  });
+});
+
+describe('creditedTotalForAccount', () => {
+  it('sums only credited notes of that account settled since the given instant, open transactions included', () => {
+    const clock = steppingClock('2026-03-01T10:00:00.000Z', 1000);
+    const { journal } = tempJournal({ clock });
+    const credit = (txId: string, denomination: number) => {
+      const noteId = journal.recordEscrowIntent({
+        txId,
+        device: 'acceptor',
+        escrowCode: '0x63',
+        denomination,
+      });
+      journal.commitCredit({ noteId });
+      return noteId;
+    };
+    const first = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    credit(first.txId, 1000);
+    journal.commitPayment({ txId: first.txId, kind: 'complete', receipt: false });
+    const since = clock();
+
+    const second = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    credit(second.txId, 5000);
+    credit(second.txId, 2000);
+    const returned = journal.recordEscrowIntent({
+      txId: second.txId,
+      device: 'acceptor',
+      escrowCode: '0x64',
+      denomination: 10_000,
+    });
+    journal.markReturned({ noteId: returned });
+    const other = journal.openTransaction({ account: '13900139000', limits: { maxAmount: 100_000 } });
+    credit(other.txId, 10_000);
+
+    expect(journal.creditedTotalForAccount('13800138000', new Date(0))).toBe(8000);
+    expect(journal.creditedTotalForAccount('13800138000', since)).toBe(7000);
+    expect(journal.creditedTotalForAccount('13900139000', since)).toBe(10_000);
+    expect(journal.creditedTotalForAccount('13700137000', since)).toBe(0);
+  });
+
+  it('refuses a missing account or an invalid date', () => {
+    const { journal } = tempJournal();
+    for (const bad of [
+      () => journal.creditedTotalForAccount('', new Date()),
+      () => journal.creditedTotalForAccount('13800138000', new Date(Number.NaN)),
+    ]) {
+      try {
+        bad();
+        expect.unreachable();
+      } catch (error) {
+        expect(isKioskError(error, ErrorCode.JournalBadInput)).toBe(true);
+      }
+    }
+  });
+});
