@@ -372,6 +372,18 @@ const baseSchema = z
           })
           .default('127.0.0.1'),
         controlPort: intFrom(0, 65_535).default(8081),
+        /** Per simulator kind, what the simulated unit is like; tests and demos pick fast timing. */
+        options: z
+          .strictObject({
+            id003: z
+              .strictObject({
+                timingPreset: z
+                  .enum(['fast', 'realistic'], { error: 'expected "fast" or "realistic"' })
+                  .default('realistic'),
+              })
+              .prefault({}),
+          })
+          .prefault({}),
       })
       .prefault({}),
     service: z

@@ -56,9 +56,13 @@ function startSimulators(config: KioskConfig, logger: Logger): SimulatorRegistry
     if (!port.startsWith(SIM_PREFIX)) continue;
     const kind = port.slice(SIM_PREFIX.length);
     if (registry.get(kind)) continue;
+    const modelOptions: Readonly<Record<string, Record<string, unknown> | undefined>> =
+      config.simulators.options;
+    const model = modelOptions[kind];
     const host: SimulatorHost = createSimulatorHost(kind, {
       name: kind,
       logger: logger.child({ component: 'simulator' }),
+      ...(model ? { model } : {}),
     });
     registry.register(kind, host);
   }
