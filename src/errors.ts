@@ -61,6 +61,12 @@ export const ErrorCode = {
   ApiBadRequest: 6001,
   ApiConflict: 6002,
   ApiNotFound: 6003,
+  /** The route exists but not for this HTTP method. */
+  ApiMethodNotAllowed: 6004,
+  /** A request body larger than the API reads. */
+  ApiBodyTooLarge: 6005,
+  /** The request was fine; the daemon failed to serve it (journal or device trouble). */
+  ApiInternal: 6006,
 
   // cli: 7xxx
   CliUsage: 7001,
