@@ -56,6 +56,8 @@ export const ErrorCode = {
   FleetBadPayload: 5001,
   FleetRejectedCommand: 5002,
   FleetConnect: 5003,
+  /** The fleet link's own small state file (the connection epoch) could not be read or made durable. */
+  FleetStateIo: 5004,
 
   // api: 6xxx
   ApiBadRequest: 6001,
