@@ -137,6 +137,8 @@ export type UnsignedCommand = Omit<CommandEnvelope, 'sig'>;
 export const COMMAND_REJECT_REASONS = [
   'malformed',
   'oversized',
+  /** No `sig` at all: told apart from a wrong one, since it means a tool forgot to sign, not an attack. */
+  'unsigned',
   'badSignature',
   'wrongKiosk',
   'expired',
