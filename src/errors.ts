@@ -58,6 +58,10 @@ export const ErrorCode = {
   FleetConnect: 5003,
   /** The fleet link's own small state file (the connection epoch) could not be read or made durable. */
   FleetStateIo: 5004,
+  /** The embedded demo broker could not start (port taken, address not local...). */
+  FleetBrokerStart: 5005,
+  /** The fleet ledger's database could not be opened, migrated or written. */
+  FleetLedgerStore: 5006,
 
   // api: 6xxx
   ApiBadRequest: 6001,
