@@ -51,6 +51,10 @@ export const ErrorCode = {
   JournalNotFound: 4006,
   /** The named record exists but its state forbids the operation (e.g. crediting a returned note). */
   JournalConflict: 4007,
+  /** A persisted machine snapshot written by a schema version this daemon does not know. */
+  SnapshotUnknownVersion: 4008,
+  /** A persisted machine snapshot that is not what its version says (missing field, unknown state...). */
+  SnapshotInvalid: 4009,
 
   // fleet: 5xxx
   FleetBadPayload: 5001,
