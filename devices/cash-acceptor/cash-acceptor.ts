@@ -74,6 +74,12 @@ export interface CashAcceptorEvents {
   cashboxReplaced: [];
   cheat: [];
   powerUpWithNote: [{ where: NoteLocation }];
+  /**
+   * The unit is initialised and idle after a power-up, a reset or a new line session. By now a
+   * note found in its path at start-up has been credited or handed back, so a note the host still
+   * holds an escrow intent for is not in the device: start-up recovery settles it on this event.
+   */
+  ready: [];
   /** A status code the driver does not know; logged and reported, never thrown. */
   unknownStatus: [{ deviceCode: number; data: string }];
   identity: [DeviceIdentity];

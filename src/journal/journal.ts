@@ -223,6 +223,7 @@ function prepareStatements(db: Database.Database) {
                       WHERE n.note_id = ?`),
     pendingIntent: s("SELECT * FROM notes WHERE device = ? AND state = 'escrowIntent'"),
     allPendingIntents: s("SELECT * FROM notes WHERE state = 'escrowIntent' ORDER BY note_id"),
+    latestNote: s('SELECT * FROM notes WHERE device = ? ORDER BY note_id DESC LIMIT 1'),
     notesOfTx: s('SELECT * FROM notes WHERE tx_id = ? ORDER BY note_id'),
     creditNote: s(
       "UPDATE notes SET state = 'credited', settled_at = ?, cashbox_cycle = ? WHERE note_id = ? AND state = 'escrowIntent'",
@@ -487,6 +488,18 @@ export class Journal {
     return this.read('pendingEscrowIntents', () =>
       (this.st.allPendingIntents.all() as NoteRow[]).map(toNote),
     );
+  }
+
+  /**
+   * The device's most recent note (ids are time-ordered ULIDs). A device only stacks the note
+   * the host last told it to, so a credit repeated after a restart belongs to this note.
+   */
+  latestNote(device: string): NoteRecord | null {
+    const name = check.text('device', device, 64);
+    return this.read('latestNote', () => {
+      const row = this.st.latestNote.get(name) as NoteRow | undefined;
+      return row ? toNote(row) : null;
+    });
   }
 
   note(noteId: string): NoteRecord {

@@ -46,6 +46,9 @@ export class JournalCashIn implements CashAcceptorHooks {
     this.policy = policy;
   }
 
+  /** Until this process commits its first credit, the device may still owe an ACK from the last one. */
+  private repeatPossible = true;
+
   /** The transaction machine installs its policy when a top-up starts and restores refuseAllNotes after. */
   setPolicy(policy: EscrowPolicy): void {
     this.policy = policy;
@@ -74,7 +77,11 @@ export class JournalCashIn implements CashAcceptorHooks {
   }
 
   async commitCredit(credit: NoteCredit): Promise<void> {
-    const noteId = credit.noteId ?? this.journal.pendingEscrowIntent(this.device)?.noteId;
+    const noteId =
+      credit.noteId ??
+      this.journal.pendingEscrowIntent(this.device)?.noteId ??
+      this.unacknowledgedCredit(credit);
+    this.repeatPossible = false;
     if (noteId !== undefined) {
       const result = this.journal.commitCredit({ noteId });
       if (result.alreadyCredited)
@@ -88,6 +95,36 @@ export class JournalCashIn implements CashAcceptorHooks {
       denomination: credit.denomination ?? null,
       reason: `${credit.source} with no escrow intent`,
     });
+  }
+
+  /**
+   * A credit without note id or pending intent, reported before this process committed any: when
+   * the device's latest note is already credited, the previous process committed it and stopped
+   * (killed, or the power went) before its ACK reached the device, which reports the same note
+   * again. A device stacks only the note the host last sent STACK for, and STACK follows the
+   * intent, so that note is the latest one. Anything else is an orphan.
+   */
+  private unacknowledgedCredit(credit: NoteCredit): string | undefined {
+    if (!this.repeatPossible) return undefined;
+    const latest = this.journal.latestNote(this.device);
+    if (latest?.state !== 'credited') return undefined;
+    if (
+      credit.denomination !== undefined &&
+      latest.denomination !== null &&
+      credit.denomination !== latest.denomination
+    ) {
+      return undefined;
+    }
+    this.journal.audit('kioskd', 'credit.repeatRecognised', {
+      noteId: latest.noteId,
+      device: this.device,
+      source: credit.source,
+    });
+    this.logger.warn(
+      { noteId: latest.noteId, source: credit.source },
+      'the device repeats the credit of a note committed before the restart; its ACK was lost',
+    );
+    return latest.noteId;
   }
 
   /**

@@ -659,6 +659,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       for (const waiter of session.readyWaiters) waiter.resolve();
       session.readyWaiters = [];
       this.#finishStart();
+      this.#emitSafe('ready');
     }
   }
 

@@ -1,0 +1,58 @@
+import type { Journal } from '../journal/journal.js';
+import type { Logger } from '../log.js';
+import type { AlertSink } from './recovery-alerts.js';
+
+export interface OrphanSettlement {
+  /** Orphans that became a `kind: orphan` payment in this pass. */
+  paid: string[];
+  /** Orphans alerted in this pass. */
+  alerted: string[];
+  /** Orphans still without a payment: their denomination is unknown until a technician resolves it. */
+  unpaid: string[];
+}
+
+/**
+ * Money the device took without a transaction to put it in (DESIGN.md invariant 1: never
+ * dropped). Each orphan credit becomes an orphan payment, so it reaches the fleet through the
+ * outbox like any payment, and an alert, so someone credits the right customer by hand. An
+ * orphan of unknown value cannot be paid: it stays unpaid, alerted, until a technician sets
+ * its denomination. Safe to run any number of times: payments and alerts happen once.
+ */
+export function settleOrphans(journal: Journal, alerts: AlertSink, logger: Logger): OrphanSettlement {
+  const result: OrphanSettlement = { paid: [], alerted: [], unpaid: [] };
+  for (const orphan of journal.orphanCredits()) {
+    let paymentId = orphan.paymentId;
+    if (paymentId === null && orphan.denomination !== null) {
+      const { payment } = journal.commitOrphanPayment(orphan.orphanId);
+      paymentId = payment.paymentId;
+      result.paid.push(orphan.orphanId);
+      logger.warn(
+        { orphanId: orphan.orphanId, paymentId, amount: payment.amount },
+        'orphan credit paid out as an orphan payment',
+      );
+    }
+    if (paymentId === null) result.unpaid.push(orphan.orphanId);
+    if (orphan.alertRaisedAt !== null) continue;
+    alerts.raise({
+      alertId: orphan.orphanId,
+      device: orphan.device,
+      kind: 'orphanCredit',
+      action: 'maintenance',
+      message:
+        paymentId === null
+          ? 'a note went into the cashbox outside any transaction and its value is unknown: count the cashbox and resolve it'
+          : 'a note went into the cashbox outside any transaction: credit its owner by hand',
+      details: {
+        orphanId: orphan.orphanId,
+        noteId: orphan.noteId,
+        denomination: orphan.denomination,
+        escrowCode: orphan.escrowCode,
+        reason: orphan.reason,
+        paymentId,
+      },
+    });
+    journal.markOrphanAlerted(orphan.orphanId);
+    result.alerted.push(orphan.orphanId);
+  }
+  return result;
+}
