@@ -1,0 +1,311 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ErrorCode, KioskError } from '../errors.js';
+import type { PaymentPayloadWire } from '../fleet-protocol/index.js';
+
+/**
+ * The fleet ledger's durable store: one SQLite file (WAL, synchronous=FULL, so a committed
+ * batch survives a power cut before its acknowledgements leave). Payments are keyed on
+ * (kioskId, paymentId): a resent payment is recognised and not stored twice. Several ledger
+ * processes may share the file; every batch is one IMMEDIATE transaction, so each sees the
+ * others' rows when it works out how far a kiosk's seqs run without a hole.
+ */
+
+export const LEDGER_SCHEMA_VERSION = 1;
+
+export interface StoredPayment {
+  kioskId: string;
+  paymentId: string;
+  seq: number;
+  account: string | null;
+  amount: number;
+  currency: string;
+  kind: PaymentPayloadWire['kind'];
+  txId: string | null;
+  receipt: boolean;
+  notes: PaymentPayloadWire['notes'];
+  /** When the kiosk committed it (the payload's `ts`). */
+  ts: string;
+  receivedAt: string;
+}
+
+/** Seqs missing between a kiosk's first and highest stored seq, inclusive bounds. */
+export interface SeqGap {
+  kioskId: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+export interface IncomingPayment {
+  payment: PaymentPayloadWire;
+  /** The JSON exactly as received, kept for audit. */
+  raw: string;
+}
+
+export interface KioskBatchOutcome {
+  /** Payment ids newly stored by this batch, and those the store already held; both are acknowledged. */
+  stored: string[];
+  duplicates: string[];
+  /** Every seq 1..contiguousThrough is stored (0: seq 1 is not). */
+  contiguousThrough: number;
+  /** Seqs of this batch that another payment id of the same kiosk already holds: a kiosk bug, reported. */
+  seqConflicts: number[];
+}
+
+export interface BatchOutcome {
+  byKiosk: Map<string, KioskBatchOutcome>;
+  stored: number;
+  duplicates: number;
+}
+
+interface PaymentRow {
+  kiosk_id: string;
+  payment_id: string;
+  seq: number;
+  account: string | null;
+  amount: number;
+  currency: string;
+  kind: PaymentPayloadWire['kind'];
+  tx_id: string | null;
+  receipt: number;
+  notes: string;
+  ts: string;
+  received_at: string;
+}
+
+const SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS ledger_payments (
+  kiosk_id    TEXT    NOT NULL,
+  payment_id  TEXT    NOT NULL,
+  seq         INTEGER NOT NULL CHECK (seq > 0),
+  account     TEXT,
+  amount      INTEGER NOT NULL CHECK (amount >= 0),
+  currency    TEXT    NOT NULL,
+  kind        TEXT    NOT NULL CHECK (kind IN ('complete', 'partial', 'orphan')),
+  tx_id       TEXT,
+  receipt     INTEGER NOT NULL CHECK (receipt IN (0, 1)),
+  notes       TEXT    NOT NULL,
+  ts          TEXT    NOT NULL,
+  payload     TEXT    NOT NULL,
+  received_at TEXT    NOT NULL,
+  PRIMARY KEY (kiosk_id, payment_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ledger_payments_by_seq ON ledger_payments (kiosk_id, seq);
+CREATE TABLE IF NOT EXISTS ledger_kiosks (
+  kiosk_id           TEXT    PRIMARY KEY,
+  contiguous_through INTEGER NOT NULL,
+  max_seq            INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+function storeError(path: string, stage: string, cause: unknown): KioskError {
+  if (cause instanceof KioskError) return cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const sqliteCode = (cause as { code?: unknown } | null)?.code;
+  return new KioskError(ErrorCode.FleetLedgerStore, `fleet ledger ${path}: ${stage} failed: ${message}`, {
+    cause,
+    details: { path, stage, ...(typeof sqliteCode === 'string' ? { sqliteCode } : {}) },
+  });
+}
+
+export class LedgerStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private readonly otherAtSeq: Database.Statement;
+  private readonly progressOf: Database.Statement;
+  private readonly seqsAfter: Database.Statement;
+  private readonly saveProgress: Database.Statement;
+  private readonly batch: Database.Transaction<
+    (items: readonly IncomingPayment[], at: string) => BatchOutcome
+  >;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO ledger_payments
+         (kiosk_id, payment_id, seq, account, amount, currency, kind, tx_id, receipt, notes, ts, payload, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.otherAtSeq = db
+      .prepare('SELECT 1 FROM ledger_payments WHERE kiosk_id = ? AND seq = ? AND payment_id <> ? LIMIT 1')
+      .pluck();
+    this.progressOf = db.prepare(
+      'SELECT contiguous_through AS contiguousThrough, max_seq AS maxSeq FROM ledger_kiosks WHERE kiosk_id = ?',
+    );
+    this.seqsAfter = db
+      .prepare('SELECT DISTINCT seq FROM ledger_payments WHERE kiosk_id = ? AND seq > ? ORDER BY seq')
+      .pluck();
+    this.saveProgress = db.prepare(
+      `INSERT INTO ledger_kiosks (kiosk_id, contiguous_through, max_seq) VALUES (?, ?, ?)
+       ON CONFLICT (kiosk_id) DO UPDATE SET contiguous_through = excluded.contiguous_through,
+         max_seq = max(max_seq, excluded.max_seq)`,
+    );
+    this.batch = db.transaction((items, at) => this.storeInTransaction(items, at));
+  }
+
+  /** Opens (creating when absent) the ledger database; refuses a file from a newer ledger. */
+  static open(path: string): LedgerStore {
+    let db: Database.Database;
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+    } catch (cause) {
+      throw storeError(path, 'opening', cause);
+    }
+    try {
+      db.pragma('busy_timeout = 10000');
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`could not switch to WAL (got ${String(mode)})`);
+      // FULL: with WAL every commit fsyncs the log, so an acknowledged payment is on disk.
+      db.pragma('synchronous = FULL');
+      const migrate = db.transaction(() => {
+        const found = db.pragma('user_version', { simple: true }) as number;
+        if (found > LEDGER_SCHEMA_VERSION) {
+          throw new KioskError(
+            ErrorCode.FleetLedgerStore,
+            `fleet ledger ${path} has schema version ${found}, newer than ${LEDGER_SCHEMA_VERSION} which this build knows; refusing to touch it`,
+            { details: { path, found, known: LEDGER_SCHEMA_VERSION } },
+          );
+        }
+        if (found < LEDGER_SCHEMA_VERSION) {
+          db.exec(SCHEMA_V1);
+          db.pragma(`user_version = ${LEDGER_SCHEMA_VERSION}`);
+        }
+      });
+      migrate.immediate();
+      return new LedgerStore(path, db);
+    } catch (cause) {
+      db.close();
+      throw storeError(path, 'preparing', cause);
+    }
+  }
+
+  /**
+   * Stores a batch in one transaction and returns, per kiosk, what to acknowledge. Throws
+   * FleetLedgerStore when the commit fails; then nothing of the batch is stored and nothing
+   * may be acknowledged.
+   */
+  storeBatch(items: readonly IncomingPayment[], receivedAt: string): BatchOutcome {
+    try {
+      return this.batch.immediate(items, receivedAt);
+    } catch (cause) {
+      throw storeError(this.path, `storing ${items.length} payment(s)`, cause);
+    }
+  }
+
+  private storeInTransaction(items: readonly IncomingPayment[], at: string): BatchOutcome {
+    const byKiosk = new Map<string, KioskBatchOutcome>();
+    const maxSeqByKiosk = new Map<string, number>();
+    let stored = 0;
+    let duplicates = 0;
+    for (const { payment: p, raw } of items) {
+      let outcome = byKiosk.get(p.kioskId);
+      if (outcome === undefined) {
+        outcome = { stored: [], duplicates: [], contiguousThrough: 0, seqConflicts: [] };
+        byKiosk.set(p.kioskId, outcome);
+      }
+      const { changes } = this.insert.run(
+        p.kioskId,
+        p.paymentId,
+        p.seq,
+        p.account,
+        p.amount,
+        p.currency,
+        p.kind,
+        p.txId,
+        p.receipt ? 1 : 0,
+        JSON.stringify(p.notes),
+        p.ts,
+        raw,
+        at,
+      );
+      if (changes === 0) {
+        duplicates++;
+        outcome.duplicates.push(p.paymentId);
+        continue;
+      }
+      stored++;
+      outcome.stored.push(p.paymentId);
+      if (this.otherAtSeq.get(p.kioskId, p.seq, p.paymentId) !== undefined) outcome.seqConflicts.push(p.seq);
+      maxSeqByKiosk.set(p.kioskId, Math.max(maxSeqByKiosk.get(p.kioskId) ?? 0, p.seq));
+    }
+    for (const [kioskId, outcome] of byKiosk) {
+      const before = this.progressOf.get(kioskId) as
+        | { contiguousThrough: number; maxSeq: number }
+        | undefined;
+      let through = before?.contiguousThrough ?? 0;
+      // Usually only this batch's rows (and any held back by an earlier hole) lie beyond `through`.
+      for (const seq of this.seqsAfter.iterate(kioskId, through) as IterableIterator<number>) {
+        if (seq !== through + 1) break;
+        through = seq;
+      }
+      outcome.contiguousThrough = through;
+      const maxSeq = Math.max(before?.maxSeq ?? 0, maxSeqByKiosk.get(kioskId) ?? 0, through);
+      this.saveProgress.run(kioskId, through, maxSeq);
+    }
+    return { byKiosk, stored, duplicates };
+  }
+
+  /** A kiosk's stored payments in seq order. */
+  payments(kioskId: string): StoredPayment[] {
+    const rows = this.db
+      .prepare(
+        `SELECT kiosk_id, payment_id, seq, account, amount, currency, kind, tx_id, receipt, notes, ts, received_at
+         FROM ledger_payments WHERE kiosk_id = ? ORDER BY seq, payment_id`,
+      )
+      .all(kioskId) as PaymentRow[];
+    return rows.map((r) => ({
+      kioskId: r.kiosk_id,
+      paymentId: r.payment_id,
+      seq: r.seq,
+      account: r.account,
+      amount: r.amount,
+      currency: r.currency,
+      kind: r.kind,
+      txId: r.tx_id,
+      receipt: r.receipt === 1,
+      notes: JSON.parse(r.notes) as StoredPayment['notes'],
+      ts: r.ts,
+      receivedAt: r.received_at,
+    }));
+  }
+
+  /** How far a kiosk's seqs run without a hole, and the highest one stored. */
+  progress(kioskId: string): { contiguousThrough: number; maxSeq: number } | undefined {
+    return this.progressOf.get(kioskId) as { contiguousThrough: number; maxSeq: number } | undefined;
+  }
+
+  /** Every hole below a kiosk's highest stored seq, read from the database (so across ledger instances). */
+  gaps(kioskId?: string): SeqGap[] {
+    const gapped = this.db
+      .prepare(
+        `SELECT kiosk_id AS kioskId, contiguous_through AS through FROM ledger_kiosks
+         WHERE max_seq > contiguous_through ${kioskId === undefined ? '' : 'AND kiosk_id = ?'}
+         ORDER BY kiosk_id`,
+      )
+      .all(...(kioskId === undefined ? [] : [kioskId])) as { kioskId: string; through: number }[];
+    const gaps: SeqGap[] = [];
+    for (const { kioskId: id, through } of gapped) {
+      let last = through;
+      for (const seq of this.seqsAfter.iterate(id, through) as IterableIterator<number>) {
+        if (seq > last + 1) gaps.push({ kioskId: id, fromSeq: last + 1, toSeq: seq - 1 });
+        last = seq;
+      }
+    }
+    return gaps;
+  }
+
+  /** Row counts, for the ledger's stats and for operators checking a run. */
+  totals(): { payments: number; kiosks: number } {
+    const payments = this.db.prepare('SELECT count(*) FROM ledger_payments').pluck().get() as number;
+    const kiosks = this.db.prepare('SELECT count(*) FROM ledger_kiosks').pluck().get() as number;
+    return { payments, kiosks };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

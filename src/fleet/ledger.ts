@@ -1,0 +1,391 @@
+import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
+import {
+  DEFAULT_TOPIC_PREFIX,
+  FLEET_PAYLOAD_VERSION,
+  fleetWildcard,
+  kioskTopics,
+  type PaymentAck,
+  parseKioskTopic,
+  paymentAckSchema,
+  paymentPayloadSchema,
+  sharedSubscription,
+} from '../fleet-protocol/index.js';
+import type { Logger } from '../log.js';
+import {
+  connectError,
+  type FleetBrokerSettings,
+  fleetClientOptions,
+  isPermanentRefusal,
+} from './broker-connection.js';
+import {
+  type BatchOutcome,
+  type IncomingPayment,
+  LedgerStore,
+  type SeqGap,
+  type StoredPayment,
+} from './ledger-store.js';
+import { brokerHonoursSharedSubscriptions } from './shared-subscription-probe.js';
+
+/**
+ * The reference fleet ledger: receives every kiosk's payments, stores each once, and only
+ * then tells the kiosk it may forget it (`payment/ack`). Kiosks resend until acknowledged, so
+ * the ledger keeps no broker session and retries nothing itself: a payment it failed to store
+ * is simply not acknowledged and comes again.
+ *
+ * Payments are gathered for a few milliseconds (or up to a batch size) and committed in one
+ * durable transaction, then acknowledged per kiosk in one message: one fsync per batch is
+ * what lets one ledger keep up with thousands of kiosks.
+ */
+export interface FleetLedgerOptions {
+  broker: FleetBrokerSettings;
+  dbPath: string;
+  /** Shared-subscription group; ledger instances in one group split the payments between them. */
+  group?: string;
+  topicPrefix?: string;
+  /** How long the first payment of a batch waits for others before the batch is committed. */
+  batchDelayMs?: number;
+  batchMaxSize?: number;
+  /** How often gaps are looked for; one still open at the next look is logged. */
+  gapCheckIntervalMs?: number;
+  /** How long the shared-subscription probe waits for its message to come round. */
+  probeTimeoutMs?: number;
+  reconnectPeriodMs?: number;
+  logger: Logger;
+  clock?: () => Date;
+}
+
+export interface FleetLedgerStats {
+  /** Messages on a payment topic, valid or not. */
+  received: number;
+  /** Payments newly written to the database by this instance. */
+  stored: number;
+  /** Payments this instance received that the database already held (resends); acknowledged again. */
+  duplicates: number;
+  /** Payloads that failed validation: logged, never stored, never acknowledged. */
+  invalid: number;
+  /** Payment ids acknowledged (stored + duplicates once committed). */
+  acked: number;
+  ackMessages: number;
+  /** Payments in batches whose commit failed; not acknowledged, so their kiosks resend them. */
+  storeFailures: number;
+  /** A seq stored under two payment ids of one kiosk (a kiosk-side fault). */
+  seqConflicts: number;
+  /** Holes in some kiosk's seqs right now, read from the database. */
+  gaps: number;
+  /** Waiting for the current batch to commit. */
+  pending: number;
+}
+
+export interface LedgerSubscription {
+  topic: string;
+  shared: boolean;
+}
+
+/** Payment payloads are a few hundred bytes; anything this big is not one. */
+const MAX_PAYMENT_BYTES = 64 * 1024;
+const MAX_IDS_PER_ACK = 1000;
+const STOP_GRACE_MS = 2000;
+
+function describeIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(payload)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** The payment a message carries, or why it is not one. */
+function readPayment(topicKioskId: string, payload: Buffer): IncomingPayment | string {
+  if (payload.length > MAX_PAYMENT_BYTES) return `payload of ${payload.length} bytes is too big`;
+  const raw = payload.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return 'not JSON';
+  }
+  const result = paymentPayloadSchema.safeParse(json);
+  if (!result.success) return describeIssues(result.error);
+  if (result.data.kioskId !== topicKioskId) {
+    return `payload kioskId "${result.data.kioskId}" is not the topic's "${topicKioskId}"`;
+  }
+  return { payment: result.data, raw };
+}
+
+export class FleetLedger {
+  readonly store: LedgerStore;
+  private readonly client: MqttClient;
+  private readonly logger: Logger;
+  private readonly clock: () => Date;
+  private readonly group: string;
+  private readonly prefix: string;
+  private readonly batchDelayMs: number;
+  private readonly batchMaxSize: number;
+  private readonly probeTimeoutMs: number;
+  private readonly paymentTopic: string;
+  private readonly url: string;
+  private pending: IncomingPayment[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly gapTimer: NodeJS.Timeout;
+  private lastGapKeys = new Set<string>();
+  private readonly reportedGaps = new Set<string>();
+  private subscriptionChoice: LedgerSubscription | undefined;
+  private deciding = false;
+  private stopped = false;
+  private readonly subscribedOnce: Promise<void>;
+  private markSubscribed!: () => void;
+  private failFirstConnect!: (error: unknown) => void;
+  private readonly counters = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    invalid: 0,
+    acked: 0,
+    ackMessages: 0,
+    storeFailures: 0,
+    seqConflicts: 0,
+  };
+
+  private constructor(options: FleetLedgerOptions, store: LedgerStore) {
+    this.store = store;
+    this.logger = options.logger.child({ component: 'fleet-ledger' });
+    this.clock = options.clock ?? (() => new Date());
+    this.group = options.group ?? 'ledger';
+    this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+    this.batchDelayMs = options.batchDelayMs ?? 5;
+    this.batchMaxSize = options.batchMaxSize ?? 500;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
+    this.paymentTopic = fleetWildcard('payment', this.prefix);
+    this.url = options.broker.url;
+    this.subscribedOnce = new Promise<void>((resolve, reject) => {
+      this.markSubscribed = resolve;
+      this.failFirstConnect = reject;
+    });
+    // Nobody may be awaiting yet; a permanent refusal is also logged and kept for whenSubscribed().
+    this.subscribedOnce.catch(() => undefined);
+    this.client = mqtt.connect(
+      options.broker.url,
+      fleetClientOptions(options.broker, 'ledger', {
+        reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,
+        connectTimeoutMs: 10_000,
+      }),
+    );
+    this.client.on('connect', (connack) => this.onConnect(connack));
+    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    this.client.on('error', (error) => {
+      if (isPermanentRefusal(error)) {
+        const refusal = connectError(options.broker, error);
+        this.logger.error({ err: refusal.message }, 'broker refused the ledger; not retrying');
+        this.failFirstConnect(refusal);
+        this.client.end(true);
+        return;
+      }
+      this.logger.warn({ err: error.message }, 'broker connection error');
+    });
+    this.client.on('offline', () =>
+      this.logger.warn({ url: options.broker.url }, 'broker unreachable; retrying'),
+    );
+    this.gapTimer = setInterval(() => this.checkGaps(), options.gapCheckIntervalMs ?? 10_000);
+    this.gapTimer.unref();
+  }
+
+  /** Opens the database and starts connecting; see whenSubscribed() for when payments flow. */
+  static start(options: FleetLedgerOptions): FleetLedger {
+    const store = LedgerStore.open(options.dbPath);
+    try {
+      return new FleetLedger(options, store);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Resolves once the payment subscription is in place (the first time). Rejects with
+   * FleetConnect when the broker refuses the ledger for good (protocol, credentials, ACL).
+   */
+  whenSubscribed(): Promise<void> {
+    return this.subscribedOnce;
+  }
+
+  get subscription(): LedgerSubscription | undefined {
+    return this.subscriptionChoice;
+  }
+
+  private onConnect(connack: IConnackPacket): void {
+    this.logger.info({ url: this.url }, 'connected to the broker');
+    // After the first choice mqtt.js resubscribes by itself on every reconnect.
+    if (this.subscriptionChoice !== undefined || this.deciding) return;
+    this.deciding = true;
+    this.subscribe(connack)
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'subscribe failed');
+      })
+      .finally(() => {
+        this.deciding = false;
+      });
+  }
+
+  private async subscribe(connack: IConnackPacket): Promise<void> {
+    const shared = await brokerHonoursSharedSubscriptions(this.client, connack, {
+      group: this.group,
+      topicPrefix: this.prefix,
+      timeoutMs: this.probeTimeoutMs,
+    });
+    // A probe cut short by a dropped connection proves nothing; the next connect asks again.
+    if (!this.client.connected || this.stopped) return;
+    const topic = shared ? sharedSubscription(this.group, this.paymentTopic) : this.paymentTopic;
+    const granted = await this.client.subscribeAsync(topic, { qos: 1 });
+    if (granted.some((g) => g.qos >= 128)) {
+      throw new Error(`the broker refused the subscription ${topic} (check the fleet identity's ACL)`);
+    }
+    this.subscriptionChoice = { topic, shared };
+    if (shared) {
+      this.logger.info({ topic, group: this.group }, 'subscribed to payments (shared subscription)');
+    } else {
+      this.logger.warn(
+        { topic },
+        'the broker does not honour shared subscriptions ($share/...): subscribed plainly, so every ledger instance on this broker receives every payment; run one instance here, or use a broker that has them (Mosquitto, EMQX, VerneMQ, HiveMQ)',
+      );
+    }
+    this.markSubscribed();
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const parsed = parseKioskTopic(topic, this.prefix);
+    if (parsed?.kind !== 'payment') return;
+    this.counters.received++;
+    const checked = readPayment(parsed.kioskId, payload);
+    if (typeof checked === 'string') {
+      this.counters.invalid++;
+      this.logger.warn(
+        { topic, kioskId: parsed.kioskId, reason: checked },
+        'invalid payment payload: not stored, not acknowledged',
+      );
+      return;
+    }
+    this.pending.push(checked);
+    if (this.pending.length >= this.batchMaxSize) this.flush();
+    else this.batchTimer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+  }
+
+  /** Commits what has been gathered, then acknowledges it. Nothing is acknowledged unless committed. */
+  private flush(): void {
+    if (this.batchTimer !== undefined) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+    }
+    const items = this.pending;
+    if (items.length === 0) return;
+    this.pending = [];
+    let outcome: BatchOutcome;
+    try {
+      outcome = this.store.storeBatch(items, this.clock().toISOString());
+    } catch (error) {
+      this.counters.storeFailures += items.length;
+      this.logger.error(
+        { err: error instanceof Error ? error.message : String(error), payments: items.length },
+        'storing a batch failed: nothing acknowledged, the kiosks will resend',
+      );
+      return;
+    }
+    this.counters.stored += outcome.stored;
+    this.counters.duplicates += outcome.duplicates;
+    for (const [kioskId, kiosk] of outcome.byKiosk) {
+      if (kiosk.seqConflicts.length > 0) {
+        this.counters.seqConflicts += kiosk.seqConflicts.length;
+        this.logger.error(
+          { kioskId, seqs: kiosk.seqConflicts },
+          'a seq arrived under a second payment id: both stored; the kiosk journal needs a look',
+        );
+      }
+      this.acknowledge(
+        kioskId,
+        [...new Set([...kiosk.stored, ...kiosk.duplicates])],
+        kiosk.contiguousThrough,
+      );
+    }
+  }
+
+  private acknowledge(kioskId: string, paymentIds: string[], contiguousThrough: number): void {
+    const topic = kioskTopics(kioskId, this.prefix).paymentAck;
+    for (let i = 0; i < paymentIds.length; i += MAX_IDS_PER_ACK) {
+      const ids = paymentIds.slice(i, i + MAX_IDS_PER_ACK);
+      const ack: PaymentAck = {
+        v: FLEET_PAYLOAD_VERSION,
+        kioskId,
+        ts: this.clock().toISOString(),
+        paymentIds: ids,
+        ...(contiguousThrough > 0 ? { ackThroughSeq: contiguousThrough } : {}),
+      };
+      const checked = paymentAckSchema.parse(ack);
+      this.client.publish(topic, JSON.stringify(checked), { qos: 1 }, (error) => {
+        if (error)
+          this.logger.warn({ kioskId, err: error.message }, 'ack not delivered; the kiosk will resend');
+      });
+      this.counters.acked += ids.length;
+      this.counters.ackMessages++;
+    }
+  }
+
+  /**
+   * Looks for holes in every kiosk's seqs. A hole is normal for a moment (payments of one
+   * kiosk are in flight together and instances share the load); one still there at the next
+   * look is logged once.
+   */
+  checkGaps(): SeqGap[] {
+    let gaps: SeqGap[];
+    try {
+      gaps = this.store.gaps();
+    } catch (error) {
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'gap check failed');
+      return [];
+    }
+    const keys = new Set(gaps.map((g) => `${g.kioskId}:${g.fromSeq}-${g.toSeq}`));
+    for (const gap of gaps) {
+      const key = `${gap.kioskId}:${gap.fromSeq}-${gap.toSeq}`;
+      if (this.lastGapKeys.has(key) && !this.reportedGaps.has(key)) {
+        this.reportedGaps.add(key);
+        this.logger.warn(
+          gap,
+          'seq gap: payments missing between stored ones (the kiosk has not sent them yet)',
+        );
+      }
+    }
+    for (const key of this.reportedGaps) if (!keys.has(key)) this.reportedGaps.delete(key);
+    this.lastGapKeys = keys;
+    return gaps;
+  }
+
+  gaps(kioskId?: string): SeqGap[] {
+    return this.store.gaps(kioskId);
+  }
+
+  payments(kioskId: string): StoredPayment[] {
+    return this.store.payments(kioskId);
+  }
+
+  stats(): FleetLedgerStats {
+    return { ...this.counters, gaps: this.store.gaps().length, pending: this.pending.length };
+  }
+
+  /** Commits and acknowledges what is pending, disconnects, closes the database. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.gapTimer);
+    this.flush();
+    // Give the last acks a moment to leave; unsent ones only mean the kiosks resend.
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.client.endAsync(false).catch((error: unknown) => {
+      this.logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'disconnect failed');
+    });
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), STOP_GRACE_MS);
+    });
+    if ((await Promise.race([graceful, deadline])) === 'late') await this.client.endAsync(true);
+    clearTimeout(timer);
+    this.store.close();
+  }
+}

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
+import {
+  FLEET_PAYLOAD_VERSION,
+  kioskTopics,
+  type PaymentAck,
+  type PaymentPayloadWire,
+} from '../../src/fleet-protocol/index.js';
+import { createUlidFactory } from '../../src/journal/ulid.js';
+import { silentLogger } from '../../src/log.js';
+
+/** Shared pieces of the fleet tests: a broker on a free loopback port, scratch dirs, fake kiosks. */
+
+export async function startTestBroker(): Promise<EmbeddedBroker> {
+  return startEmbeddedBroker({ host: '127.0.0.1', port: 0, logger: silentLogger() });
+}
+
+export function scratchDir(name: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `kioskd-${name}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+const nextUlid = createUlidFactory();
+
+export function paymentPayload(kioskId: string, seq: number, overrides: Partial<PaymentPayloadWire> = {}) {
+  return {
+    v: FLEET_PAYLOAD_VERSION,
+    kioskId,
+    ts: new Date().toISOString(),
+    paymentId: nextUlid(),
+    seq,
+    account: '13800138000',
+    amount: 5000 * seq,
+    currency: 'CNY',
+    notes: [{ denomination: 5000, count: seq }],
+    kind: 'complete',
+    txId: nextUlid(),
+    receipt: true,
+    ...overrides,
+  } satisfies PaymentPayloadWire;
+}
+
+/** What a kiosk's fleet link does on the wire, reduced to publishing payments and reading acks. */
+export class FakeKiosk {
+  readonly acks: PaymentAck[] = [];
+  private constructor(
+    readonly kioskId: string,
+    readonly client: MqttClient,
+  ) {}
+
+  static async connect(url: string, kioskId: string): Promise<FakeKiosk> {
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 4,
+      clientId: `kiosk-${kioskId}`,
+      reconnectPeriod: 0,
+    });
+    const kiosk = new FakeKiosk(kioskId, client);
+    const topics = kioskTopics(kioskId);
+    client.on('message', (topic, payload) => {
+      if (topic === topics.paymentAck) kiosk.acks.push(JSON.parse(payload.toString()) as PaymentAck);
+    });
+    await client.subscribeAsync(topics.paymentAck, { qos: 1 });
+    return kiosk;
+  }
+
+  async publish(payload: unknown): Promise<void> {
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    await this.client.publishAsync(kioskTopics(this.kioskId).payment, body, { qos: 1 });
+  }
+
+  ackedIds(): string[] {
+    return this.acks.flatMap((a) => a.paymentIds ?? []);
+  }
+
+  close(): Promise<void> {
+    return this.client.endAsync(true);
+  }
+}

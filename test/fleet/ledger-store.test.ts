@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../src/errors.js';
+import { LedgerStore } from '../../src/fleet/ledger-store.js';
+import { paymentPayload, scratchDir } from './fleet-test-kit.js';
+
+let dir: ReturnType<typeof scratchDir>;
+let path: string;
+const at = '2026-11-25T03:00:00.000Z';
+const incoming = (p: ReturnType<typeof paymentPayload>) => ({ payment: p, raw: JSON.stringify(p) });
+
+beforeEach(() => {
+  dir = scratchDir('ledger-store');
+  path = join(dir.path, 'ledger.sqlite');
+});
+afterEach(() => dir.remove());
+
+describe('ledger store', () => {
+  it('opens in WAL mode with synchronous FULL', () => {
+    LedgerStore.open(path).close();
+    const db = new Database(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it('works out contiguity and gaps from the shared file, whichever instance stored which seq', () => {
+    const a = LedgerStore.open(path);
+    const b = LedgerStore.open(path);
+    const [p1, p2, p3, p5] = [1, 2, 3, 5].map((seq) => paymentPayload('k-7', seq));
+    expect(a.storeBatch([incoming(p1!), incoming(p3!)], at).byKiosk.get('k-7')?.contiguousThrough).toBe(1);
+    expect(b.gaps()).toEqual([{ kioskId: 'k-7', fromSeq: 2, toSeq: 2 }]);
+    expect(b.storeBatch([incoming(p5!)], at).byKiosk.get('k-7')?.contiguousThrough).toBe(1);
+    expect(a.gaps()).toEqual([
+      { kioskId: 'k-7', fromSeq: 2, toSeq: 2 },
+      { kioskId: 'k-7', fromSeq: 4, toSeq: 4 },
+    ]);
+    const outcome = b.storeBatch([incoming(p2!)], at);
+    expect(outcome.byKiosk.get('k-7')).toMatchObject({ stored: [p2!.paymentId], contiguousThrough: 3 });
+    expect(a.gaps()).toEqual([{ kioskId: 'k-7', fromSeq: 4, toSeq: 4 }]);
+    expect(a.payments('k-7').map((p) => p.seq)).toEqual([1, 2, 3, 5]);
+    a.close();
+    b.close();
+  });
+
+  it('reports a duplicate inside one batch and across batches, storing it once', () => {
+    const store = LedgerStore.open(path);
+    const p = paymentPayload('k-1', 1);
+    const first = store.storeBatch([incoming(p), incoming(p)], at);
+    expect(first).toMatchObject({ stored: 1, duplicates: 1 });
+    expect(store.storeBatch([incoming(p)], at)).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(store.totals()).toEqual({ payments: 1, kiosks: 1 });
+    store.close();
+  });
+
+  it('stores a second payment id under a used seq but reports the conflict', () => {
+    const store = LedgerStore.open(path);
+    store.storeBatch([incoming(paymentPayload('k-1', 1))], at);
+    const outcome = store.storeBatch([incoming(paymentPayload('k-1', 1))], at);
+    expect(outcome.byKiosk.get('k-1')).toMatchObject({ seqConflicts: [1], contiguousThrough: 1 });
+    expect(store.payments('k-1')).toHaveLength(2);
+    store.close();
+  });
+
+  it('refuses a database written by a newer ledger, leaving it untouched', () => {
+    const db = new Database(path);
+    db.pragma('user_version = 9');
+    db.close();
+    let error: unknown;
+    try {
+      LedgerStore.open(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(isKioskError(error, ErrorCode.FleetLedgerStore)).toBe(true);
+    expect((error as Error).message).toContain('schema version 9');
+    const after = new Database(path);
+    expect(after.pragma('user_version', { simple: true })).toBe(9);
+    expect(
+      after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_payments'").pluck().get(),
+    ).toBe(0);
+    after.close();
+  });
+
+  it('rolls back the whole batch when one row cannot be written', () => {
+    const store = LedgerStore.open(path);
+    const side = new Database(path);
+    side.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON ledger_payments WHEN NEW.seq = 2 BEGIN SELECT RAISE(ABORT, 'no'); END",
+    );
+    let error: unknown;
+    try {
+      store.storeBatch([incoming(paymentPayload('k-1', 1)), incoming(paymentPayload('k-1', 2))], at);
+    } catch (e) {
+      error = e;
+    }
+    expect(isKioskError(error, ErrorCode.FleetLedgerStore)).toBe(true);
+    expect(store.totals()).toEqual({ payments: 0, kiosks: 0 });
+    side.close();
+    store.close();
+  });
+});

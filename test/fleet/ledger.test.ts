@@ -1,0 +1,161 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FleetLedger } from '../../src/fleet/ledger.js';
+import type { EmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
+import { silentLogger } from '../../src/log.js';
+import { FakeKiosk, paymentPayload, scratchDir, sleep, startTestBroker, waitFor } from './fleet-test-kit.js';
+
+let broker: EmbeddedBroker;
+let dir: ReturnType<typeof scratchDir>;
+let ledger: FleetLedger;
+let kiosk: FakeKiosk;
+
+beforeEach(async () => {
+  broker = await startTestBroker();
+  dir = scratchDir('ledger');
+  ledger = FleetLedger.start({
+    broker: { url: broker.url, protocolVersion: 4 },
+    dbPath: join(dir.path, 'ledger.sqlite'),
+    logger: silentLogger(),
+    probeTimeoutMs: 200,
+  });
+  await ledger.whenSubscribed();
+  kiosk = await FakeKiosk.connect(broker.url, 'k-001');
+});
+
+afterEach(async () => {
+  await kiosk.close();
+  await ledger.stop();
+  await broker.close();
+  dir.remove();
+});
+
+describe('fleet ledger against the embedded broker', () => {
+  it('notices that Aedes does not honour $share and subscribes plainly', () => {
+    expect(ledger.subscription).toEqual({ topic: 'kiosk/v1/+/payment', shared: false });
+  });
+
+  it('stores payments and acknowledges them by id and through the contiguous seq', async () => {
+    const sent = [1, 2, 3].map((seq) => paymentPayload('k-001', seq));
+    for (const p of sent) await kiosk.publish(p);
+    await waitFor('three acked ids', () => kiosk.ackedIds().length === 3);
+    expect(kiosk.ackedIds().sort()).toEqual(sent.map((p) => p.paymentId).sort());
+    expect(kiosk.acks.at(-1)?.ackThroughSeq).toBe(3);
+    const stored = ledger.payments('k-001');
+    expect(stored.map((p) => [p.seq, p.paymentId, p.amount])).toEqual(
+      sent.map((p) => [p.seq, p.paymentId, p.amount]),
+    );
+    expect(stored[0]?.notes).toEqual([{ denomination: 5000, count: 1 }]);
+    expect(ledger.stats()).toMatchObject({
+      received: 3,
+      stored: 3,
+      duplicates: 0,
+      invalid: 0,
+      acked: 3,
+      gaps: 0,
+    });
+  });
+
+  it('stores a payment delivered twice once, and acknowledges it both times', async () => {
+    const payment = paymentPayload('k-001', 1);
+    await kiosk.publish(payment);
+    await waitFor('first ack', () => kiosk.acks.length === 1);
+    await kiosk.publish(payment);
+    await waitFor('second ack', () => kiosk.acks.length === 2);
+    expect(kiosk.acks.map((a) => a.paymentIds)).toEqual([[payment.paymentId], [payment.paymentId]]);
+    expect(ledger.payments('k-001')).toHaveLength(1);
+    expect(ledger.stats()).toMatchObject({ received: 2, stored: 1, duplicates: 1, acked: 2 });
+  });
+
+  it('sends no ack when the store fails, and acks the resend once the store works again', async () => {
+    const side = new Database(join(dir.path, 'ledger.sqlite'));
+    side.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON ledger_payments BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+    );
+    const payment = paymentPayload('k-001', 1);
+    await kiosk.publish(payment);
+    await waitFor('the failed commit', () => ledger.stats().storeFailures === 1);
+    await sleep(200);
+    expect(kiosk.acks).toEqual([]);
+    expect(ledger.payments('k-001')).toEqual([]);
+    expect(ledger.stats()).toMatchObject({ stored: 0, acked: 0 });
+
+    side.exec('DROP TRIGGER refuse');
+    side.close();
+    await kiosk.publish(payment);
+    await waitFor('the ack of the resend', () => kiosk.acks.length === 1);
+    expect(kiosk.acks[0]).toMatchObject({ paymentIds: [payment.paymentId], ackThroughSeq: 1 });
+    expect(ledger.payments('k-001')).toHaveLength(1);
+  });
+
+  it('acks through the last contiguous seq only, reports the gap, and closes it when the seq arrives', async () => {
+    const [p1, p2, p3, p4] = [1, 2, 3, 4].map((seq) => paymentPayload('k-001', seq));
+    for (const p of [p1, p2, p4]) await kiosk.publish(p);
+    await waitFor('three acked ids', () => kiosk.ackedIds().length === 3);
+    const ackOf4 = kiosk.acks.find((a) => a.paymentIds?.includes(p4!.paymentId));
+    expect(ackOf4?.ackThroughSeq).toBe(2);
+    expect(ledger.gaps()).toEqual([{ kioskId: 'k-001', fromSeq: 3, toSeq: 3 }]);
+    expect(ledger.stats().gaps).toBe(1);
+
+    await kiosk.publish(p3);
+    await waitFor('the ack of seq 3', () => kiosk.ackedIds().includes(p3!.paymentId));
+    expect(kiosk.acks.at(-1)?.ackThroughSeq).toBe(4);
+    expect(ledger.gaps()).toEqual([]);
+    expect(ledger.payments('k-001').map((p) => p.seq)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('does not send ackThroughSeq while seq 1 is missing', async () => {
+    const p2 = paymentPayload('k-001', 2);
+    await kiosk.publish(p2);
+    await waitFor('the ack', () => kiosk.acks.length === 1);
+    expect(kiosk.acks[0]).toEqual(expect.objectContaining({ paymentIds: [p2.paymentId] }));
+    expect(kiosk.acks[0]).not.toHaveProperty('ackThroughSeq');
+    expect(ledger.gaps()).toEqual([{ kioskId: 'k-001', fromSeq: 1, toSeq: 1 }]);
+  });
+
+  it('neither stores nor acknowledges invalid payloads, and counts them', async () => {
+    await kiosk.publish('not json {');
+    await kiosk.publish({ ...paymentPayload('k-001', 1), amount: 12.5 });
+    await kiosk.publish({ ...paymentPayload('k-001', 1), extra: true });
+    await kiosk.publish(paymentPayload('k-002', 1));
+    await kiosk.publish({ ...paymentPayload('k-001', 1), seq: 0 });
+    await waitFor('five invalid payloads', () => ledger.stats().invalid === 5);
+    await sleep(100);
+    expect(kiosk.acks).toEqual([]);
+    expect(ledger.payments('k-001')).toEqual([]);
+    expect(ledger.payments('k-002')).toEqual([]);
+    expect(ledger.stats()).toMatchObject({ received: 5, stored: 0, acked: 0 });
+
+    const good = paymentPayload('k-001', 1);
+    await kiosk.publish(good);
+    await waitFor('the ack of a good one after bad ones', () => kiosk.acks.length === 1);
+  });
+
+  it('commits a burst in few transactions and acks each kiosk in one message per batch', async () => {
+    const payments = Array.from({ length: 200 }, (_, i) => paymentPayload('k-001', i + 1));
+    await Promise.all(payments.map((p) => kiosk.publish(p)));
+    await waitFor('200 acked ids', () => kiosk.ackedIds().length === 200);
+    expect(kiosk.acks.length).toBeLessThan(200);
+    expect(kiosk.acks.at(-1)?.ackThroughSeq).toBe(200);
+    expect(ledger.payments('k-001').map((p) => p.seq)).toEqual(payments.map((p) => p.seq));
+  });
+
+  it('keeps what it stored across a restart and treats a resend after it as a duplicate', async () => {
+    const payment = paymentPayload('k-001', 1);
+    await kiosk.publish(payment);
+    await waitFor('ack', () => kiosk.acks.length === 1);
+    await ledger.stop();
+    ledger = FleetLedger.start({
+      broker: { url: broker.url, protocolVersion: 4 },
+      dbPath: join(dir.path, 'ledger.sqlite'),
+      logger: silentLogger(),
+      probeTimeoutMs: 200,
+    });
+    await ledger.whenSubscribed();
+    await kiosk.publish(payment);
+    await waitFor('ack after restart', () => kiosk.acks.length === 2);
+    expect(ledger.stats()).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(ledger.payments('k-001')).toHaveLength(1);
+  });
+});
