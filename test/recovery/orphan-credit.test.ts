@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEVICE,
+  openTopUp,
+  type RecoveryRig,
+  startRecoveryRig,
+  waitIdle,
+  waitUntil,
+} from './recovery-rig.js';
+
+let rig: RecoveryRig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+/**
+ * A credit the device reports that no transaction or intent explains is money in the cashbox
+ * all the same: it is journaled as an orphan credit, alerted, and paid out as an orphan payment
+ * when its value is known — never dropped. Unknown value makes the counters inaccurate.
+ */
+describe('start-up recovery: orphan credits', () => {
+  it('a credit the journal never expected (a replaced journal): orphan, alerted, counters inaccurate', async () => {
+    rig = startRecoveryRig();
+    const before = rig.boot();
+    await openTopUp(before);
+    rig.afterCommand('stack2', () => rig?.control({ action: 'cable.unplug' }));
+    rig.control({ action: 'note.insert', denomination: 5000 });
+    await waitUntil('VEND VALID owed', () => rig?.model().status === 'vendValid');
+    await before.crash();
+    rig.control({ action: 'cable.plug' });
+
+    // The kiosk PC comes back with an empty journal: nothing there knows this note.
+    const after = rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
+    const report = await after.recovery.firstContact;
+    await waitIdle(rig);
+
+    const orphans = after.journal.orphanCredits();
+    expect(orphans).toHaveLength(1);
+    expect(orphans[0]).toMatchObject({ device: DEVICE, denomination: null, paymentId: null });
+    expect(orphans[0]?.alertRaisedAt).not.toBeNull();
+    expect(after.alerts.recent()).toEqual([
+      expect.objectContaining({ kind: 'orphanCredit', alertId: orphans[0]?.orphanId, action: 'maintenance' }),
+    ]);
+    expect(report.orphans.alerted).toEqual([orphans[0]?.orphanId]);
+    expect(report.orphans.unpaid).toEqual([orphans[0]?.orphanId]);
+    expect(after.journal.cashboxCounters(DEVICE)).toMatchObject({
+      accuracy: 'inaccurate',
+      totalCount: 1,
+      denominations: [{ denomination: 0, count: 1, value: 0 }],
+    });
+    expect(rig.ledger().map((e) => e.denomination)).toEqual([5000]);
+    expect(after.journal.checkConservation()).toEqual([]);
+
+    // A technician resolves the value; the next start pays it out, without a second alert.
+    after.journal.resolveOrphanDenomination(orphans[0]?.orphanId ?? '', 5000, 'tech-1');
+    await after.crash();
+    const again = rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
+    expect(again.recovery.initial.orphans.paid).toEqual([orphans[0]?.orphanId]);
+    expect(again.recovery.initial.orphans.alerted).toEqual([]);
+    const paid = again.journal.orphanCredits()[0];
+    expect(again.journal.payment(paid?.paymentId ?? '')).toMatchObject({ kind: 'orphan', amount: 5000 });
+    expect(again.journal.checkConservation()).toEqual([]);
+  });
+
+  it('an orphan the last run recorded but neither alerted nor paid: paid and alerted once', async () => {
+    rig = startRecoveryRig();
+    const before = rig.boot();
+    await before.recovery.firstContact;
+    const { orphanId } = before.journal.recordOrphanCredit({
+      device: DEVICE,
+      escrowCode: '0x64',
+      denomination: 2000,
+      reason: 'credited after its transaction was cancelled',
+    });
+    await before.crash();
+
+    const after = rig.boot();
+    expect(after.recovery.initial.orphans).toEqual({ paid: [orphanId], alerted: [orphanId], unpaid: [] });
+    const orphan = after.journal.orphanCredit(orphanId);
+    expect(orphan.alertRaisedAt).not.toBeNull();
+    const payment = after.journal.payment(orphan.paymentId ?? '');
+    expect(payment).toMatchObject({ kind: 'orphan', amount: 2000, account: null, orphanId });
+    expect(after.journal.outboxPending({ limit: 5 }).map((o) => o.payload.kind)).toEqual(['orphan']);
+    expect(after.alerts.recent()[0]?.details).toMatchObject({ orphanId, paymentId: payment.paymentId });
+    await after.recovery.firstContact;
+    await after.crash();
+
+    const third = rig.boot();
+    await third.recovery.firstContact;
+    expect(third.recovery.initial.orphans).toEqual({ paid: [], alerted: [], unpaid: [] });
+    expect(third.alerts.recent()).toEqual([]);
+    expect(third.journal.summary().payments).toBe(1);
+    expect(third.journal.checkConservation()).toEqual([]);
+  });
+});
