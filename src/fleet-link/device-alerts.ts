@@ -1,0 +1,90 @@
+import type { DeviceStatus, ErrorAction } from '../../devices/device-status.js';
+import { type AlertPayload, FLEET_PAYLOAD_VERSION } from '../fleet-protocol/index.js';
+
+const KIND = /^[a-zA-Z][a-zA-Z0-9.]{0,63}$/;
+
+/** States that are a fault even when the driver named no action. */
+const FAULT_STATES: ReadonlySet<DeviceStatus['state']> = new Set([
+  'hardwareError',
+  'userError',
+  'fraudAttempt',
+  'potentialFraud',
+  'noDevice',
+  'offline',
+  'powerOff',
+]);
+
+/** What clears a fault the driver reported without an action: a person has to look at it. */
+const DEFAULT_ACTION: ErrorAction = 'maintenance';
+
+interface OpenAlert {
+  alertId: string;
+  kind: string;
+  action: ErrorAction;
+}
+
+/** A fault as an alert names it: the driver's reason (jamInStacker, stackerFull...), else the state. */
+function faultOf(status: DeviceStatus): { kind: string; action: ErrorAction } | undefined {
+  if (status.action === undefined && !FAULT_STATES.has(status.state)) return undefined;
+  // Busy while recovering by itself is not a fault worth a page (pause, suspend).
+  if (status.action === 'suspend') return undefined;
+  const kind = status.reason !== undefined && KIND.test(status.reason) ? status.reason : status.state;
+  return { kind, action: status.action ?? DEFAULT_ACTION };
+}
+
+/**
+ * Turns device status changes into `alert` messages: one when a device enters a fault, with
+ * its `action`, and the same alertId with `cleared: true` when the fault is gone (or replaced
+ * by another, which opens its own). Statuses the kiosk had before the link started count as
+ * changes too, so a kiosk that starts with a jam reports it.
+ */
+export class DeviceAlertTracker {
+  readonly #open = new Map<string, OpenAlert>();
+  readonly #kioskId: string;
+  readonly #newId: () => string;
+
+  constructor(options: { kioskId: string; newId: () => string }) {
+    this.#kioskId = options.kioskId;
+    this.#newId = options.newId;
+  }
+
+  /** The alerts the new statuses call for; devices missing from `statuses` keep their alerts. */
+  update(statuses: Readonly<Record<string, DeviceStatus>>, now: Date): AlertPayload[] {
+    const alerts: AlertPayload[] = [];
+    for (const [device, status] of Object.entries(statuses)) {
+      const fault = faultOf(status);
+      const open = this.#open.get(device);
+      if (open !== undefined && open.kind === fault?.kind && open.action === fault.action) continue;
+      if (open !== undefined) {
+        this.#open.delete(device);
+        alerts.push(this.#payload(device, open, true, now, status));
+      }
+      if (fault !== undefined) {
+        const raised: OpenAlert = { alertId: this.#newId(), ...fault };
+        this.#open.set(device, raised);
+        alerts.push(this.#payload(device, raised, false, now, status));
+      }
+    }
+    return alerts;
+  }
+
+  #payload(
+    device: string,
+    alert: OpenAlert,
+    cleared: boolean,
+    now: Date,
+    status: DeviceStatus,
+  ): AlertPayload {
+    return {
+      v: FLEET_PAYLOAD_VERSION,
+      kioskId: this.#kioskId,
+      ts: now.toISOString(),
+      alertId: alert.alertId,
+      device,
+      kind: alert.kind,
+      action: alert.action,
+      cleared,
+      details: { state: status.state, ...(status.reason === undefined ? {} : { reason: status.reason }) },
+    };
+  }
+}

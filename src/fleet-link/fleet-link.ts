@@ -1,0 +1,536 @@
+import type { KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IClientOptions } from 'mqtt';
+import type { z } from 'zod';
+import { readEd25519PublicKey } from '../config/ed25519-public-key.js';
+import { ErrorCode, isKioskError, KioskError } from '../errors.js';
+import {
+  type AlertPayload,
+  alertPayloadSchema,
+  type CommandResult,
+  commandResultSchema,
+  FLEET_PAYLOAD_VERSION,
+  healthPayloadSchema,
+  type KioskTopics,
+  kioskTopics,
+  statusPayloadSchema,
+} from '../fleet-protocol/index.js';
+import type { Journal } from '../journal/journal.js';
+import { createUlidFactory, type UlidFactory } from '../journal/ulid.js';
+import type { Logger } from '../log.js';
+import { type BrokerConnection, BrokerSession } from './broker-session.js';
+import { type CommandVerdict, MAX_COMMAND_LIFETIME_MS, verifyCommand } from './command-verifier.js';
+import { ConnectionEpochStore } from './connection-epoch-store.js';
+import { DeviceAlertTracker } from './device-alerts.js';
+import { clientIdOf, type FleetLinkConfig, readTlsMaterial, resolveBrokerUrl } from './fleet-link-config.js';
+import type { CommandHandlers, CommandOutput, FleetLinkContext } from './fleet-link-context.js';
+import { orphanCreditAlert } from './orphan-alerts.js';
+import { PaymentOutboxSender } from './payment-outbox-sender.js';
+import { ReliablePublishQueue } from './reliable-publish-queue.js';
+import { healthPayload, statusPayload } from './report-payloads.js';
+
+/** How often the outbox is looked at while idle, so a new payment leaves within this. */
+export const OUTBOX_POLL_MS = 200;
+/** A burst of device status changes becomes one health message. */
+export const HEALTH_DEBOUNCE_MS = 100;
+/** Alerts and command results waiting for a broker; beyond this the oldest go (logged). */
+const PUBLISH_QUEUE_LIMIT = 1000;
+/** How long stop() waits for the broker to take the `offline` status. */
+const FAREWELL_TIMEOUT_MS = 2_000;
+const KEEPALIVE_S = 30;
+const CONNECT_TIMEOUT_MS = 10_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_ERROR_MESSAGE = 500;
+
+export interface FleetLinkOptions {
+  config: FleetLinkConfig;
+  journal: Journal;
+  context: FleetLinkContext;
+  commands: CommandHandlers;
+  logger: Logger;
+  /** Wall clock for payload timestamps and command freshness. */
+  clock?: () => Date;
+  /** Random source of the reconnect jitter, in [0, 1). */
+  random?: () => number;
+}
+
+export interface FleetLinkEvents {
+  connected: [epoch: number];
+  disconnected: [];
+  /** A command was answered (result published or queued for the next connection). */
+  command: [CommandResult];
+}
+
+/**
+ * The kiosk's link to the fleet over MQTT (DESIGN.md "Fleet link over MQTT"): retained
+ * `status` with a per-connection epoch and a matching Last Will, periodic and on-change
+ * `health`, `alert`s for device faults and orphan credits, payments from the journal's outbox
+ * until the ledger's application ack, and signed commands answered on `cmd/result`.
+ * Nothing it receives can throw into the daemon: every bad payload is refused, audited where
+ * the contract says so, and the link goes on.
+ */
+export class FleetLink extends EventEmitter<FleetLinkEvents> {
+  readonly topics: KioskTopics;
+  readonly #config: FleetLinkConfig;
+  readonly #journal: Journal;
+  readonly #context: FleetLinkContext;
+  readonly #commands: CommandHandlers;
+  readonly #log: Logger;
+  readonly #clock: () => Date;
+  readonly #url: string;
+  readonly #keys: Array<{ id: string; key: KeyObject }>;
+  readonly #session: BrokerSession;
+  readonly #outbox: PaymentOutboxSender;
+  readonly #queue: ReliablePublishQueue;
+  readonly #alerts: DeviceAlertTracker;
+  readonly #newId: UlidFactory;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #healthDebounce: NodeJS.Timeout | undefined;
+  #unsubscribeContext: (() => void) | undefined;
+  #publishedMode: string | undefined;
+  #started = false;
+  #stopped = false;
+
+  constructor(options: FleetLinkOptions) {
+    super();
+    const { config } = options;
+    this.#config = config;
+    this.#journal = options.journal;
+    this.#context = options.context;
+    this.#commands = options.commands;
+    this.#log = options.logger.child({ component: 'fleet-link' });
+    this.#clock = options.clock ?? (() => new Date());
+    if (config.kioskId !== options.journal.kioskId) {
+      throw new KioskError(
+        ErrorCode.ConfigInvalid,
+        `fleet link for kiosk ${config.kioskId} cannot send the payments of journal ${options.journal.kioskId}`,
+        { details: { field: 'kioskId' } },
+      );
+    }
+    this.topics = kioskTopics(config.kioskId, config.fleet.topicPrefix);
+    this.#url = resolveBrokerUrl(config);
+    this.#keys = config.fleet.commands.publicKeys.map(({ id, key }, i) => {
+      const reading = readEd25519PublicKey(key);
+      if (!reading.ok) {
+        throw new KioskError(
+          ErrorCode.ConfigInvalid,
+          `fleet.commands.publicKeys[${i}].key: ${reading.found}`,
+          {
+            details: { field: `fleet.commands.publicKeys[${i}].key` },
+          },
+        );
+      }
+      return { id, key: reading.key };
+    });
+    this.#newId = createUlidFactory({ now: () => this.#clock().getTime() });
+    this.#session = new BrokerSession({
+      url: this.#url,
+      optionsFor: (epoch) => this.#clientOptions(epoch),
+      subscriptions: [this.topics.paymentAck, this.topics.cmd],
+      epochs: new ConnectionEpochStore({ dataDir: config.dataDir, logger: this.#log, now: this.#clock }),
+      reconnect: config.fleet.reconnect,
+      logger: this.#log,
+      ...(options.random ? { random: options.random } : {}),
+    });
+    this.#outbox = new PaymentOutboxSender({
+      journal: this.#journal,
+      kioskId: config.kioskId,
+      topic: this.topics.payment,
+      maxInFlight: config.fleet.outbox.maxInFlight,
+      resendAfterMs: config.fleet.outbox.resendAfterMs,
+      logger: this.#log,
+    });
+    this.#queue = new ReliablePublishQueue({ limit: PUBLISH_QUEUE_LIMIT, logger: this.#log });
+    this.#alerts = new DeviceAlertTracker({ kioskId: config.kioskId, newId: this.#newId });
+    this.#session.on('up', (connection) => this.#onUp(connection));
+    this.#session.on('down', () => this.#onDown());
+    this.#session.on('message', (topic, payload) => this.#onMessage(topic, payload));
+  }
+
+  get connected(): boolean {
+    return this.#session.connection !== undefined;
+  }
+
+  /** The epoch of the live connection, undefined while disconnected. */
+  get epoch(): number | undefined {
+    return this.#session.connection?.epoch;
+  }
+
+  /** Payments published and not yet acknowledged by the ledger. */
+  get paymentsInFlight(): number {
+    return this.#outbox.inFlight;
+  }
+
+  /**
+   * Connects in the background and keeps reconnecting; a kiosk takes money with the broker
+   * away, and the outbox catches up. Throws at once only for what no retry can fix (a TLS
+   * file that cannot be read).
+   */
+  start(): void {
+    if (this.#stopped) throw new KioskError(ErrorCode.FleetConnect, 'the fleet link was stopped');
+    if (this.#started) return;
+    readTlsMaterial(this.#config.fleet);
+    this.#started = true;
+    this.#unsubscribeContext = this.#context.onChange(() => this.#onContextChange());
+    this.#scanDeviceAlerts();
+    this.#timers.push(setInterval(() => this.#outbox.pump(), OUTBOX_POLL_MS));
+    this.#timers.push(setInterval(() => this.#periodic(), this.#config.fleet.healthIntervalMs));
+    this.#timers.push(setInterval(() => this.#pruneCommandIds(), DAY_MS));
+    this.#session.start();
+  }
+
+  /** Publishes `offline` (retained) on a live connection, then disconnects cleanly. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const timer of this.#timers.splice(0)) clearInterval(timer);
+    clearTimeout(this.#healthDebounce);
+    this.#unsubscribeContext?.();
+    await this.#session.stop(async (connection) => {
+      const payload = this.#statusJson('offline', connection.epoch);
+      if (payload === undefined) return;
+      await withTimeout(
+        connection.publish(this.topics.status, payload, { qos: 1, retain: true }),
+        FAREWELL_TIMEOUT_MS,
+      );
+    });
+    this.#outbox.detach();
+    this.#queue.detach();
+    this.#log.info('fleet link stopped');
+  }
+
+  /** Looks at the outbox now (the daemon calls it after committing a payment). */
+  kick(): void {
+    this.#outbox.pump();
+    this.#scanOrphanAlerts();
+  }
+
+  /** Resolves with the epoch once connected; rejects after `timeoutMs`. */
+  waitForConnection(timeoutMs: number): Promise<number> {
+    const epoch = this.epoch;
+    if (epoch !== undefined) return Promise.resolve(epoch);
+    return withTimeout(
+      new Promise<number>((resolve) => this.once('connected', resolve)),
+      timeoutMs,
+      () => new KioskError(ErrorCode.FleetConnect, `not connected to ${this.#url} within ${timeoutMs} ms`),
+    );
+  }
+
+  #clientOptions(epoch: number): IClientOptions {
+    const { broker } = this.#config.fleet;
+    const will = this.#statusJson('offline', epoch);
+    if (will === undefined) throw new KioskError(ErrorCode.FleetBadPayload, 'cannot build the Last Will');
+    return {
+      clientId: clientIdOf(this.#config),
+      protocolVersion: broker.protocolVersion,
+      clean: true,
+      keepalive: KEEPALIVE_S,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectPeriod: 0,
+      queueQoSZero: false,
+      resubscribe: false,
+      will: { topic: this.topics.status, payload: Buffer.from(will), qos: 1, retain: true },
+      ...(broker.username === undefined ? {} : { username: broker.username }),
+      ...(broker.password === undefined ? {} : { password: broker.password }),
+      ...readTlsMaterial(this.#config.fleet),
+      ...(/^(?:mqtts|wss):/.test(this.#url) ? { rejectUnauthorized: true } : {}),
+    };
+  }
+
+  #onUp(connection: BrokerConnection): void {
+    this.#publishStatus(connection);
+    this.#publishHealth(connection);
+    this.#queue.attach(connection);
+    this.#outbox.attach(connection);
+    this.#scanOrphanAlerts();
+    this.#pruneCommandIds();
+    this.emit('connected', connection.epoch);
+  }
+
+  #onDown(): void {
+    this.#outbox.detach();
+    this.#queue.detach();
+    this.emit('disconnected');
+  }
+
+  #onContextChange(): void {
+    this.#scanDeviceAlerts();
+    const connection = this.#session.connection;
+    if (connection !== undefined && this.#context.mode() !== this.#publishedMode)
+      this.#publishStatus(connection);
+    if (this.#healthDebounce !== undefined) return;
+    this.#healthDebounce = setTimeout(() => {
+      this.#healthDebounce = undefined;
+      const live = this.#session.connection;
+      if (live !== undefined) this.#publishHealth(live);
+    }, HEALTH_DEBOUNCE_MS);
+  }
+
+  #periodic(): void {
+    const connection = this.#session.connection;
+    if (connection === undefined) return;
+    this.#publishHealth(connection);
+    this.#scanOrphanAlerts();
+  }
+
+  #statusJson(state: 'online' | 'offline', epoch: number): string | undefined {
+    return this.#validJson(
+      statusPayloadSchema,
+      statusPayload({
+        kioskId: this.#config.kioskId,
+        epoch,
+        state,
+        context: this.#context,
+        now: this.#clock(),
+      }),
+      'status',
+    );
+  }
+
+  #publishStatus(connection: BrokerConnection): void {
+    const mode = this.#context.mode();
+    const payload = this.#statusJson('online', connection.epoch);
+    if (payload === undefined) return;
+    this.#publishedMode = mode;
+    connection
+      .publish(this.topics.status, payload, { qos: 1, retain: true })
+      .catch((error: unknown) =>
+        this.#log.debug({ err: error }, 'status not published; sent again on reconnect'),
+      );
+  }
+
+  #publishHealth(connection: BrokerConnection): void {
+    let payload: string | undefined;
+    try {
+      payload = this.#validJson(
+        healthPayloadSchema,
+        healthPayload({
+          kioskId: this.#config.kioskId,
+          epoch: connection.epoch,
+          context: this.#context,
+          journal: this.#journal,
+          now: this.#clock(),
+        }),
+        'health',
+      );
+    } catch (error) {
+      this.#log.error({ err: error }, 'cannot read what health reports');
+      return;
+    }
+    if (payload === undefined) return;
+    const properties =
+      connection.protocolVersion === 5
+        ? {
+            // Stale health is worthless: a broker may drop it once the next one is due anyway.
+            messageExpiryInterval: Math.ceil((2 * this.#config.fleet.healthIntervalMs) / 1000),
+            contentType: 'application/json',
+          }
+        : undefined;
+    connection
+      .publish(this.topics.health, payload, { qos: 0, retain: false, ...(properties ? { properties } : {}) })
+      .catch((error: unknown) => this.#log.debug({ err: error }, 'health not published'));
+  }
+
+  #scanDeviceAlerts(): void {
+    let alerts: AlertPayload[];
+    try {
+      alerts = this.#alerts.update(this.#context.deviceStatuses(), this.#clock());
+    } catch (error) {
+      this.#log.error({ err: error }, 'cannot read device statuses for alerts');
+      return;
+    }
+    for (const alert of alerts) this.#enqueueAlert(alert);
+  }
+
+  #scanOrphanAlerts(): void {
+    if (!this.#journal.isOpen) return;
+    try {
+      for (const orphan of this.#journal.orphanCredits({ unpaidOnly: false })) {
+        if (orphan.alertRaisedAt !== null || this.#queue.has(`orphan:${orphan.orphanId}`)) continue;
+        this.#enqueueAlert(orphanCreditAlert(orphan, this.#config.kioskId, this.#clock()), {
+          key: `orphan:${orphan.orphanId}`,
+          onTaken: () => {
+            if (this.#journal.isOpen) this.#journal.markOrphanAlerted(orphan.orphanId);
+          },
+        });
+      }
+    } catch (error) {
+      this.#log.error({ err: error }, 'cannot scan orphan credits for alerts');
+    }
+  }
+
+  #enqueueAlert(alert: AlertPayload, extra: { key?: string; onTaken?: () => void } = {}): void {
+    const payload = this.#validJson(alertPayloadSchema, alert, 'alert');
+    if (payload === undefined) return;
+    this.#log.warn(
+      { alert: { device: alert.device, kind: alert.kind, cleared: alert.cleared } },
+      'fleet alert',
+    );
+    this.#queue.enqueue({ topic: this.topics.alert, payload, ...extra });
+  }
+
+  #pruneCommandIds(): void {
+    if (!this.#journal.isOpen) return;
+    try {
+      const horizon = MAX_COMMAND_LIFETIME_MS + this.#config.fleet.commands.maxClockSkewMs;
+      this.#journal.pruneCommandIds(new Date(this.#clock().getTime() - horizon));
+    } catch (error) {
+      this.#log.error({ err: error }, 'cannot prune remembered command ids');
+    }
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    try {
+      if (topic === this.topics.paymentAck) {
+        this.#outbox.handleAck(payload);
+      } else if (topic === this.topics.cmd) {
+        this.#onCommand(payload);
+      } else {
+        this.#log.warn({ topic }, 'message on a topic the link did not subscribe to');
+      }
+    } catch (error) {
+      this.#log.error({ err: error, topic }, 'fleet message handling failed');
+    }
+  }
+
+  #onCommand(raw: Buffer): void {
+    let verdict: CommandVerdict;
+    try {
+      verdict = verifyCommand(raw, {
+        kioskId: this.#config.kioskId,
+        keys: this.#keys,
+        maxPayloadBytes: this.#config.fleet.commands.maxPayloadBytes,
+        maxClockSkewMs: this.#config.fleet.commands.maxClockSkewMs,
+        journal: this.#journal,
+        now: this.#clock,
+      });
+    } catch (error) {
+      // The journal could not record the command id: without replay protection it must not run.
+      this.#log.error({ err: error }, 'command check failed');
+      this.#answer(null, { status: 'failed', error: { reason: 'internal', message: messageOf(error) } });
+      return;
+    }
+    if (!verdict.accepted) {
+      const { reason, message, cmdId, action, keyId } = verdict;
+      this.#log.warn({ cmdId, action, reason }, 'fleet command rejected');
+      this.#audit('command.rejected', { cmdId, action, keyId, reason, message, bytes: raw.length });
+      this.#answer(cmdId, { status: 'rejected', error: { reason, message } });
+      return;
+    }
+    const { envelope, action, args, keyId } = verdict;
+    const cmdId = envelope.cmdId;
+    this.#log.info({ cmdId, action, keyId }, 'fleet command accepted');
+    this.#audit('command.accepted', { cmdId, action, keyId, args: envelope.args });
+    this.#run(action, args).then(
+      (result) => {
+        this.#audit('command.ok', { cmdId, action, keyId });
+        this.#answer(cmdId, { status: 'ok', result });
+      },
+      (error: unknown) => {
+        this.#log.warn({ err: error, cmdId, action }, 'fleet command failed');
+        const reason = isKioskError(error) ? `error${error.code}` : 'error';
+        this.#audit('command.failed', { cmdId, action, keyId, reason, message: messageOf(error) });
+        this.#answer(cmdId, { status: 'failed', error: { reason, message: messageOf(error) } });
+      },
+    );
+  }
+
+  async #run(action: string, args: unknown): Promise<CommandOutput> {
+    switch (action) {
+      case 'status':
+        return this.#statusReport();
+      case 'rebirth': {
+        const connection = this.#session.connection;
+        if (connection === undefined) throw new KioskError(ErrorCode.FleetConnect, 'not connected');
+        this.#publishStatus(connection);
+        this.#publishHealth(connection);
+        return { epoch: connection.epoch };
+      }
+      case 'setMode':
+        return this.#commands.setMode(args as Parameters<CommandHandlers['setMode']>[0]);
+      case 'resetDevice':
+        return this.#commands.resetDevice(args as Parameters<CommandHandlers['resetDevice']>[0]);
+      case 'runDiagnostics':
+        return this.#commands.runDiagnostics(args as Parameters<CommandHandlers['runDiagnostics']>[0]);
+      case 'journalSummary':
+        return this.#commands.journalSummary(args as Parameters<CommandHandlers['journalSummary']>[0]);
+      default:
+        throw new KioskError(ErrorCode.FleetRejectedCommand, `no handler for action ${action}`);
+    }
+  }
+
+  #statusReport(): CommandOutput {
+    const stats = this.#journal.outboxStats();
+    return {
+      state: this.connected ? 'online' : 'offline',
+      mode: this.#context.mode(),
+      epoch: this.epoch ?? null,
+      devices: this.#context.deviceStatuses(),
+      paper: this.#context.paperLevel(),
+      outbox: { pending: stats.pending, lastSeq: stats.lastSeq, oldestPendingSeq: stats.oldestPendingSeq },
+      paymentsInFlight: this.#outbox.inFlight,
+    };
+  }
+
+  #answer(
+    cmdId: string | null,
+    outcome: Pick<CommandResult, 'status'> & Partial<Pick<CommandResult, 'result' | 'error'>>,
+  ): void {
+    const result: CommandResult = {
+      v: FLEET_PAYLOAD_VERSION,
+      kioskId: this.#config.kioskId,
+      ts: this.#clock().toISOString(),
+      cmdId,
+      ...outcome,
+    };
+    const payload = this.#validJson(commandResultSchema, result, 'cmd/result');
+    if (payload !== undefined) this.#queue.enqueue({ topic: this.topics.cmdResult, payload });
+    this.emit('command', result);
+  }
+
+  #audit(action: string, details: Record<string, unknown>): void {
+    try {
+      const clean = JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+      this.#journal.audit('fleet', action, clean);
+    } catch (error) {
+      this.#log.error({ err: error, action }, 'cannot write the command audit entry');
+    }
+  }
+
+  /** JSON of a payload that passed its wire schema; a bug must not reach the fleet. */
+  #validJson<T>(schema: z.ZodType<T>, payload: T, what: string): string | undefined {
+    const checked = schema.safeParse(payload);
+    if (!checked.success) {
+      this.#log.error(
+        { problems: checked.error.issues, what },
+        'outgoing payload fails its schema; not sent',
+      );
+      return undefined;
+    }
+    return JSON.stringify(payload);
+  }
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE - 1)}…` : text;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout?: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(onTimeout?.() ?? new KioskError(ErrorCode.FleetConnect, `no answer within ${ms} ms`)),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
