@@ -10,8 +10,10 @@ import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import { AlertList } from '../recovery/recovery-alerts.js';
+import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
 import { KIOSKD_VERSION } from '../version.js';
-import { type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
+import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
 export interface DaemonOptions {
@@ -26,6 +28,10 @@ export interface Daemon {
   /** The simulators' control channel, when any device is simulated. */
   readonly simulatorControlUrl: string | undefined;
   readonly cashAcceptor: CashAcceptorWiring;
+  /** Start-up recovery: no top-up may start before `recovery.firstContact` resolves. */
+  readonly recovery: StartUpRecovery;
+  /** Money alerts (orphan credits, inaccurate counters) for the fleet link to publish. */
+  readonly alerts: AlertList;
   stop(): Promise<void>;
 }
 
@@ -127,6 +133,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => cashAcceptor.stop());
 
+    const alerts = new AlertList();
+    alerts.on('alert', (alert) => logger.warn({ alert }, 'alert raised'));
+    const recovery = startStartUpRecovery({
+      journal,
+      device: CASH_ACCEPTOR_DEVICE,
+      acceptor: cashAcceptor.driver,
+      alerts,
+      logger,
+      // Long enough for a unit's own initialisation after a power-up and a few reconnect attempts.
+      firstContactTimeoutMs: Math.max(10_000, 3 * config.devices.cashAcceptor.silenceTimeoutMs),
+    });
+    cleanups.push(() => recovery.stop());
+
     notifier.ready();
     logger.info(
       {
@@ -145,6 +164,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       simulators,
       simulatorControlUrl: control?.url,
       cashAcceptor,
+      recovery,
+      alerts,
       async stop() {
         notifier.stopping();
         await stopAll();
