@@ -708,6 +708,16 @@ export class Journal {
     });
   }
 
+  /** The payment a committed transaction made; null while it is open or when it was cancelled. */
+  transactionPayment(txId: string): PaymentRecord | null {
+    const id = check.text('txId', txId, 64);
+    return this.read('transactionPayment', () => {
+      this.requireTx(id);
+      const row = this.st.paymentOfTx.get(id) as PaymentRow | undefined;
+      return row ? this.paymentFromRow(row) : null;
+    });
+  }
+
   // ---------------------------------------------------------------- orphan credits
 
   /**

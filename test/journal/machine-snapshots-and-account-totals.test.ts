@@ -88,3 +88,33 @@ describe('creditedTotalForAccount', () => {
     }
   });
 });
+
+describe('transactionPayment', () => {
+  it('gives the payment of a committed transaction, null for an open or cancelled one, and refuses an unknown txId', () => {
+    const { journal } = tempJournal();
+    const paid = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const noteId = journal.recordEscrowIntent({
+      txId: paid.txId,
+      device: 'acceptor',
+      escrowCode: '0x65',
+      denomination: 5000,
+    });
+    journal.commitCredit({ noteId });
+    expect(journal.transactionPayment(paid.txId)).toBeNull();
+    const committed = journal.commitPayment({ txId: paid.txId, kind: 'complete', receipt: false });
+    const payment = journal.transactionPayment(paid.txId);
+    expect(committed.outcome === 'committed' && committed.payment.paymentId).toBe(payment?.paymentId);
+    expect(payment).toMatchObject({
+      amount: 5000,
+      kind: 'complete',
+      notes: [{ denomination: 5000, count: 1 }],
+    });
+
+    const empty = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    journal.commitPayment({ txId: empty.txId, kind: 'complete', receipt: false });
+    expect(journal.transactionPayment(empty.txId)).toBeNull();
+    expect(() => journal.transactionPayment('01JD3K6W2Q8ZJ4V9N1R5T7Y0AB')).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalNotFound }),
+    );
+  });
+});
