@@ -66,6 +66,8 @@ export const ErrorCode = {
   FleetBrokerStart: 5005,
   /** The fleet ledger's database could not be opened, migrated or written. */
   FleetLedgerStore: 5006,
+  /** A fleet command signing key file could not be written or read (exists already, unreadable, not Ed25519). */
+  FleetKeyFile: 5007,
 
   // api: 6xxx
   ApiBadRequest: 6001,
