@@ -152,7 +152,7 @@ export class FleetObserver {
     return this.received.filter((m) => m.topic === `kiosk/v1/${KIOSK_ID}/${kind}`);
   }
 
-  /** Waits until `predicate` holds over what was received; fails with what did arrive. */
+  /** Waits until `probe` finds something (in what was received or elsewhere); fails naming what did arrive. */
   async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
     const first = probe();
     if (first !== undefined && first !== false) return first;
@@ -161,10 +161,14 @@ export class FleetObserver {
         const value = probe();
         if (value === undefined || value === false) return;
         clearTimeout(timer);
+        clearInterval(poll);
         this.#waiters.delete(check);
         resolve(value);
       };
+      // Probes may look at the kiosk's journal too, which changes without a message here.
+      const poll = setInterval(check, 25);
       const timer = setTimeout(() => {
+        clearInterval(poll);
         this.#waiters.delete(check);
         const topics = this.received.map((m) => m.topic.split('/').slice(3).join('/'));
         reject(new Error(`timed out waiting for ${what}; received: ${topics.join(', ') || 'nothing'}`));
