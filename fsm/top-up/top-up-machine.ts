@@ -1,0 +1,609 @@
+import {
+  type ActorRefFrom,
+  and,
+  assign,
+  emit,
+  enqueueActions,
+  fromPromise,
+  type PromiseActorLogic,
+  type SnapshotFrom,
+  setup,
+} from 'xstate';
+import { ErrorCode, KioskError } from '../../src/errors.js';
+import { isCnMobileNumber } from './account-number.js';
+import { acceptableDenominations } from './cash-in-limits.js';
+import {
+  type CancelReason,
+  initialTopUpContext,
+  type PaymentKind,
+  type TopUpContext,
+  type TopUpInput,
+  type TopUpNote,
+} from './top-up-context.js';
+
+export { decideEscrow, type EscrowVerdict, remainingLimit } from './cash-in-limits.js';
+
+/** What start-up recovery decided from the journal and the acceptor for an interrupted transaction. */
+export type RecoveryOutcome = 'resumeCashIn' | 'commitPartial' | 'cancel';
+
+export type TopUpEvent =
+  | { type: 'START' }
+  | { type: 'ACCOUNT_ENTERED'; account: string }
+  | { type: 'NOTE_ESCROWED'; escrowId: string; denomination: number }
+  | { type: 'NOTE_CREDITED'; noteId: string; denomination: number }
+  | { type: 'NOTE_RETURNED'; escrowId?: string }
+  | { type: 'NOTE_REJECTED'; reason?: string }
+  | { type: 'CONFIRM' }
+  | { type: 'CANCEL' }
+  | { type: 'RETRY_COMMIT' }
+  /**
+   * `notes` is the journal's list of this transaction's credited notes: a credit can be
+   * durable without having reached the persisted snapshot, and the journal is the truth.
+   */
+  | { type: 'RECOVERED'; outcome: RecoveryOutcome; notes?: TopUpNote[] };
+
+/** What the machine asks of the acceptor; the service turns these into enable()/disable(). */
+export type TopUpEmitted =
+  | { type: 'acceptor.enable'; denominations: number[] }
+  | { type: 'acceptor.disable' };
+
+export interface CheckAccountInput {
+  account: string;
+}
+export interface CheckAccountOutput {
+  ok: boolean;
+  dailyTotalSoFar?: number;
+}
+export interface OpenTransactionInput {
+  account: string;
+}
+export interface OpenTransactionOutput {
+  txId: string;
+  /** What the journal credited this account today, before this transaction. */
+  dailyTotalSoFar: number;
+}
+export interface CommitPaymentInput {
+  txId: string;
+  kind: PaymentKind;
+}
+export interface CommitPaymentOutput {
+  paymentId: string;
+  amount: number;
+  seq: number;
+}
+export interface PrintReceiptInput {
+  txId: string;
+  paymentId: string;
+  seq: number;
+  account: string;
+  amount: number;
+  kind: PaymentKind;
+  notes: TopUpNote[];
+}
+export interface PrintReceiptOutput {
+  printed: boolean;
+}
+
+/**
+ * The I/O the transaction needs, as plain async functions the machine runs as invoked actors
+ * (the signal aborts when the machine leaves the state). commitPayment must be idempotent per
+ * txId (the journal returns the payment it already made): recovery and retries run it again.
+ */
+export interface TopUpServices {
+  checkAccount(input: CheckAccountInput, signal: AbortSignal): Promise<CheckAccountOutput>;
+  openTransaction(input: OpenTransactionInput, signal: AbortSignal): Promise<OpenTransactionOutput>;
+  commitPayment(input: CommitPaymentInput, signal: AbortSignal): Promise<CommitPaymentOutput>;
+  /** Absent until a printer exists: every completion then records receipt false. */
+  printReceipt?(input: PrintReceiptInput, signal: AbortSignal): Promise<PrintReceiptOutput>;
+}
+
+function asActor<I, O>(run: (input: I, signal: AbortSignal) => Promise<O>): PromiseActorLogic<O, I> {
+  return fromPromise<O, I>(({ input, signal }) => run(input, signal));
+}
+
+/** A kiosk without a printer still completes top-ups; the customer sees the payment id instead. */
+export async function noPrinter(): Promise<PrintReceiptOutput> {
+  return { printed: false };
+}
+
+export type TopUpOutput =
+  | {
+      outcome: 'done';
+      txId: string;
+      paymentId: string;
+      amount: number;
+      seq: number;
+      kind: PaymentKind;
+      receipt: boolean;
+    }
+  /** With a txId the service closes that journal transaction as cancelled (it holds no credited note). */
+  | { outcome: 'cancelled'; txId: string | null; reason: CancelReason };
+
+export const TOP_UP_STATES = [
+  'idle',
+  'enteringAccount',
+  'checkingAccount',
+  'openingTransaction',
+  'insertingCash',
+  'committing',
+  'commitFailed',
+  'printing',
+  'done',
+  'cancelled',
+  'recovering',
+] as const;
+export type TopUpStateName = (typeof TOP_UP_STATES)[number];
+
+/** States a restored snapshot keeps as they are: nothing was under way in them. */
+export const TOP_UP_RESTING_STATES: readonly TopUpStateName[] = ['idle', 'done', 'cancelled'];
+
+function missing(field: string, context: TopUpContext): KioskError {
+  return new KioskError(ErrorCode.JournalInvariant, `top-up reached its end without ${field}`, {
+    details: { field, txId: context.txId },
+  });
+}
+
+/** The machine's output for a final state; also used to restore a finished snapshot. */
+export function topUpOutputFor(state: 'done' | 'cancelled', context: TopUpContext): TopUpOutput {
+  if (state === 'cancelled')
+    return { outcome: 'cancelled', txId: context.txId, reason: context.cancelReason ?? 'customerCancelled' };
+  const { txId, paymentId, amount, seq, kind } = context;
+  if (txId === null) throw missing('txId', context);
+  if (paymentId === null) throw missing('paymentId', context);
+  if (amount === null) throw missing('amount', context);
+  if (seq === null) throw missing('seq', context);
+  if (kind === null) throw missing('kind', context);
+  return { outcome: 'done', txId, paymentId, amount, seq, kind, receipt: context.receipt ?? false };
+}
+
+function accountOf(context: TopUpContext): string {
+  if (context.account === null) throw missing('account', context);
+  return context.account;
+}
+
+function txIdOf(context: TopUpContext): string {
+  if (context.txId === null) throw missing('txId', context);
+  return context.txId;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The customer transaction of DESIGN.md. It holds no I/O: the journal, the account lookup and
+ * the printer are invoked actors, the acceptor is told through emitted events, and every
+ * timeout is a named delay.
+ */
+export function createTopUpMachine(services: TopUpServices) {
+  return setup({
+    types: {
+      context: {} as TopUpContext,
+      events: {} as TopUpEvent,
+      input: {} as TopUpInput,
+      output: {} as TopUpOutput,
+      emitted: {} as TopUpEmitted,
+    },
+    actors: {
+      checkAccount: asActor((input: CheckAccountInput, signal) => services.checkAccount(input, signal)),
+      openTransaction: asActor((input: OpenTransactionInput, signal) =>
+        services.openTransaction(input, signal),
+      ),
+      commitPayment: asActor((input: CommitPaymentInput, signal) => services.commitPayment(input, signal)),
+      printReceipt: asActor((input: PrintReceiptInput, signal) =>
+        services.printReceipt ? services.printReceipt(input, signal) : noPrinter(),
+      ),
+    },
+    guards: {
+      validAccount: ({ event }) => event.type === 'ACCOUNT_ENTERED' && isCnMobileNumber(event.account),
+      accountCheckEnabled: ({ context }) => context.accountCheck.enabled,
+      accountFound: (_, params: { ok: boolean }) => params.ok,
+      offlineAccepts: ({ context }) => context.accountCheck.offlinePolicy === 'accept',
+      cancelRequested: ({ context }) => context.cancelRequested,
+      hasNotes: ({ context }) => context.notes.length > 0,
+      noNotes: ({ context }) => context.notes.length === 0,
+      newNote: ({ context, event }) =>
+        event.type === 'NOTE_CREDITED' && !context.notes.some((n) => n.noteId === event.noteId),
+      commitWasUnderway: ({ context }) => context.kind !== null,
+      canResumeCashIn: ({ context, event }) =>
+        event.type === 'RECOVERED' && event.outcome === 'resumeCashIn' && context.txId !== null,
+      recoveredNotes: ({ context, event }) =>
+        event.type === 'RECOVERED' && (event.notes ?? context.notes).length > 0,
+    },
+    actions: {
+      recordAccount: assign(({ event }) =>
+        event.type === 'ACCOUNT_ENTERED' ? { account: event.account, error: null } : {},
+      ),
+      rejectAccount: assign(({ event }) => ({
+        error: {
+          code: 'invalidAccount' as const,
+          detail:
+            event.type === 'ACCOUNT_ENTERED'
+              ? `not a CN mobile number: ${String(event.account).length} characters`
+              : undefined,
+        },
+      })),
+      recordAccountCheck: assign(({ context }, params: { dailyTotalSoFar?: number }) => ({
+        error: null,
+        dailyTotalSoFar: Math.max(context.dailyTotalSoFar, params.dailyTotalSoFar ?? 0),
+      })),
+      forgetUnknownAccount: assign({ account: null, error: { code: 'accountUnknown' as const } }),
+      noteAccountCheckUnavailable: assign((_, params: { detail: string }) => ({
+        error: { code: 'accountCheckUnavailable' as const, detail: params.detail },
+      })),
+      // The remote lookup may know of top-ups at other kiosks the local journal never saw,
+      // and the other way round: the tighter (larger) figure protects the daily limit.
+      recordOpened: assign(({ context }, params: OpenTransactionOutput) => ({
+        txId: params.txId,
+        dailyTotalSoFar: Math.max(context.dailyTotalSoFar, params.dailyTotalSoFar),
+      })),
+      noteJournalUnavailable: assign((_, params: { detail: string }) => ({
+        error: { code: 'journalUnavailable' as const, detail: params.detail },
+      })),
+      requestCancel: assign({ cancelRequested: true }),
+      setCancelReason: assign((_, params: { reason: CancelReason }) => ({ cancelReason: params.reason })),
+      openCashIn: assign({ cashInOpen: true }),
+      refreshAcceptedDenominations: assign(({ context }) => ({
+        acceptedDenominations: acceptableDenominations(context),
+      })),
+      // An empty list is a disable, not an enable of nothing: drivers inhibit on disable().
+      tellAcceptor: enqueueActions(({ context, enqueue }) => {
+        if (context.acceptedDenominations.length === 0) enqueue.emit({ type: 'acceptor.disable' });
+        else enqueue.emit({ type: 'acceptor.enable', denominations: [...context.acceptedDenominations] });
+      }),
+      disableAcceptor: emit({ type: 'acceptor.disable' as const }),
+      closeCashIn: assign({ cashInOpen: false, acceptedDenominations: [] }),
+      holdNote: assign(({ event }) =>
+        event.type === 'NOTE_ESCROWED'
+          ? {
+              noteInProgress: true,
+              escrow: { escrowId: event.escrowId, denomination: event.denomination },
+            }
+          : {},
+      ),
+      creditNote: assign(({ context, event }) =>
+        event.type === 'NOTE_CREDITED'
+          ? {
+              notes: [...context.notes, { noteId: event.noteId, denomination: event.denomination }],
+              total: context.total + event.denomination,
+              noteInProgress: false,
+              escrow: null,
+            }
+          : {},
+      ),
+      settleNote: assign({ noteInProgress: false, escrow: null }),
+      setKind: assign((_, params: { kind: PaymentKind }) => ({ kind: params.kind })),
+      countCommitAttempt: assign(({ context }) => ({ commitAttempts: context.commitAttempts + 1 })),
+      recordPayment: assign((_, params: CommitPaymentOutput) => ({
+        paymentId: params.paymentId,
+        amount: params.amount,
+        seq: params.seq,
+        error: null,
+      })),
+      noteCommitFailure: assign((_, params: { detail: string }) => ({
+        error: { code: 'commitFailed' as const, detail: params.detail },
+      })),
+      recordReceipt: assign((_, params: { printed: boolean }) => ({ receipt: params.printed })),
+      adoptRecoveredNotes: assign(({ context, event }) => {
+        if (event.type !== 'RECOVERED') return {};
+        const notes = event.notes ?? context.notes;
+        return {
+          notes: notes.map((n) => ({ noteId: n.noteId, denomination: n.denomination })),
+          total: notes.reduce((sum, n) => sum + n.denomination, 0),
+          noteInProgress: false,
+          escrow: null,
+          cancelRequested: false,
+          error: null,
+        };
+      }),
+    },
+    delays: {
+      accountEntryTimeout: ({ context }) => context.timeouts.accountEntryMs,
+      accountCheckTimeout: ({ context }) => context.timeouts.accountCheckMs,
+      idleComplete: ({ context }) => context.timeouts.idleCompleteMs,
+      noCashTimeout: ({ context }) => context.timeouts.noCashMs,
+      commitRetry: ({ context }) => context.timeouts.commitRetryMs,
+    },
+  }).createMachine({
+    id: 'topUp',
+    context: ({ input }) => initialTopUpContext(input),
+    // xstate takes the machine's output from the root; the final state's own output arrives as event.output.
+    output: ({ event }) => event.output as TopUpOutput,
+    initial: 'idle',
+    states: {
+      idle: {
+        on: {
+          START: { target: 'enteringAccount' },
+          CANCEL: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+          },
+        },
+      },
+      enteringAccount: {
+        after: {
+          accountEntryTimeout: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'accountEntryTimeout' } },
+          },
+        },
+        on: {
+          ACCOUNT_ENTERED: [
+            {
+              guard: and(['validAccount', 'accountCheckEnabled']),
+              target: 'checkingAccount',
+              actions: 'recordAccount',
+            },
+            { guard: 'validAccount', target: 'openingTransaction', actions: 'recordAccount' },
+            { actions: 'rejectAccount' },
+          ],
+          CANCEL: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+          },
+        },
+      },
+      checkingAccount: {
+        invoke: {
+          id: 'checkAccount',
+          src: 'checkAccount',
+          input: ({ context }) => ({ account: accountOf(context) }),
+          onDone: [
+            {
+              guard: { type: 'accountFound', params: ({ event }) => ({ ok: event.output.ok === true }) },
+              target: 'openingTransaction',
+              actions: {
+                type: 'recordAccountCheck',
+                params: ({ event }) => ({ dailyTotalSoFar: event.output.dailyTotalSoFar }),
+              },
+            },
+            { target: 'enteringAccount', actions: 'forgetUnknownAccount' },
+          ],
+          onError: [
+            {
+              guard: 'offlineAccepts',
+              target: 'openingTransaction',
+              actions: {
+                type: 'noteAccountCheckUnavailable',
+                params: ({ event }) => ({ detail: errorText(event.error) }),
+              },
+            },
+            {
+              target: 'cancelled',
+              actions: [
+                {
+                  type: 'noteAccountCheckUnavailable',
+                  params: ({ event }) => ({ detail: errorText(event.error) }),
+                },
+                { type: 'setCancelReason', params: { reason: 'accountCheckUnavailable' } },
+              ],
+            },
+          ],
+        },
+        after: {
+          accountCheckTimeout: [
+            {
+              guard: 'offlineAccepts',
+              target: 'openingTransaction',
+              actions: { type: 'noteAccountCheckUnavailable', params: { detail: 'timeout' } },
+            },
+            {
+              target: 'cancelled',
+              actions: [
+                { type: 'noteAccountCheckUnavailable', params: { detail: 'timeout' } },
+                { type: 'setCancelReason', params: { reason: 'accountCheckUnavailable' } },
+              ],
+            },
+          ],
+        },
+        on: {
+          CANCEL: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+          },
+        },
+      },
+      openingTransaction: {
+        invoke: {
+          id: 'openTransaction',
+          src: 'openTransaction',
+          input: ({ context }) => ({ account: accountOf(context) }),
+          onDone: [
+            {
+              // The journal opened a transaction the customer no longer wants: end it with its
+              // txId so the service closes it (it holds no note).
+              guard: 'cancelRequested',
+              target: 'cancelled',
+              actions: [
+                { type: 'recordOpened', params: ({ event }) => event.output },
+                { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+              ],
+            },
+            {
+              target: 'insertingCash',
+              actions: { type: 'recordOpened', params: ({ event }) => event.output },
+            },
+          ],
+          onError: {
+            target: 'cancelled',
+            actions: [
+              { type: 'noteJournalUnavailable', params: ({ event }) => ({ detail: errorText(event.error) }) },
+              { type: 'setCancelReason', params: { reason: 'journalUnavailable' } },
+            ],
+          },
+        },
+        on: { CANCEL: { actions: 'requestCancel' } },
+      },
+      insertingCash: {
+        entry: ['openCashIn', 'refreshAcceptedDenominations', 'tellAcceptor'],
+        exit: ['closeCashIn', 'disableAcceptor'],
+        initial: 'ready',
+        on: {
+          // Handled in either substate: a credit is money in the cashbox, whatever the machine
+          // thought the acceptor was doing. A repeated credit of the same note counts once.
+          NOTE_CREDITED: {
+            guard: 'newNote',
+            target: '.ready',
+            actions: ['creditNote', 'refreshAcceptedDenominations', 'tellAcceptor'],
+          },
+        },
+        states: {
+          ready: {
+            always: [
+              {
+                guard: and(['cancelRequested', 'hasNotes']),
+                target: '#topUp.committing',
+                actions: { type: 'setKind', params: { kind: 'partial' } },
+              },
+              {
+                guard: 'cancelRequested',
+                target: '#topUp.cancelled',
+                actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+              },
+            ],
+            after: {
+              idleComplete: {
+                guard: 'hasNotes',
+                target: '#topUp.committing',
+                actions: { type: 'setKind', params: { kind: 'complete' } },
+              },
+              noCashTimeout: {
+                guard: 'noNotes',
+                target: '#topUp.cancelled',
+                actions: { type: 'setCancelReason', params: { reason: 'noCashTimeout' } },
+              },
+            },
+            on: {
+              NOTE_ESCROWED: { target: 'noteInProgress', actions: 'holdNote' },
+              CONFIRM: {
+                guard: 'hasNotes',
+                target: '#topUp.committing',
+                actions: { type: 'setKind', params: { kind: 'complete' } },
+              },
+              CANCEL: [
+                {
+                  guard: 'hasNotes',
+                  target: '#topUp.committing',
+                  actions: { type: 'setKind', params: { kind: 'partial' } },
+                },
+                {
+                  target: '#topUp.cancelled',
+                  actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+                },
+              ],
+            },
+          },
+          noteInProgress: {
+            on: {
+              NOTE_RETURNED: { target: 'ready', actions: 'settleNote' },
+              NOTE_REJECTED: { target: 'ready', actions: 'settleNote' },
+              CANCEL: { actions: 'requestCancel' },
+            },
+          },
+        },
+      },
+      committing: {
+        entry: 'countCommitAttempt',
+        invoke: {
+          id: 'commitPayment',
+          src: 'commitPayment',
+          input: ({ context }) => ({ txId: txIdOf(context), kind: context.kind ?? 'partial' }),
+          onDone: {
+            target: 'printing',
+            actions: { type: 'recordPayment', params: ({ event }) => event.output },
+          },
+          onError: {
+            target: 'commitFailed',
+            actions: {
+              type: 'noteCommitFailure',
+              params: ({ event }) => ({ detail: errorText(event.error) }),
+            },
+          },
+        },
+      },
+      // Not final: the notes are in the cashbox, so the only way out is a commit that works.
+      commitFailed: {
+        after: { commitRetry: { target: 'committing' } },
+        on: { RETRY_COMMIT: { target: 'committing' } },
+      },
+      printing: {
+        invoke: {
+          id: 'printReceipt',
+          src: 'printReceipt',
+          input: ({ context }) => {
+            const out = topUpOutputFor('done', { ...context, receipt: false });
+            if (out.outcome !== 'done') throw missing('payment', context);
+            return {
+              txId: out.txId,
+              paymentId: out.paymentId,
+              seq: out.seq,
+              account: accountOf(context),
+              amount: out.amount,
+              kind: out.kind,
+              notes: context.notes,
+            };
+          },
+          onDone: {
+            target: 'done',
+            actions: {
+              type: 'recordReceipt',
+              params: ({ event }) => ({ printed: event.output.printed === true }),
+            },
+          },
+          // The payment is committed; a printer failure only means the customer gets no paper.
+          onError: { target: 'done', actions: { type: 'recordReceipt', params: { printed: false } } },
+        },
+      },
+      done: {
+        type: 'final',
+        output: ({ context }) => topUpOutputFor('done', context),
+      },
+      cancelled: {
+        type: 'final',
+        output: ({ context }) => topUpOutputFor('cancelled', context),
+      },
+      // Entered only from a restored snapshot: delays and invoked actors did not survive the
+      // restart, so nothing moves until recovery has reconciled the journal and the acceptor.
+      recovering: {
+        on: {
+          RECOVERED: [
+            // A commit may have happened before the stop; commitPayment is idempotent per txId.
+            { guard: 'commitWasUnderway', target: 'committing', actions: 'adoptRecoveredNotes' },
+            { guard: 'canResumeCashIn', target: 'insertingCash', actions: 'adoptRecoveredNotes' },
+            // Money in the cashbox is never dropped: whatever was decided, it becomes a payment.
+            {
+              guard: 'recoveredNotes',
+              target: 'committing',
+              actions: ['adoptRecoveredNotes', { type: 'setKind', params: { kind: 'partial' } }],
+            },
+            {
+              target: 'cancelled',
+              actions: ['adoptRecoveredNotes', { type: 'setCancelReason', params: { reason: 'recovered' } }],
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+export type TopUpMachine = ReturnType<typeof createTopUpMachine>;
+export type TopUpActor = ActorRefFrom<TopUpMachine>;
+export type TopUpSnapshot = SnapshotFrom<TopUpMachine>;
+
+/** The top-level state a snapshot is in (substates of insertingCash are the machine's own business). */
+export function topUpStateName(snapshot: { value: unknown }): TopUpStateName {
+  const value = snapshot.value;
+  const name = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  const known = TOP_UP_STATES.find((s) => s === name);
+  if (known === undefined)
+    throw new KioskError(ErrorCode.SnapshotInvalid, `top-up snapshot is in an unknown state`, {
+      details: { value },
+    });
+  return known;
+}
+
+/** True when the screen may confirm: at least one note credited and none in the acceptor's path. */
+export function canConfirm(snapshot: TopUpSnapshot): boolean {
+  return snapshot.can({ type: 'CONFIRM' });
+}
