@@ -91,8 +91,9 @@ describe.each<Id003Variant>(['inProcess', 'pty'])(
       rig.control({ action: 'note.insert', denomination: 2000 });
       await waitUntil('the credit', () => rig.events.credited.length === 1, 5_000);
       expect(rig.host.creditCalls).toBe(3);
-      expect(rig.received.filter((r) => r.kind === 'ack')).toHaveLength(1);
       await waitUntil('the unit to idle', () => rig.model().status === 'idling');
+      // Only the commit that worked was acknowledged.
+      expect(acksReceived(rig)).toBe(1);
       expect(rig.host.creditedDenominations()).toEqual([2000]);
       expect(rig.ledger().map((e) => e.denomination)).toEqual([2000]);
     });

@@ -80,7 +80,10 @@ describe('ID-003 driver on a line corrupting 1 % of frames (inProcess)', () => {
           returningMs: 2,
         },
       },
-      driver: { pollIntervalMs: 2, answerTimeoutMs: 20, retries: 3 },
+      // Fast polling compresses time; the answer timeout stays above the unit's 100 ms
+      // inter-byte timeout, as in production, so a retry is never glued onto a stale half frame
+      // the unit still holds (which would replay an old STACK against the next note).
+      driver: { pollIntervalMs: 2, answerTimeoutMs: 120, retries: 3 },
     });
     rigs.push(rig);
     await startAndEnable(rig);
