@@ -28,7 +28,10 @@ const cashAcceptor = z
     port: serialPort('sim:id003'),
     protocol: z.enum(['id003']).default('id003'),
     pollIntervalMs: intFrom(100, 200).default(150),
-    answerTimeoutMs: intFrom(50, 2000).default(300),
+    // At least 150 ms: a retry sent before the unit's own inter-byte timeout (about 100 ms on
+    // the simulator; unpublished on real units) is glued onto the garbage of the frame it
+    // replaces, and a stale command can then run late.
+    answerTimeoutMs: intFrom(150, 2000).default(300),
     retries: intFrom(0, 10).default(3),
     silenceTimeoutMs: intFrom(200, 60_000).default(2000),
     stackCommand: z.enum(['stack1', 'stack2']).default('stack2'),
