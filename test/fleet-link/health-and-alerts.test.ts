@@ -1,0 +1,180 @@
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { FleetLink } from '../../src/fleet-link/fleet-link.js';
+import { KioskStatusBoard } from '../../src/fleet-link/kiosk-status-board.js';
+import { statusBoardCommandHandlers } from '../../src/fleet-link/status-board-commands.js';
+import { alertPayloadSchema, healthPayloadSchema } from '../../src/fleet-protocol/index.js';
+import { silentLogger } from '../../src/log.js';
+import {
+  FleetObserver,
+  linkConfig,
+  makePayments,
+  onCleanup,
+  openJournal,
+  sleep,
+  startTestBroker,
+  tempDir,
+} from './fleet-link-rig.js';
+
+async function rig(options: { healthIntervalMs?: number; payments?: number } = {}) {
+  const broker = await startTestBroker();
+  const dir = tempDir();
+  const journal = openJournal(dir);
+  makePayments(journal, options.payments ?? 0);
+  const board = new KioskStatusBoard({ mode: 'inService' });
+  board.setDeviceStatus('cashAcceptor', { state: 'online' });
+  const fleet = await FleetObserver.connect(broker.url);
+  const link = new FleetLink({
+    config: linkConfig({
+      dataDir: dir,
+      brokerUrl: broker.url,
+      fleet: { healthIntervalMs: options.healthIntervalMs ?? 60_000 },
+    }),
+    journal,
+    context: board,
+    commands: statusBoardCommandHandlers(board, journal),
+    logger: silentLogger(),
+  });
+  link.start();
+  onCleanup(() => link.stop());
+  await link.waitForConnection(5000);
+  return { broker, journal, board, fleet, link };
+}
+
+describe('fleet link health', () => {
+  it('publishes health at QoS 0 on connect and every healthIntervalMs, with devices, cashbox and outbox from their sources', async () => {
+    const { fleet } = await rig({ healthIntervalMs: 1000, payments: 3 });
+    await fleet.waitFor('three health messages', () => fleet.on('health').length >= 3 || undefined, 4000);
+    const health = fleet.on('health');
+    for (const message of health) {
+      expect(message.qos).toBe(0);
+      expect(message.retain).toBe(false);
+    }
+    const last = healthPayloadSchema.parse(health[2]?.json);
+    expect(last).toMatchObject({
+      kioskId: 'K-0001',
+      epoch: 1,
+      mode: 'inService',
+      devices: { cashAcceptor: { state: 'online' } },
+      paper: 'unknown',
+      outbox: { pending: 3, oldestPendingSeq: 1 },
+    });
+    expect(last.cashbox['cashAcceptor']).toMatchObject({
+      notes: 3,
+      value: 3000,
+      denominations: [{ denomination: 1000, count: 3 }],
+    });
+    const gaps = health
+      .slice(1)
+      .map((m, i) => Date.parse(m.json['ts'] as string) - Date.parse(health[i]?.json['ts'] as string));
+    // The first comes with the connection, the next on the period: none in between.
+    expect(gaps[1]).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]).toBeLessThan(1500);
+  });
+
+  it('publishes health promptly on a device status change, one message for a burst of changes', async () => {
+    const { fleet, board } = await rig();
+    await fleet.waitFor('connect health', () => fleet.on('health')[0]);
+    const changedAt = Date.now();
+    board.setDeviceStatus('cashAcceptor', { state: 'deviceBusy', action: 'suspend', reason: 'pause' });
+    board.setDeviceStatus('cashAcceptor', { state: 'online' });
+    board.setDeviceStatus('printer', { state: 'offline' });
+    board.setPaperLevel('nearEnd');
+    const next = await fleet.waitFor('change health', () => fleet.on('health')[1]);
+    expect(Date.now() - changedAt).toBeLessThan(500);
+    expect(healthPayloadSchema.parse(next.json)).toMatchObject({
+      devices: { cashAcceptor: { state: 'online' }, printer: { state: 'offline' } },
+      paper: 'nearEnd',
+    });
+    await sleep(300);
+    expect(fleet.on('health')).toHaveLength(2);
+  });
+});
+
+describe('fleet link alerts', () => {
+  it('raises an alert with its action when a device enters a fault and clears the same alertId when it is gone', async () => {
+    const { fleet, board } = await rig();
+    board.setDeviceStatus('cashAcceptor', {
+      state: 'hardwareError',
+      action: 'maintenance',
+      reason: 'jamInStacker',
+    });
+    const raised = await fleet.waitFor('alert', () => fleet.on('alert')[0]);
+    expect(raised.qos).toBe(1);
+    const alert = alertPayloadSchema.parse(raised.json);
+    expect(alert).toMatchObject({
+      device: 'cashAcceptor',
+      kind: 'jamInStacker',
+      action: 'maintenance',
+      cleared: false,
+    });
+    board.setDeviceStatus('cashAcceptor', { state: 'hardwareError', action: 'clear', reason: 'stackerFull' });
+    board.setDeviceStatus('cashAcceptor', { state: 'online' });
+    await fleet.waitFor('three alerts', () => fleet.on('alert').length >= 4 || undefined);
+    const all = fleet.on('alert').map((m) => alertPayloadSchema.parse(m.json));
+    expect(all.map((a) => [a.kind, a.action, a.cleared])).toEqual([
+      ['jamInStacker', 'maintenance', false],
+      ['jamInStacker', 'maintenance', true],
+      ['stackerFull', 'clear', false],
+      ['stackerFull', 'clear', true],
+    ]);
+    expect(all[1]?.alertId).toBe(alert.alertId);
+    expect(all[3]?.alertId).toBe(all[2]?.alertId);
+    expect(all[2]?.alertId).not.toBe(alert.alertId);
+  });
+
+  it('does not alert for a device that only pauses or repeats its status', async () => {
+    const { fleet, board } = await rig();
+    board.setDeviceStatus('cashAcceptor', { state: 'deviceBusy', action: 'suspend', reason: 'pause' });
+    board.setDeviceStatus('cashAcceptor', { state: 'online' });
+    board.setDeviceStatus('cashAcceptor', { state: 'online' });
+    await fleet.waitFor('health after the change', () => fleet.on('health')[1]);
+    await sleep(200);
+    expect(fleet.on('alert')).toEqual([]);
+  });
+
+  it('sends an alert raised while the broker was away once it is back', async () => {
+    const { broker, board, link } = await rig();
+    const gone = once(link, 'disconnected');
+    await broker.close();
+    await gone;
+    board.setDeviceStatus('cashAcceptor', { state: 'fraudAttempt', action: 'reset', reason: 'cheated' });
+    await sleep(100);
+    expect(link.connected).toBe(false);
+    const back = await startTestBroker(broker.port);
+    // Seen at the broker itself, so it does not matter who connects first.
+    const alerts: unknown[] = [];
+    back.aedes.on('publish', (packet) => {
+      if (packet.topic.endsWith('/alert')) alerts.push(JSON.parse(packet.payload.toString()));
+    });
+    await link.waitForConnection(5000);
+    await sleep(100);
+    expect(alerts).toEqual([expect.objectContaining({ kind: 'cheated', action: 'reset', cleared: false })]);
+  });
+
+  it('alerts each orphan credit once, with the orphan id as alertId, and records in the journal that it did', async () => {
+    const { fleet, journal, link } = await rig();
+    const { orphanId } = journal.recordOrphanCredit({
+      device: 'cashAcceptor',
+      denomination: 5000,
+      reason: 'powerUpInStacker',
+    });
+    link.kick();
+    const alert = await fleet.waitFor('orphan alert', () => fleet.on('alert')[0]);
+    expect(alertPayloadSchema.parse(alert.json)).toMatchObject({
+      alertId: orphanId,
+      kind: 'orphanCredit',
+      device: 'cashAcceptor',
+      action: 'maintenance',
+      details: { orphanId, denomination: 5000, reason: 'powerUpInStacker' },
+    });
+    await fleet.waitFor(
+      'marked alerted',
+      () => journal.orphanCredit(orphanId).alertRaisedAt !== null || undefined,
+    );
+    link.kick();
+    link.kick();
+    await sleep(200);
+    expect(fleet.on('alert')).toHaveLength(1);
+  });
+});
