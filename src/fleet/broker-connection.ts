@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ErrorCode, KioskError } from '../errors.js';
+import { brokerUrlSchema } from './fleet-config.js';
 
 /**
  * How a fleet tool (ledger, live view, command sender) reaches the broker as the fleet
@@ -21,11 +22,9 @@ export interface FleetBrokerSettings {
   password?: string | undefined;
 }
 
-const URL_PATTERN = /^(mqtt|mqtts|tcp|ssl|ws|wss):\/\/[^\s/]+(?::\d+)?\/?$/;
-
 /** Checks what a fleet tool was given before any connection is tried; throws FleetConnect naming the field. */
 export function assertBrokerSettings(settings: FleetBrokerSettings): void {
-  if (!URL_PATTERN.test(settings.url)) {
+  if (!brokerUrlSchema.safeParse(settings.url).success) {
     throw new KioskError(
       ErrorCode.FleetConnect,
       `broker url: expected mqtt://host:port or mqtts://host:port, got ${JSON.stringify(settings.url)}`,

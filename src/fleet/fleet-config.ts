@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseConfigText } from '../config/config-text.js';
+import { fieldsAreClean, filePath, intFrom, nonEmptyText } from '../config/field-rules.js';
+import { expectationFor, problemLines } from '../config/problem-lines.js';
+import { ErrorCode, KioskError } from '../errors.js';
+import { DEFAULT_TOPIC_PREFIX } from '../fleet-protocol/index.js';
+
+/*
+ * The config of the fleet tools (`kioskd fleet ledger | view | cmd`), separate from any kiosk's
+ * config: it belongs to the operators' side, holds the fleet identity and the command signing
+ * key, and is read with the same strictness and the same problem lines as the kiosk config.
+ * Every field has a default that works against `kioskd demo` on the same machine.
+ */
+
+export const DEFAULT_FLEET_BROKER_URL = 'mqtt://127.0.0.1:1883';
+
+const BROKER_URL = /^(?:mqtts?|wss?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?\/?$/;
+const BROKER_URL_EXPECTATION = 'expected a mqtt://, mqtts://, ws:// or wss:// URL';
+const TOPIC_PREFIX_EXPECTATION =
+  'expected topic levels joined by "/", without a leading or trailing "/", spaces, "+" or "#"';
+const GROUP_EXPECTATION = 'expected 1 to 64 letters, digits, "_" or "-"';
+const KEY_ID_EXPECTATION = 'expected a key id of 1 to 64 letters, digits, ".", "_" or "-"';
+
+export const brokerUrlSchema = z
+  .string({ error: BROKER_URL_EXPECTATION })
+  .regex(BROKER_URL, { error: BROKER_URL_EXPECTATION });
+
+export const protocolVersionSchema = z.literal([4, 5], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' });
+
+const broker = z
+  .strictObject({
+    url: brokerUrlSchema.default(DEFAULT_FLEET_BROKER_URL),
+    /** 3.1.1 by default: the fleet tools need nothing of MQTT 5, and the embedded demo broker speaks only 3.1.1. */
+    protocolVersion: protocolVersionSchema.default(4),
+    clientId: nonEmptyText('a non-empty client id of at most 256 characters')
+      .max(256, { error: 'expected a non-empty client id of at most 256 characters' })
+      .optional(),
+    ca: filePath().optional(),
+    cert: filePath().optional(),
+    key: filePath().optional(),
+    username: nonEmptyText().optional(),
+    password: nonEmptyText().optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.password !== undefined && value.username === undefined && fieldsAreClean(ctx, ['password'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['username'],
+        message: 'required when password is set',
+        input: undefined,
+      });
+    }
+    if ((value.cert === undefined) !== (value.key === undefined) && fieldsAreClean(ctx, ['cert'], ['key'])) {
+      const missing = value.cert === undefined ? 'cert' : 'key';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: `required when ${missing === 'cert' ? 'key' : 'cert'} is set (cert and key go together)`,
+        input: undefined,
+      });
+    }
+    if (!fieldsAreClean(ctx, ['url'])) return;
+    const tls = /^(?:mqtts|wss):/.test(value.url);
+    if (!tls) {
+      // A TLS file on a plain link means the operator believes the link is encrypted.
+      for (const field of ['ca', 'cert', 'key'] as const) {
+        if (value[field] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: 'expected nothing unless url is mqtts:// or wss://',
+            input: value[field],
+          });
+        }
+      }
+    }
+  })
+  .prefault({});
+
+export const fleetToolConfigSchema = z.strictObject({
+  broker,
+  topicPrefix: z
+    .string({ error: TOPIC_PREFIX_EXPECTATION })
+    .regex(/^[^/\s+#]+(?:\/[^/\s+#]+)*$/, { error: TOPIC_PREFIX_EXPECTATION })
+    .default(DEFAULT_TOPIC_PREFIX),
+  ledger: z
+    .strictObject({
+      db: filePath().default('./var/fleet-ledger.sqlite'),
+      /** Ledger instances with the same group split the payments between them. */
+      group: z
+        .string({ error: GROUP_EXPECTATION })
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: GROUP_EXPECTATION })
+        .default('ledger'),
+      batchDelayMs: intFrom(0, 1000).default(5),
+      batchMaxSize: intFrom(1, 10_000).default(500),
+      gapCheckIntervalMs: intFrom(1000, 3_600_000).default(10_000),
+    })
+    .prefault({}),
+  commands: z
+    .strictObject({
+      /** PKCS#8 PEM Ed25519 private key, as `kioskd fleet keygen` writes it. */
+      privateKey: filePath().optional(),
+      keyId: z
+        .string({ error: KEY_ID_EXPECTATION })
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: KEY_ID_EXPECTATION })
+        .optional(),
+      timeoutMs: intFrom(100, 600_000).default(10_000),
+      /** How long a command stays valid after it is issued (the kiosk refuses it later). */
+      validForMs: intFrom(1000, 3_600_000).default(60_000),
+    })
+    .prefault({}),
+});
+
+export type FleetToolConfig = z.output<typeof fleetToolConfigSchema>;
+export type FleetToolConfigInput = z.input<typeof fleetToolConfigSchema>;
+
+/** Validates a parsed value; throws ConfigInvalid with one line per problem, in document order. */
+export function parseFleetToolConfig(raw: unknown, source: string): FleetToolConfig {
+  const result = fleetToolConfigSchema.safeParse(raw ?? {}, { reportInput: true, error: expectationFor });
+  if (result.success) return result.data;
+  const problems = problemLines(result.error.issues, fleetToolConfigSchema, raw);
+  throw new KioskError(ErrorCode.ConfigInvalid, problems.join('\n'), { details: { source, problems } });
+}
+
+const FORMATS: Record<string, 'yaml' | 'json'> = { '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' };
+
+/** Reads a fleet tool config file (.yaml, .yml or .json); the same errors as the kiosk config's loader. */
+export function loadFleetToolConfig(path: string): FleetToolConfig {
+  const absolute = resolve(path);
+  const extension = extname(absolute).toLowerCase();
+  const format = FORMATS[extension];
+  if (format === undefined) {
+    const reason = `expected a .yaml, .yml or .json file, got ${extension ? `a "${extension}" file` : 'no extension'}`;
+    throw new KioskError(ErrorCode.ConfigParse, `${path}: ${reason}`, {
+      details: { source: path, path: absolute, problems: [reason] },
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (cause) {
+    const errno = (cause as NodeJS.ErrnoException).code;
+    if (errno === 'ENOENT' || errno === 'ENOTDIR') {
+      throw new KioskError(ErrorCode.ConfigNotFound, `config file not found: ${absolute}`, {
+        cause,
+        details: { path: absolute },
+      });
+    }
+    throw new KioskError(
+      ErrorCode.ConfigUnreadable,
+      `cannot read config file ${absolute}: ${String(errno)}`,
+      {
+        cause,
+        details: { path: absolute, errno },
+      },
+    );
+  }
+  return parseFleetToolConfig(parseConfigText(text, format, path), path);
+}
+
+/** Command-line overrides, applied over the file (or the defaults) and validated like the file. */
+export interface FleetToolOverrides {
+  brokerUrl?: string | undefined;
+  protocolVersion?: number | undefined;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  clientId?: string | undefined;
+  topicPrefix?: string | undefined;
+  ledgerDb?: string | undefined;
+  ledgerGroup?: string | undefined;
+  privateKey?: string | undefined;
+  keyId?: string | undefined;
+  commandTimeoutMs?: number | undefined;
+}
+
+function defined<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The config a fleet tool runs with: the file's (when given) with command-line values on top.
+ * A broker URL given on the command line drops the file's TLS files only when it is plain
+ * mqtt://, so `--broker mqtt://127.0.0.1:1883` works with a production config at hand.
+ */
+export function resolveFleetToolConfig(
+  file: string | undefined,
+  overrides: FleetToolOverrides,
+): FleetToolConfig {
+  const base = file === undefined ? parseFleetToolConfig({}, 'defaults') : loadFleetToolConfig(file);
+  const plainOverride = overrides.brokerUrl !== undefined && !/^(?:mqtts|wss):/.test(overrides.brokerUrl);
+  const brokerBase = plainOverride
+    ? { ...base.broker, ca: undefined, cert: undefined, key: undefined }
+    : base.broker;
+  const merged = {
+    broker: {
+      ...defined(brokerBase),
+      ...defined({
+        url: overrides.brokerUrl,
+        protocolVersion: overrides.protocolVersion,
+        ca: overrides.ca,
+        cert: overrides.cert,
+        key: overrides.key,
+        clientId: overrides.clientId,
+      }),
+    },
+    topicPrefix: overrides.topicPrefix ?? base.topicPrefix,
+    ledger: { ...base.ledger, ...defined({ db: overrides.ledgerDb, group: overrides.ledgerGroup }) },
+    commands: {
+      ...defined(base.commands),
+      ...defined({
+        privateKey: overrides.privateKey,
+        keyId: overrides.keyId,
+        timeoutMs: overrides.commandTimeoutMs,
+      }),
+    },
+  };
+  return parseFleetToolConfig(merged, file === undefined ? 'command line' : `${file} and the command line`);
+}
