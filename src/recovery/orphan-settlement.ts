@@ -5,7 +5,7 @@ import type { AlertSink } from './recovery-alerts.js';
 export interface OrphanSettlement {
   /** Orphans that became a `kind: orphan` payment in this pass. */
   paid: string[];
-  /** Orphans alerted in this pass. */
+  /** Orphans raised on the daemon's alert list in this pass (the fleet has not got them yet). */
   alerted: string[];
   /** Orphans still without a payment: their denomination is unknown until a technician resolves it. */
   unpaid: string[];
@@ -15,10 +15,19 @@ export interface OrphanSettlement {
  * Money the device took without a transaction to put it in (DESIGN.md invariant 1: never
  * dropped). Each orphan credit becomes an orphan payment, so it reaches the fleet through the
  * outbox like any payment, and an alert, so someone credits the right customer by hand. An
- * orphan of unknown value cannot be paid: it stays unpaid, alerted, until a technician sets
- * its denomination. Safe to run any number of times: payments and alerts happen once.
+ * orphan of unknown value cannot be paid: it stays unpaid until a technician sets its value.
+ *
+ * The journal's `alertRaisedAt` means the fleet has the alert, so only the fleet link marks it
+ * (when the broker took the message); here an orphan the fleet has not got yet is raised on the
+ * daemon's own alert list once per process (`raised` remembers which), a reminder on every start
+ * until it is delivered. Safe to run any number of times: a payment is made once.
  */
-export function settleOrphans(journal: Journal, alerts: AlertSink, logger: Logger): OrphanSettlement {
+export function settleOrphans(
+  journal: Journal,
+  alerts: AlertSink,
+  logger: Logger,
+  raised: Set<string>,
+): OrphanSettlement {
   const result: OrphanSettlement = { paid: [], alerted: [], unpaid: [] };
   for (const orphan of journal.orphanCredits()) {
     let paymentId = orphan.paymentId;
@@ -32,7 +41,8 @@ export function settleOrphans(journal: Journal, alerts: AlertSink, logger: Logge
       );
     }
     if (paymentId === null) result.unpaid.push(orphan.orphanId);
-    if (orphan.alertRaisedAt !== null) continue;
+    if (orphan.alertRaisedAt !== null || raised.has(orphan.orphanId)) continue;
+    raised.add(orphan.orphanId);
     alerts.raise({
       alertId: orphan.orphanId,
       device: orphan.device,
@@ -51,7 +61,6 @@ export function settleOrphans(journal: Journal, alerts: AlertSink, logger: Logge
         paymentId,
       },
     });
-    journal.markOrphanAlerted(orphan.orphanId);
     result.alerted.push(orphan.orphanId);
   }
   return result;

@@ -25,8 +25,8 @@ export type RecoveredOutcome =
  * machine and journal agree. Kept as an interface so recovery knows no machine internals.
  */
 export interface InterruptedTopUps {
-  /** Whether the customer had already confirmed `txId` (the machine was committing it). */
-  confirmed(txId: string): boolean;
+  /** The payment kind the machine had chosen for `txId` when it stopped (it was committing), else null. */
+  kind(txId: string): PaymentKind | null;
   /** Called once per transaction recovery closed, after the journal write. */
   settled(outcome: RecoveredOutcome): void | Promise<void>;
 }
@@ -107,6 +107,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
   const log = options.logger.child({ component: 'recovery' });
   let stopped = false;
   let orphans = emptySettlement();
+  const raisedOrphans = new Set<string>();
   const closed: RecoveredOutcome[] = [];
   const voided: string[] = [];
   let countersInaccurate = false;
@@ -146,7 +147,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     for (const tx of journal.unfinishedTransactions()) {
       if (pending.has(tx.txId)) continue;
       const credited = tx.notes.filter((n) => n.state === 'credited');
-      const kind: PaymentKind = topUps?.confirmed(tx.txId) === true ? 'complete' : 'partial';
+      const kind: PaymentKind = topUps?.kind(tx.txId) ?? 'partial';
       const result = journal.commitPayment({ txId: tx.txId, kind, receipt: false });
       const outcome: RecoveredOutcome =
         result.outcome === 'committed'
@@ -171,7 +172,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
   };
 
   const sweepOrphans = (): void => {
-    orphans = mergeSettlement(orphans, settleOrphans(journal, alerts, log));
+    orphans = mergeSettlement(orphans, settleOrphans(journal, alerts, log, raisedOrphans));
   };
 
   const markInaccurate = (waiting: NoteRecord[], why: string): void => {

@@ -70,7 +70,9 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
           logger: silentLogger(),
           firstContactTimeoutMs: bad,
         }),
-      ).toThrow(expect.objectContaining({ code: 1003, message: expect.stringContaining('firstContactTimeoutMs') }));
+      ).toThrow(
+        expect.objectContaining({ code: 1003, message: expect.stringContaining('firstContactTimeoutMs') }),
+      );
     }
     expect(pieces.acceptor.driver.listenerCount('ready')).toBe(listeners);
     expect(pieces.journal.auditTail(50).map((e) => e.action)).toEqual(['journal.created']);

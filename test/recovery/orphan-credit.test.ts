@@ -39,7 +39,8 @@ describe('start-up recovery: orphan credits', () => {
     const orphans = after.journal.orphanCredits();
     expect(orphans).toHaveLength(1);
     expect(orphans[0]).toMatchObject({ device: DEVICE, denomination: null, paymentId: null });
-    expect(orphans[0]?.alertRaisedAt).not.toBeNull();
+    // Only the fleet link marks an alert as raised, once the fleet has it.
+    expect(orphans[0]?.alertRaisedAt).toBeNull();
     expect(after.alerts.recent()).toEqual([
       expect.objectContaining({ kind: 'orphanCredit', alertId: orphans[0]?.orphanId, action: 'maintenance' }),
     ]);
@@ -53,18 +54,17 @@ describe('start-up recovery: orphan credits', () => {
     expect(rig.ledger().map((e) => e.denomination)).toEqual([5000]);
     expect(after.journal.checkConservation()).toEqual([]);
 
-    // A technician resolves the value; the next start pays it out, without a second alert.
+    // A technician resolves the value; the next start pays it out.
     after.journal.resolveOrphanDenomination(orphans[0]?.orphanId ?? '', 5000, 'tech-1');
     await after.crash();
     const again = rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
     expect(again.recovery.initial.orphans.paid).toEqual([orphans[0]?.orphanId]);
-    expect(again.recovery.initial.orphans.alerted).toEqual([]);
     const paid = again.journal.orphanCredits()[0];
     expect(again.journal.payment(paid?.paymentId ?? '')).toMatchObject({ kind: 'orphan', amount: 5000 });
     expect(again.journal.checkConservation()).toEqual([]);
   });
 
-  it('an orphan the last run recorded but neither alerted nor paid: paid and alerted once', async () => {
+  it('an orphan the last run recorded but did not pay: paid once; raised until the fleet has it', async () => {
     rig = startRecoveryRig();
     const before = rig.boot();
     await before.recovery.firstContact;
@@ -79,12 +79,21 @@ describe('start-up recovery: orphan credits', () => {
     const after = rig.boot();
     expect(after.recovery.initial.orphans).toEqual({ paid: [orphanId], alerted: [orphanId], unpaid: [] });
     const orphan = after.journal.orphanCredit(orphanId);
-    expect(orphan.alertRaisedAt).not.toBeNull();
     const payment = after.journal.payment(orphan.paymentId ?? '');
     expect(payment).toMatchObject({ kind: 'orphan', amount: 2000, account: null, orphanId });
     expect(after.journal.outboxPending({ limit: 5 }).map((o) => o.payload.kind)).toEqual(['orphan']);
-    expect(after.alerts.recent()[0]?.details).toMatchObject({ orphanId, paymentId: payment.paymentId });
+    expect(after.alerts.recent()).toEqual([
+      expect.objectContaining({
+        alertId: orphanId,
+        details: expect.objectContaining({ paymentId: payment.paymentId }),
+      }),
+    ]);
+    // Once per process: a later credit's sweep does not raise it again.
+    after.acceptor.driver.emit('credited', { source: 'credit', noteId: 'x' });
+    expect(after.alerts.recent()).toHaveLength(1);
     await after.recovery.firstContact;
+    // The fleet link takes the alert and marks it.
+    after.journal.markOrphanAlerted(orphanId);
     await after.crash();
 
     const third = rig.boot();

@@ -66,7 +66,7 @@ function config(dir: string): KioskConfig {
         cashAcceptor: {
           port: 'sim:id003',
           pollIntervalMs: 100,
-          answerTimeoutMs: 100,
+          answerTimeoutMs: 150,
           retries: 1,
           silenceTimeoutMs: 500,
           reconnect: { initialDelayMs: 20, maxDelayMs: 100, factor: 2, jitter: 0 },

@@ -27,9 +27,11 @@ describe('start-up recovery: unfinished transactions', () => {
     const { txId } = await openTopUp(before);
     for (const denomination of [10_000, 500, 500]) {
       rig.control({ action: 'note.insert', denomination });
-      await waitUntil('the credit', () =>
-        before.journal.transactionNotes(txId).filter((n) => n.state === 'credited').length ===
-        rig?.ledger().length,
+      await waitUntil(
+        'the credit',
+        () =>
+          before.journal.transactionNotes(txId).filter((n) => n.state === 'credited').length ===
+          rig?.ledger().length,
       );
       await waitIdle(rig);
     }
@@ -43,7 +45,12 @@ describe('start-up recovery: unfinished transactions', () => {
     expect(byTx.get(empty.txId)).toEqual({ outcome: 'cancelled', txId: empty.txId });
     const closed = byTx.get(txId);
     const payment = after.journal.payment(closed?.outcome === 'committed' ? closed.paymentId : '');
-    expect(payment).toMatchObject({ kind: 'partial', amount: 11_000, receipt: false, account: '13800138000' });
+    expect(payment).toMatchObject({
+      kind: 'partial',
+      amount: 11_000,
+      receipt: false,
+      account: '13800138000',
+    });
     expect(payment.notes).toEqual([
       { denomination: 10_000, count: 1 },
       { denomination: 500, count: 2 },
@@ -69,7 +76,10 @@ describe('start-up recovery: unfinished transactions', () => {
 
     const told: unknown[] = [];
     const after = rig.boot({
-      topUps: { confirmed: (id) => id === txId, settled: (outcome) => void told.push(outcome) },
+      topUps: {
+        kind: (id) => (id === txId ? 'complete' : null),
+        settled: (outcome) => void told.push(outcome),
+      },
     });
     expect(after.recovery.initial.closed).toEqual([
       expect.objectContaining({ txId, outcome: 'committed', kind: 'complete', amount: 2000 }),
