@@ -10,6 +10,7 @@ import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
 import { KIOSKD_VERSION } from '../version.js';
@@ -143,6 +144,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger,
       // Long enough for a unit's own initialisation after a power-up and a few reconnect attempts.
       firstContactTimeoutMs: Math.max(10_000, 3 * config.devices.cashAcceptor.silenceTimeoutMs),
+      topUps: interruptedTopUpFromJournal(journal, logger),
     });
     cleanups.push(() => recovery.stop());
 
