@@ -1,0 +1,66 @@
+import { join } from 'node:path';
+import type { KioskConfig } from '../config/index.js';
+import { FleetLedger } from '../fleet/ledger.js';
+import type { Logger } from '../log.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
+
+/**
+ * The fleet side of `kioskd demo` inside the daemon's process: the embedded broker and the
+ * reference ledger acknowledging payments, so the kiosk's outbox drains with nothing installed
+ * but Node. Started before the fleet link connects, stopped after it: the link's first
+ * payments find the ledger subscribed, and its last acks still reach it.
+ */
+export interface EmbeddedFleet {
+  /** What the fleet link connects to in place of `embedded`. */
+  readonly brokerUrl: string;
+  readonly broker: EmbeddedBroker;
+  readonly ledger: FleetLedger;
+  stop(): Promise<void>;
+}
+
+export const EMBEDDED_LEDGER_FILE = 'fleet-ledger.sqlite';
+/** The ledger must be listening before the kiosk publishes; on loopback this takes milliseconds. */
+const LEDGER_READY_MS = 5000;
+
+export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): Promise<EmbeddedFleet> {
+  const broker = await startEmbeddedBroker({
+    host: config.fleet.embeddedBroker.host,
+    port: config.fleet.embeddedBroker.port,
+    logger,
+  });
+  let ledger: FleetLedger | undefined;
+  try {
+    ledger = FleetLedger.start({
+      broker: { url: broker.url, protocolVersion: 4, clientId: `kioskd-embedded-ledger-${config.kioskId}` },
+      dbPath: join(config.dataDir, EMBEDDED_LEDGER_FILE),
+      topicPrefix: config.fleet.topicPrefix,
+      // Aedes never honours $share; the probe would only cost start-up time.
+      probeTimeoutMs: 100,
+      logger,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      ledger.whenSubscribed(),
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the embedded ledger did not subscribe within ${LEDGER_READY_MS} ms`)),
+          LEDGER_READY_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+  } catch (error) {
+    await ledger?.stop();
+    await broker.close();
+    throw error;
+  }
+  const running = ledger;
+  return {
+    brokerUrl: broker.url,
+    broker,
+    ledger: running,
+    async stop() {
+      await running.stop();
+      await broker.close();
+    },
+  };
+}
