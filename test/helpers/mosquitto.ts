@@ -33,6 +33,11 @@ export interface MosquittoOptions {
    * measured work. A deployment never has it (the template has no plain listener).
    */
   plainUsers?: ReadonlyMap<string, string>;
+  /**
+   * Other template settings to change, each of which must be in the template once (e.g.
+   * `max_keepalive` shortened so a Last Will test need not wait 1.5 × 300 s).
+   */
+  overrides?: Readonly<Record<string, string>>;
 }
 
 export interface MosquittoBroker {
@@ -73,6 +78,7 @@ export interface RenderedSettings {
   aclFile: string;
   passwordFile?: string;
   plainPort?: number;
+  overrides?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -92,6 +98,7 @@ export function renderMosquittoConf(template: string, settings: RenderedSettings
     ['persistence_location', null],
     ['autosave_interval', null],
     ['log_dest', 'stderr'],
+    ...Object.entries(settings.overrides ?? {}),
   ]);
   const seen = new Map<string, number>();
   const lines: string[] = [];
@@ -242,6 +249,7 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
         aclFile,
         ...(passwordFile !== undefined ? { passwordFile } : {}),
         ...(plainPort !== undefined ? { plainPort } : {}),
+        ...(options.overrides ? { overrides: options.overrides } : {}),
       }),
       { mode: 0o644 },
     );
