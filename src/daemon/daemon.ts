@@ -8,6 +8,7 @@ import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.j
 import { createSimulatorHost } from '../../simulators/registry.js';
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
+import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
@@ -15,6 +16,8 @@ import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
+import { startFleetLinkWiring } from './fleet-link-wiring.js';
+import { KioskModeStore } from './kiosk-mode-store.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
 export interface DaemonOptions {
@@ -33,6 +36,8 @@ export interface Daemon {
   readonly recovery: StartUpRecovery;
   /** Money alerts (orphan credits, inaccurate counters) for the fleet link to publish. */
   readonly alerts: AlertList;
+  /** The MQTT fleet link, when `fleet.enabled`. */
+  readonly fleetLink: FleetLink | undefined;
   stop(): Promise<void>;
 }
 
@@ -44,8 +49,6 @@ const SIM_PREFIX = 'sim:';
  */
 function unbuiltCapabilities(config: KioskConfig): string[] {
   const problems: string[] = [];
-  if (config.fleet.enabled)
-    problems.push('fleet.enabled: the MQTT fleet link is not in this build of kioskd; set it to false');
   if (config.devices.printer?.enabled)
     problems.push(
       'devices.printer.enabled: the receipt printer driver is not in this build; set it to false',
@@ -148,6 +151,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => recovery.stop());
 
+    const operatorModes = new KioskModeStore({ journal, logger });
+    cleanups.push(() => operatorModes.close());
+    // Stopped before the journal closes (cleanups run in reverse): it says `offline` and ends.
+    const fleet = config.fleet.enabled
+      ? startFleetLinkWiring({ config, journal, cashAcceptor, modes: operatorModes, alerts, logger })
+      : undefined;
+    if (fleet !== undefined) cleanups.push(() => fleet.stop());
+
     notifier.ready();
     logger.info(
       {
@@ -168,6 +179,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       cashAcceptor,
       recovery,
       alerts,
+      fleetLink: fleet?.link,
       async stop() {
         notifier.stopping();
         await stopAll();

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IClientOptions } from 'mqtt';
 import type { z } from 'zod';
+import type { ErrorAction } from '../../devices/device-status.js';
 import { readEd25519PublicKey } from '../config/ed25519-public-key.js';
 import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import {
@@ -52,6 +53,19 @@ export interface FleetLinkOptions {
   clock?: () => Date;
   /** Random source of the reconnect jitter, in [0, 1). */
   random?: () => number;
+}
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** An alert from outside the link; DESIGN.md's `alert` topic fields, with an optional id. */
+export interface ExternalAlert {
+  alertId?: string;
+  device: string;
+  kind: string;
+  action: ErrorAction;
+  cleared?: boolean;
+  message?: string;
+  details?: Record<string, unknown>;
 }
 
 export interface FleetLinkEvents {
@@ -203,6 +217,42 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   kick(): void {
     this.#outbox.pump();
     this.#scanOrphanAlerts();
+  }
+
+  /**
+   * Publishes an alert raised elsewhere in the kiosk (e.g. start-up recovery's money alerts),
+   * QoS 1, queued while the broker is away. An `alertId` that is not a ULID (the wire format)
+   * is kept in `details.sourceAlertId` and a ULID stands in for it. Throws a KioskError, and
+   * sends nothing, when the alert does not fit the alert schema.
+   */
+  raiseAlert(alert: ExternalAlert): void {
+    const ulid = alert.alertId !== undefined && ULID.test(alert.alertId);
+    const details: Record<string, unknown> = {
+      ...(alert.details ?? {}),
+      ...(alert.message === undefined ? {} : { message: alert.message }),
+      ...(alert.alertId === undefined || ulid ? {} : { sourceAlertId: alert.alertId }),
+    };
+    const payload: AlertPayload = {
+      v: FLEET_PAYLOAD_VERSION,
+      kioskId: this.#config.kioskId,
+      ts: this.#clock().toISOString(),
+      alertId: ulid ? (alert.alertId as string) : this.#newId(),
+      device: alert.device,
+      kind: alert.kind,
+      action: alert.action,
+      cleared: alert.cleared ?? false,
+      details,
+    };
+    const checked = alertPayloadSchema.safeParse(payload);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new KioskError(
+        ErrorCode.FleetBadPayload,
+        `alert ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
+        { details: { field: issue?.path.join('.') } },
+      );
+    }
+    this.#enqueueAlert(payload, { key: `alert:${payload.alertId}` });
   }
 
   /** Resolves with the epoch once connected; rejects after `timeoutMs`. */

@@ -60,15 +60,25 @@ describe('kioskd run', () => {
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 
-  it('refuses to run with a capability this build does not have (fleet link) and changes nothing', async () => {
+  it('refuses to run with a capability this build does not have (receipt printer) and changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
-    const file = join(dir, 'fleet.yaml');
-    writeFileSync(file, stringify({ kioskId: 'k1', dataDir: join(dir, 'var'), fleet: { enabled: true } }));
+    const file = join(dir, 'printer.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        kioskId: 'k1',
+        dataDir: join(dir, 'var'),
+        devices: { printer: { enabled: true } },
+        fleet: { enabled: false },
+      }),
+    );
     const child = spawnKioskd(['run', '--config', file]);
     const output = collectOutput(child);
     const exit = await exitOf(child);
     expect(exit.code).toBe(1);
-    expect(output.stderr).toContain('fleet.enabled: the MQTT fleet link is not in this build');
+    expect(output.stderr).toContain(
+      'devices.printer.enabled: the receipt printer driver is not in this build',
+    );
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 });
