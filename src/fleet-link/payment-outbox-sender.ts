@@ -6,6 +6,11 @@ import type { BrokerConnection } from './broker-session.js';
 
 /** An ack names at most 1000 payment ids (about 30 KB); anything far larger is not an ack. */
 export const MAX_ACK_BYTES = 64 * 1024;
+/**
+ * Send attempts are bookkeeping for health, not money: they are written in one journal
+ * transaction at most this often, so a fast drain does not pay a disk sync per publish.
+ */
+export const ATTEMPT_FLUSH_MS = 200;
 
 export type AckRejectReason =
   | 'oversized'
@@ -54,6 +59,8 @@ export class PaymentOutboxSender {
   /** Rows that fail the wire schema, reported once per connection rather than every pump. */
   readonly #reportedInvalid = new Set<number>();
   #connection: BrokerConnection | undefined;
+  #unrecorded: number[] = [];
+  #lastFlush = Number.NEGATIVE_INFINITY;
   /** Highest seq taken into the window on this connection; pending rows above it are next. */
   #cursor = 0;
 
@@ -80,6 +87,7 @@ export class PaymentOutboxSender {
   detach(): void {
     this.#connection = undefined;
     this.#window.clear();
+    this.#flushAttempts();
   }
 
   /** Resends what is due and fills the window with the next pending rows. Cheap when idle. */
@@ -115,12 +123,12 @@ export class PaymentOutboxSender {
           sends.push([entry.seq, flight]);
         }
       }
-      if (sends.length === 0) return;
-      this.#journal.recordSendAttempt(sends.map(([seq]) => seq));
     } catch (error) {
       this.#log.error({ err: error }, 'outbox read failed; payments wait for the next pump');
       return;
     }
+    for (const [seq] of sends) this.#unrecorded.push(seq);
+    if (now - this.#lastFlush >= ATTEMPT_FLUSH_MS) this.#flushAttempts(now);
     for (const [seq, flight] of sends) {
       flight.sentAt = now;
       connection.publish(this.#opts.topic, flight.payload, { qos: 1 }).catch((error: unknown) => {
@@ -175,13 +183,15 @@ export class PaymentOutboxSender {
     if (ack.kioskId !== this.#opts.kioskId) {
       return refuse('wrongKiosk', `ack is for kiosk ${ack.kioskId}, this is ${this.#opts.kioskId}`);
     }
-    // Checked before anything is applied, so an ack carrying both forms is all-or-nothing.
-    const { lastSeq } = this.#journal.outboxStats();
-    if (ack.ackThroughSeq !== undefined && ack.ackThroughSeq > lastSeq) {
-      return refuse(
-        'unknownSeq',
-        `ackThroughSeq ${ack.ackThroughSeq} is beyond the last payment seq ${lastSeq}`,
-      );
+    if (ack.ackThroughSeq !== undefined && ack.paymentIds !== undefined) {
+      // Checked before anything is applied, so an ack carrying both forms is all-or-nothing.
+      const { lastSeq } = this.#journal.outboxStats();
+      if (ack.ackThroughSeq > lastSeq) {
+        return refuse(
+          'unknownSeq',
+          `ackThroughSeq ${ack.ackThroughSeq} is beyond the last payment seq ${lastSeq}`,
+        );
+      }
     }
     let delivered = 0;
     if (ack.paymentIds !== undefined) {
@@ -195,10 +205,27 @@ export class PaymentOutboxSender {
       for (const [seq, flight] of this.#window) if (named.has(flight.paymentId)) this.#window.delete(seq);
     }
     if (ack.ackThroughSeq !== undefined) {
-      delivered += this.#journal.markDelivered({ throughSeq: ack.ackThroughSeq });
+      try {
+        delivered += this.#journal.markDelivered({ throughSeq: ack.ackThroughSeq });
+      } catch (error) {
+        if (isKioskError(error, ErrorCode.JournalBadInput)) return refuse('unknownSeq', error.message);
+        throw error;
+      }
       for (const seq of this.#window.keys()) if (seq <= ack.ackThroughSeq) this.#window.delete(seq);
     }
     return { accepted: true, delivered };
+  }
+
+  #flushAttempts(now = this.#now()): void {
+    this.#lastFlush = now;
+    if (this.#unrecorded.length === 0) return;
+    const seqs = this.#unrecorded;
+    this.#unrecorded = [];
+    try {
+      this.#journal.recordSendAttempt(seqs);
+    } catch (error) {
+      this.#log.warn({ err: error, count: seqs.length }, 'send attempts not recorded');
+    }
   }
 
   #reportInvalid(seq: number, problem: string): void {

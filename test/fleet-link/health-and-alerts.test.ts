@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/errors.js';
 import { FleetLink } from '../../src/fleet-link/fleet-link.js';
 import { KioskStatusBoard } from '../../src/fleet-link/kiosk-status-board.js';
 import { statusBoardCommandHandlers } from '../../src/fleet-link/status-board-commands.js';
@@ -174,6 +175,34 @@ describe('fleet link alerts', () => {
     );
     link.kick();
     link.kick();
+    await sleep(200);
+    expect(fleet.on('alert')).toHaveLength(1);
+  });
+
+  it('publishes alerts raised elsewhere in the kiosk, keeping a non-ULID id as sourceAlertId, and refuses a malformed one', async () => {
+    const { fleet, link } = await rig();
+    link.raiseAlert({
+      alertId: 'counters-cashAcceptor-01',
+      device: 'cashAcceptor',
+      kind: 'countersInaccurate',
+      action: 'maintenance',
+      message: 'count the cashbox',
+      details: { reason: 'power cut' },
+    });
+    const alert = alertPayloadSchema.parse((await fleet.waitFor('alert', () => fleet.on('alert')[0])).json);
+    expect(alert).toMatchObject({
+      kind: 'countersInaccurate',
+      cleared: false,
+      details: {
+        sourceAlertId: 'counters-cashAcceptor-01',
+        message: 'count the cashbox',
+        reason: 'power cut',
+      },
+    });
+    expect(alert.alertId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(() =>
+      link.raiseAlert({ device: 'cashAcceptor', kind: 'bad kind!', action: 'maintenance' }),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.FleetBadPayload, details: { field: 'kind' } }));
     await sleep(200);
     expect(fleet.on('alert')).toHaveLength(1);
   });
