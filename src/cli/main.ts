@@ -2,11 +2,12 @@ import { isKioskError } from '../errors.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { type CliCommand, type CliIo, processIo } from './command.js';
 import { configCommand } from './commands/config.js';
+import { fleetCommand } from './commands/fleet.js';
 import { demoCommand, runCommand } from './commands/run.js';
 import { simCommand } from './commands/sim.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './usage.js';
 
-const COMMANDS: readonly CliCommand[] = [runCommand, demoCommand, configCommand, simCommand];
+const COMMANDS: readonly CliCommand[] = [runCommand, demoCommand, configCommand, simCommand, fleetCommand];
 
 function mainUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

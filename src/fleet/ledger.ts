@@ -133,6 +133,7 @@ export class FleetLedger {
   private subscriptionChoice: LedgerSubscription | undefined;
   private deciding = false;
   private stopped = false;
+  private gapsAtStop: number | undefined;
   private readonly subscribedOnce: Promise<void>;
   private markSubscribed!: () => void;
   private failFirstConnect!: (error: unknown) => void;
@@ -366,8 +367,10 @@ export class FleetLedger {
     return this.store.payments(kioskId);
   }
 
+  /** Also after stop(), with the gaps as they were when the database closed. */
   stats(): FleetLedgerStats {
-    return { ...this.counters, gaps: this.store.gaps().length, pending: this.pending.length };
+    const gaps = this.gapsAtStop ?? this.store.gaps().length;
+    return { ...this.counters, gaps, pending: this.pending.length };
   }
 
   /** Commits and acknowledges what is pending, disconnects, closes the database. */
@@ -386,6 +389,7 @@ export class FleetLedger {
     });
     if ((await Promise.race([graceful, deadline])) === 'late') await this.client.endAsync(true);
     clearTimeout(timer);
+    this.gapsAtStop = this.store.gaps().length;
     this.store.close();
   }
 }
