@@ -29,6 +29,10 @@ const catalogue = {
     'zh-CN': '此面额超出本次可充值金额，纸币已退回',
     en: 'That note is more than you can still top up; it was given back',
   },
+  limitReached: {
+    'zh-CN': '已达本次充值上限，请确认充值',
+    en: 'You have reached the most this top-up can take. Please confirm',
+  },
   dailyLimitReached: {
     'zh-CN': '该号码今日充值已达上限',
     en: 'This number has reached today’s top-up limit',
