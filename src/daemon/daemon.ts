@@ -8,6 +8,7 @@ import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.j
 import { createSimulatorHost } from '../../simulators/registry.js';
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
+import { type EmbeddedFleet, startEmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
@@ -38,6 +39,8 @@ export interface Daemon {
   readonly alerts: AlertList;
   /** The MQTT fleet link, when `fleet.enabled`. */
   readonly fleetLink: FleetLink | undefined;
+  /** The demo's in-process broker and ledger, when `fleet.broker.url` is `embedded`. */
+  readonly embeddedFleet: EmbeddedFleet | undefined;
   stop(): Promise<void>;
 }
 
@@ -154,8 +157,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const operatorModes = new KioskModeStore({ journal, logger });
     cleanups.push(() => operatorModes.close());
     // Stopped before the journal closes (cleanups run in reverse): it says `offline` and ends.
+    // Up before the link connects and, stopped in reverse order, down after it has said offline.
+    const embeddedFleet =
+      config.fleet.enabled && config.fleet.broker.url === 'embedded'
+        ? await startEmbeddedFleet(config, logger)
+        : undefined;
+    if (embeddedFleet !== undefined) cleanups.push(() => embeddedFleet.stop());
     const fleet = config.fleet.enabled
-      ? startFleetLinkWiring({ config, journal, cashAcceptor, modes: operatorModes, alerts, logger })
+      ? startFleetLinkWiring({
+          config,
+          journal,
+          cashAcceptor,
+          modes: operatorModes,
+          alerts,
+          logger,
+          ...(embeddedFleet === undefined ? {} : { brokerUrl: embeddedFleet.brokerUrl }),
+        })
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());
 
@@ -180,6 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       recovery,
       alerts,
       fleetLink: fleet?.link,
+      embeddedFleet,
       async stop() {
         notifier.stopping();
         await stopAll();
