@@ -34,8 +34,8 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
       broker: { url: broker.url, protocolVersion: 4, clientId: `kioskd-embedded-ledger-${config.kioskId}` },
       dbPath: join(config.dataDir, EMBEDDED_LEDGER_FILE),
       topicPrefix: config.fleet.topicPrefix,
-      // Aedes never honours $share; the probe would only cost start-up time.
-      probeTimeoutMs: 100,
+      // Aedes never honours $share, and this ledger is the only one on its broker.
+      sharedSubscription: false,
       logger,
     });
     let timer: NodeJS.Timeout | undefined;

@@ -47,6 +47,11 @@ export interface FleetLedgerOptions {
   batchMaxSize?: number;
   /** How often gaps are looked for; one still open at the next look is logged. */
   gapCheckIntervalMs?: number;
+  /**
+   * false: subscribe plainly without asking the broker, for a broker known to lack shared
+   * subscriptions where this is the only ledger (the embedded demo broker).
+   */
+  sharedSubscription?: boolean;
   /** How long the shared-subscription probe waits for its message to come round. */
   probeTimeoutMs?: number;
   reconnectPeriodMs?: number;
@@ -123,6 +128,7 @@ export class FleetLedger {
   private readonly batchDelayMs: number;
   private readonly batchMaxSize: number;
   private readonly probeTimeoutMs: number;
+  private readonly wantShared: boolean;
   private readonly paymentTopic: string;
   private readonly url: string;
   private pending: IncomingPayment[] = [];
@@ -157,6 +163,7 @@ export class FleetLedger {
     this.batchDelayMs = options.batchDelayMs ?? 5;
     this.batchMaxSize = options.batchMaxSize ?? 500;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
+    this.wantShared = options.sharedSubscription ?? true;
     this.paymentTopic = fleetWildcard('payment', this.prefix);
     this.url = options.broker.url;
     this.subscribedOnce = new Promise<void>((resolve, reject) => {
@@ -229,11 +236,13 @@ export class FleetLedger {
   }
 
   private async subscribe(connack: IConnackPacket): Promise<void> {
-    const shared = await brokerHonoursSharedSubscriptions(this.client, connack, {
-      group: this.group,
-      topicPrefix: this.prefix,
-      timeoutMs: this.probeTimeoutMs,
-    });
+    const shared =
+      this.wantShared &&
+      (await brokerHonoursSharedSubscriptions(this.client, connack, {
+        group: this.group,
+        topicPrefix: this.prefix,
+        timeoutMs: this.probeTimeoutMs,
+      }));
     // A probe cut short by a dropped connection proves nothing; the next connect asks again.
     if (!this.client.connected || this.stopped) return;
     const topic = shared ? sharedSubscription(this.group, this.paymentTopic) : this.paymentTopic;
@@ -244,6 +253,8 @@ export class FleetLedger {
     this.subscriptionChoice = { topic, shared };
     if (shared) {
       this.logger.info({ topic, group: this.group }, 'subscribed to payments (shared subscription)');
+    } else if (!this.wantShared) {
+      this.logger.info({ topic }, 'subscribed to payments (the only ledger on this broker)');
     } else {
       this.logger.warn(
         { topic },
