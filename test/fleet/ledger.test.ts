@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FleetLedger } from '../../src/fleet/ledger.js';
-import type { EmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeKiosk, paymentPayload, scratchDir, sleep, startTestBroker, waitFor } from './fleet-test-kit.js';
 
@@ -157,5 +157,44 @@ describe('fleet ledger against the embedded broker', () => {
     await waitFor('ack after restart', () => kiosk.acks.length === 2);
     expect(ledger.stats()).toMatchObject({ stored: 0, duplicates: 1 });
     expect(ledger.payments('k-001')).toHaveLength(1);
+  });
+});
+
+describe('fleet ledger across a broker restart', () => {
+  it('reconnects, subscribes again and goes on storing and acknowledging', async () => {
+    const port = broker.port;
+    const restartDir = scratchDir('ledger-restart');
+    const own = FleetLedger.start({
+      broker: { url: broker.url, protocolVersion: 4 },
+      dbPath: join(restartDir.path, 'ledger.sqlite'),
+      logger: silentLogger(),
+      probeTimeoutMs: 200,
+      reconnectPeriodMs: 50,
+    });
+    try {
+      await own.whenSubscribed();
+      await kiosk.close();
+      await ledger.stop();
+      await broker.close();
+      await sleep(200);
+      broker = await startEmbeddedBroker({ port, logger: silentLogger() });
+      kiosk = await FakeKiosk.connect(broker.url, 'k-001');
+      const payment = paymentPayload('k-001', 1);
+      // The ledger may not have resubscribed yet: resend until acknowledged, as a kiosk does.
+      const resend = setInterval(() => void kiosk.publish(payment), 100);
+      await waitFor('the ack after the restart', () => kiosk.acks.length > 0, 10_000);
+      clearInterval(resend);
+      expect(own.payments('k-001').map((p) => p.paymentId)).toEqual([payment.paymentId]);
+      // The afterEach hook stops `ledger`; give it a fresh one on the new broker.
+      ledger = FleetLedger.start({
+        broker: { url: broker.url, protocolVersion: 4 },
+        dbPath: join(dir.path, 'ledger.sqlite'),
+        logger: silentLogger(),
+        probeTimeoutMs: 200,
+      });
+    } finally {
+      await own.stop();
+      restartDir.remove();
+    }
   });
 });
