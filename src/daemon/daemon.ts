@@ -6,6 +6,7 @@ import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
 import type { SimulatorHost } from '../../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { createSimulatorHost } from '../../simulators/registry.js';
+import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import { type EmbeddedFleet, startEmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
@@ -15,6 +16,8 @@ import type { Logger } from '../log.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
+import { startKioskModes } from '../topup/kiosk-modes.js';
+import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
 import { startFleetLinkWiring } from './fleet-link-wiring.js';
@@ -41,10 +44,19 @@ export interface Daemon {
   readonly fleetLink: FleetLink | undefined;
   /** The demo's in-process broker and ledger, when `fleet.broker.url` is `embedded`. */
   readonly embeddedFleet: EmbeddedFleet | undefined;
+  /** Customer top-ups: the machines over the journal and the acceptor. */
+  readonly topUps: TopUpService;
+  /** The kiosk API's base URL, e.g. http://127.0.0.1:8080 */
+  readonly apiUrl: string;
   stop(): Promise<void>;
 }
 
 const SIM_PREFIX = 'sim:';
+/**
+ * Of the 2 s stop budget, what an active top-up gets to reach a safe point. The journal already
+ * holds every note, and start-up recovery completes whatever is left.
+ */
+const TOP_UP_STOP_BUDGET_MS = 800;
 
 /**
  * Parts of the config that name capabilities this build does not have yet. Running on such a
@@ -176,6 +188,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());
 
+    // No customer before recovery has reconciled the journal with the acceptor.
+    const modes = startKioskModes({
+      acceptor: cashAcceptor.driver,
+      operator: operatorModes,
+      ready: recovery.firstContact,
+      logger,
+    });
+    cleanups.push(() => modes.stop());
+    const topUps = new TopUpService({
+      config,
+      journal,
+      acceptor: cashAcceptor.driver,
+      cashIn: cashAcceptor.cashIn,
+      device: CASH_ACCEPTOR_DEVICE,
+      modes,
+      logger,
+    });
+    cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
+    // Started last and so closed first on stop: no new customer once stopping begins.
+    const api: KioskApi = await startKioskApi({ service: topUps, config, logger });
+    cleanups.push(() => api.close());
+
     notifier.ready();
     logger.info(
       {
@@ -185,6 +219,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         journal: config.journal.path,
         devices: { cashAcceptor: config.devices.cashAcceptor.port },
         simulatorControl: control?.url,
+        api: api.url,
       },
       'kioskd up',
     );
@@ -198,6 +233,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       alerts,
       fleetLink: fleet?.link,
       embeddedFleet,
+      topUps,
+      apiUrl: api.url,
       async stop() {
         notifier.stopping();
         await stopAll();
