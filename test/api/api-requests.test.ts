@@ -135,7 +135,7 @@ describe('kiosk API: refused requests', () => {
       expect(
         (await rig.request('PUT', '/topups/current/account', { body: { account: '13800138000' } })).status,
       ).toBe(200);
-      await rig.waitForTopUp((v) => v.state === 'insertingCash');
+      await rig.waitForTopUp((v) => v.state === 'insertingCash' && v.acceptedDenominations.length > 0);
       await expectRefused(409, ErrorCode.ApiConflict, 'PUT', '/topups/current/account', {
         body: { account: '13900139000' },
       });
@@ -147,6 +147,31 @@ describe('kiosk API: refused requests', () => {
     } finally {
       await cancelCurrent();
     }
+  });
+
+  it('answers confirm with 409 noteInProgress while a note is on its way; a cancel then waits for it and pays it as partial', async () => {
+    const control = `${rig.daemon.simulatorControlUrl}/devices/id003/control`;
+    const sim = (command: object) => fetch(control, { method: 'POST', body: JSON.stringify(command) });
+    expect((await rig.request('POST', '/topups', { body: {} })).status).toBe(201);
+    expect(
+      (await rig.request('PUT', '/topups/current/account', { body: { account: '13900001111' } })).status,
+    ).toBe(200);
+    await rig.waitForTopUp((v) => v.acceptedDenominations.includes(1000));
+    // The power goes while the note is being stacked: it stays in the path until the unit is back.
+    expect((await sim({ action: 'power.cutAt', phase: 'stacking' })).status).toBe(200);
+    await rig.insertNote(1000);
+    await rig.waitForTopUp((v) => v.noteInProgress === true);
+    const busy = await rig.request('POST', '/topups/current/confirm', { body: {} });
+    expect(busy.status).toBe(409);
+    expect(busy.body.error).toMatchObject({ code: ErrorCode.ApiConflict, reason: 'noteInProgress' });
+
+    const cancelling = rig.request('POST', '/topups/current/cancel', { body: {} });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await sim({ action: 'power.on' })).status).toBe(200);
+    expect((await cancelling).status).toBe(200);
+    const done = await rig.waitForTopUp((v) => v.state === 'done', 10_000);
+    expect(done).toMatchObject({ kind: 'partial', total: 1000 });
+    expect(rig.daemon.journal.checkConservation()).toEqual([]);
   });
 
   it('words customer messages in zh-CN by default, or en by ?lang= or Accept-Language', async () => {
