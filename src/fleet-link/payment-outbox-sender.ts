@@ -1,5 +1,5 @@
 import { ErrorCode, isKioskError } from '../errors.js';
-import { paymentAckSchema, paymentPayloadSchema } from '../fleet-protocol/index.js';
+import { type PaymentAck, paymentAckSchema, paymentPayloadSchema } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { BrokerConnection } from './broker-session.js';
@@ -20,9 +20,14 @@ export type AckRejectReason =
   | 'unknownSeq'
   | 'unknownPayment';
 
-export type AckOutcome =
-  | { accepted: true; delivered: number }
-  | { accepted: false; reason: AckRejectReason; message: string };
+interface Refusal {
+  reason: AckRejectReason;
+  message: string;
+}
+
+function refusal(reason: AckRejectReason, message: string): Refusal {
+  return { reason, message };
+}
 
 export interface PaymentOutboxSenderOptions {
   journal: Journal;
@@ -59,6 +64,8 @@ export class PaymentOutboxSender {
   /** Rows that fail the wire schema, reported once per connection rather than every pump. */
   readonly #reportedInvalid = new Set<number>();
   #connection: BrokerConnection | undefined;
+  /** Good acks waiting for the batch write (applied on the next turn of the event loop). */
+  readonly #acks: Array<{ ack: PaymentAck; bytes: number }> = [];
   #unrecorded: number[] = [];
   #lastFlush = Number.NEGATIVE_INFINITY;
   /** Highest seq taken into the window on this connection; pending rows above it are next. */
@@ -138,56 +145,71 @@ export class PaymentOutboxSender {
   }
 
   /**
-   * Applies a `payment/ack`. A bad one (unreadable, another kiosk's, naming a seq or payment
-   * this journal never made) is refused whole, audited, and changes nothing.
+   * Takes a `payment/ack`. A bad one (unreadable, another kiosk's, naming a seq or payment
+   * this journal never made) is refused whole, audited, and changes nothing. Good ones that
+   * arrive together (one TCP read holds many) are applied in one journal write, since each
+   * write is a disk sync and a ledger acking one payment at a time would otherwise set the pace.
    */
-  handleAck(raw: Buffer): AckOutcome {
-    const outcome = this.#applyAck(raw);
-    if (outcome.accepted) {
-      this.pump();
-    } else {
-      this.#log.warn({ reason: outcome.reason, message: outcome.message }, 'payment ack refused');
-      try {
-        this.#journal.audit('fleet', 'ack.rejected', {
-          reason: outcome.reason,
-          message: outcome.message,
-          bytes: raw.length,
-        });
-      } catch (error) {
-        this.#log.error({ err: error }, 'cannot audit a refused payment ack');
-      }
+  handleAck(raw: Buffer): void {
+    const read = this.#readAck(raw);
+    if ('reason' in read) {
+      this.#refused(read, raw.length);
+      return;
     }
-    return outcome;
+    this.#acks.push({ ack: read, bytes: raw.length });
+    if (this.#acks.length === 1) setImmediate(() => this.#applyAcks());
   }
 
-  #applyAck(raw: Buffer): AckOutcome {
-    const refuse = (reason: AckRejectReason, message: string): AckOutcome => ({
-      accepted: false,
-      reason,
-      message,
-    });
+  #readAck(raw: Buffer): PaymentAck | Refusal {
     if (raw.length > MAX_ACK_BYTES)
-      return refuse('oversized', `ack of ${raw.length} bytes exceeds ${MAX_ACK_BYTES}`);
+      return refusal('oversized', `ack of ${raw.length} bytes exceeds ${MAX_ACK_BYTES}`);
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      return refuse('notJson', `ack is not JSON: ${(error as Error).message}`);
+      return refusal('notJson', `ack is not JSON: ${(error as Error).message}`);
     }
     const parsed = paymentAckSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return refuse('schema', `ack ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`);
+      return refusal('schema', `ack ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`);
     }
-    const ack = parsed.data;
-    if (ack.kioskId !== this.#opts.kioskId) {
-      return refuse('wrongKiosk', `ack is for kiosk ${ack.kioskId}, this is ${this.#opts.kioskId}`);
+    if (parsed.data.kioskId !== this.#opts.kioskId) {
+      return refusal('wrongKiosk', `ack is for kiosk ${parsed.data.kioskId}, this is ${this.#opts.kioskId}`);
     }
+    return parsed.data;
+  }
+
+  #applyAcks(): void {
+    const batch = this.#acks.splice(0);
+    if (batch.length === 0) return;
+    try {
+      const merged: PaymentAck = { ...batch[0]!.ack };
+      const ids = batch.flatMap(({ ack }) => ack.paymentIds ?? []);
+      const through = Math.max(0, ...batch.map(({ ack }) => ack.ackThroughSeq ?? 0));
+      merged.paymentIds = ids.length > 0 ? ids : undefined;
+      merged.ackThroughSeq = through > 0 ? through : undefined;
+      const outcome = batch.length === 1 ? undefined : this.#apply(merged);
+      // One bad ack in a batch refuses the merged write; then each is applied on its own.
+      if (outcome === undefined || 'reason' in outcome) {
+        for (const { ack, bytes } of batch) {
+          const single = this.#apply(ack);
+          if ('reason' in single) this.#refused(single, bytes);
+        }
+      }
+    } catch (error) {
+      this.#log.error({ err: error }, 'payment acks not applied; the ledger acks again on the resend');
+    }
+    this.pump();
+  }
+
+  /** Applies one ack (or several merged) all-or-nothing. */
+  #apply(ack: PaymentAck): { delivered: number } | Refusal {
     if (ack.ackThroughSeq !== undefined && ack.paymentIds !== undefined) {
-      // Checked before anything is applied, so an ack carrying both forms is all-or-nothing.
+      // Checked before anything is written, so an ack carrying both forms is all-or-nothing.
       const { lastSeq } = this.#journal.outboxStats();
       if (ack.ackThroughSeq > lastSeq) {
-        return refuse(
+        return refusal(
           'unknownSeq',
           `ackThroughSeq ${ack.ackThroughSeq} is beyond the last payment seq ${lastSeq}`,
         );
@@ -198,7 +220,7 @@ export class PaymentOutboxSender {
       try {
         delivered += this.#journal.markDelivered({ paymentIds: ack.paymentIds });
       } catch (error) {
-        if (isKioskError(error, ErrorCode.JournalNotFound)) return refuse('unknownPayment', error.message);
+        if (isKioskError(error, ErrorCode.JournalNotFound)) return refusal('unknownPayment', error.message);
         throw error;
       }
       const named = new Set(ack.paymentIds);
@@ -208,12 +230,21 @@ export class PaymentOutboxSender {
       try {
         delivered += this.#journal.markDelivered({ throughSeq: ack.ackThroughSeq });
       } catch (error) {
-        if (isKioskError(error, ErrorCode.JournalBadInput)) return refuse('unknownSeq', error.message);
+        if (isKioskError(error, ErrorCode.JournalBadInput)) return refusal('unknownSeq', error.message);
         throw error;
       }
       for (const seq of this.#window.keys()) if (seq <= ack.ackThroughSeq) this.#window.delete(seq);
     }
-    return { accepted: true, delivered };
+    return { delivered };
+  }
+
+  #refused(refused: Refusal, bytes: number): void {
+    this.#log.warn(refused, 'payment ack refused');
+    try {
+      this.#journal.audit('fleet', 'ack.rejected', { ...refused, bytes });
+    } catch (error) {
+      this.#log.error({ err: error }, 'cannot audit a refused payment ack');
+    }
   }
 
   #flushAttempts(now = this.#now()): void {
