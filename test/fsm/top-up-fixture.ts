@@ -75,22 +75,61 @@ export interface Rig {
   state(): unknown;
 }
 
+interface ScriptedSet {
+  checkAccount: Scripted<CheckAccountInput, CheckAccountOutput>;
+  openTransaction: Scripted<OpenTransactionInput, OpenTransactionOutput>;
+  commitPayment: Scripted<CommitPaymentInput, CommitPaymentOutput>;
+  printReceipt: Scripted<PrintReceiptInput, PrintReceiptOutput>;
+}
+
+/**
+ * One machine whose services answer through whichever scripted set the current rig installed,
+ * so a test that replays thousands of paths does not build a machine for each.
+ */
+export interface ScriptedMachine {
+  machine: TopUpMachine;
+  install(set: ScriptedSet): void;
+}
+
+export function scriptedMachine(options: { printer?: boolean } = {}): ScriptedMachine {
+  let current: ScriptedSet | undefined;
+  const services = (): ScriptedSet => {
+    if (!current) throw new Error('no rig installed its services');
+    return current;
+  };
+  const machine = createTopUpMachine({
+    checkAccount: (input, signal) => services().checkAccount.run(input, signal),
+    openTransaction: (input, signal) => services().openTransaction.run(input, signal),
+    commitPayment: (input, signal) => services().commitPayment.run(input, signal),
+    ...(options.printer === false
+      ? {}
+      : {
+          printReceipt: (input: PrintReceiptInput, signal: AbortSignal) =>
+            services().printReceipt.run(input, signal),
+        }),
+  });
+  return {
+    machine,
+    install: (set) => {
+      current = set;
+    },
+  };
+}
+
 export function createRig(
   input: TopUpInput = topUpInput(),
-  options: { printer?: boolean; snapshot?: Snapshot<unknown> } = {},
+  options: { printer?: boolean; snapshot?: Snapshot<unknown>; shared?: ScriptedMachine } = {},
 ): Rig {
-  const checkAccount = new Scripted<CheckAccountInput, CheckAccountOutput>();
-  const openTransaction = new Scripted<OpenTransactionInput, OpenTransactionOutput>();
-  const commitPayment = new Scripted<CommitPaymentInput, CommitPaymentOutput>();
-  const printReceipt = new Scripted<PrintReceiptInput, PrintReceiptOutput>();
-  const machine = createTopUpMachine({
-    checkAccount: checkAccount.run,
-    openTransaction: openTransaction.run,
-    commitPayment: commitPayment.run,
-    ...(options.printer === false ? {} : { printReceipt: printReceipt.run }),
-  });
+  const set: ScriptedSet = {
+    checkAccount: new Scripted(),
+    openTransaction: new Scripted(),
+    commitPayment: new Scripted(),
+    printReceipt: new Scripted(),
+  };
+  const scripted = options.shared ?? scriptedMachine({ printer: options.printer !== false });
+  scripted.install(set);
   const clock = new SimulatedClock();
-  const actor = createActor(machine, {
+  const actor = createActor(scripted.machine, {
     input,
     clock,
     ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
@@ -99,14 +138,11 @@ export function createRig(
   actor.on('*', (event) => emitted.push(event));
   actor.start();
   return {
-    machine,
+    machine: scripted.machine,
     clock,
     actor,
     emitted,
-    checkAccount,
-    openTransaction,
-    commitPayment,
-    printReceipt,
+    ...set,
     state: () => actor.getSnapshot().value,
   };
 }
