@@ -168,25 +168,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     const operatorModes = new KioskModeStore({ journal, logger });
     cleanups.push(() => operatorModes.close());
-    // Stopped before the journal closes (cleanups run in reverse): it says `offline` and ends.
     // Up before the link connects and, stopped in reverse order, down after it has said offline.
     const embeddedFleet =
       config.fleet.enabled && config.fleet.broker.url === 'embedded'
         ? await startEmbeddedFleet(config, logger)
         : undefined;
     if (embeddedFleet !== undefined) cleanups.push(() => embeddedFleet.stop());
-    const fleet = config.fleet.enabled
-      ? startFleetLinkWiring({
-          config,
-          journal,
-          cashAcceptor,
-          modes: operatorModes,
-          alerts,
-          logger,
-          ...(embeddedFleet === undefined ? {} : { brokerUrl: embeddedFleet.brokerUrl }),
-        })
-      : undefined;
-    if (fleet !== undefined) cleanups.push(() => fleet.stop());
 
     // No customer before recovery has reconciled the journal with the acceptor.
     const modes = startKioskModes({
@@ -196,6 +183,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger,
     });
     cleanups.push(() => modes.stop());
+    // The fleet sees the kiosk's effective mode; its setMode is the operator's choice. Stopped
+    // before the journal closes (cleanups run in reverse): it says `offline` and ends.
+    const fleet = config.fleet.enabled
+      ? startFleetLinkWiring({
+          config,
+          journal,
+          cashAcceptor,
+          modes: {
+            get mode() {
+              return modes.mode;
+            },
+            onModeChange: (listener) => modes.onModeChange(listener),
+            requestMode: (mode, by) => operatorModes.requestMode(mode, by),
+          },
+          alerts,
+          logger,
+          ...(embeddedFleet === undefined ? {} : { brokerUrl: embeddedFleet.brokerUrl }),
+        })
+      : undefined;
+    if (fleet !== undefined) cleanups.push(() => fleet.stop());
     const topUps = new TopUpService({
       config,
       journal,

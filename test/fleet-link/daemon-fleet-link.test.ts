@@ -39,16 +39,17 @@ describe('daemon with the fleet link', () => {
     });
     expect(daemon.fleetLink).toBeDefined();
     await fleet.waitFor('online', () => fleet.on('status').find((m) => m.json['state'] === 'online'), 10_000);
-    // The acceptor comes up and the change reaches health without waiting for the period.
-    const live = await fleet.waitFor(
-      'acceptor online in health',
+    // Recovery done and the acceptor up: the kiosk's effective mode turns inService, and health
+    // says so without waiting for the period.
+    await fleet.waitFor(
+      'acceptor online and in service in health',
       () =>
-        fleet
-          .on('health')
-          .find((m) => healthPayloadSchema.parse(m.json).devices['cashAcceptor']?.state === 'online'),
+        fleet.on('health').find((m) => {
+          const health = healthPayloadSchema.parse(m.json);
+          return health.devices['cashAcceptor']?.state === 'online' && health.mode === 'inService';
+        }),
       15_000,
     );
-    expect(live.json['mode']).toBe('inService');
 
     const now = Date.now();
     const command = signer.sign({
