@@ -124,8 +124,6 @@ interface Session {
   identityPending: boolean;
   tablePending: boolean;
   enablePending: boolean;
-  /** After a power-up with a note in the stacker (or a reset mid-stack), credit it once initialised. */
-  stackerCreditPending: boolean;
   /** After a power-up with a note in the acceptor, RESET hands it back: report it once initialised. */
   acceptorReturnPending: boolean;
   readyWaiters: Waiter[];
@@ -210,6 +208,11 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   #polls = 0;
   #credits = 0;
   #started = false;
+  /**
+   * The note the unit reported in its stacker at power-up is credited, and the unit has not yet
+   * been through INITIALIZE since: its repeated power-up status is about the same note.
+   */
+  #stackerCredited = false;
   #stopped = false;
   #startDone: (() => void) | undefined;
   #startPromise: Promise<void> | undefined;
@@ -403,7 +406,6 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       identityPending: true,
       tablePending: true,
       enablePending: true,
-      stackerCreditPending: false,
       acceptorReturnPending: false,
       readyWaiters: [],
       enableWaiters: [],
@@ -519,12 +521,14 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     }
     switch (status) {
       case 'initialize':
+        this.#stackerCredited = false;
         if (session.settingsPending && !session.faulted) await this.#sendSettings(session);
         return;
       case 'idling':
       case 'disabled':
       case 'stackerFull':
-        // Set-up first: a power-up credit or return still pending must see the note as it was.
+        this.#stackerCredited = false;
+        // Set-up first: a power-up return still pending must see the note as it was.
         await this.#setUp(session);
         this.#noteGone('idle');
         return;
@@ -627,13 +631,16 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     session: Session,
     notes: { stackerNote: boolean; acceptorNote: boolean },
   ): Promise<void> {
+    // Credit before RESET, as a credit before the ACK of VEND VALID: once reset, the unit no
+    // longer says a note was in its stacker, so a daemon killed between RESET and the credit
+    // would leave that note in the cashbox and nowhere in the journal.
+    if (notes.stackerNote && !this.#stackerCredited) await this.#creditStackerNote();
     await this.#exchange.send({ kind: 'reset' }, 'urgent');
     // Only once RESET is acknowledged: until then the unit may still be reporting the old state.
     session.ready = false;
     session.settingsPending = true;
     session.enablePending = true;
     session.tablePending = true;
-    if (notes.stackerNote) session.stackerCreditPending = true;
     if (notes.acceptorNote) session.acceptorReturnPending = true;
     this.#log.info(notes, 'acceptor reset');
   }
@@ -651,7 +658,6 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       if (note && note.phase !== 'ended' && note.phase !== 'credited') this.#noteGone('returned');
       else this.#emitSafe('returned', {});
     }
-    if (session.stackerCreditPending) await this.#creditStackerNote(session);
     if (session.enablePending) await this.#applyEnableState(session);
     if (!session.ready) {
       session.ready = true;
@@ -1044,8 +1050,8 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     });
   }
 
-  /** After a power-up (or reset) with a note in the stacker: the unit has finished stacking it. */
-  async #creditStackerNote(session: Session): Promise<void> {
+  /** A power-up (or a reset) with a note in the stacker: RESET finishes stacking it, so it is money in the box. */
+  async #creditStackerNote(): Promise<void> {
     if (this.#commit) await this.#commit;
     const tracked = this.#note;
     if (tracked?.phase === 'credited') {
@@ -1054,7 +1060,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
         'note in the stacker at power-up was already credited',
       );
       tracked.phase = 'ended';
-      session.stackerCreditPending = false;
+      this.#stackerCredited = true;
       return;
     }
     // Only a note this driver sent to the stacker is known; otherwise the host resolves it
@@ -1065,7 +1071,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     if (note?.deviceCode !== undefined) credit.deviceCode = note.deviceCode;
     if (note?.denomination !== undefined) credit.denomination = note.denomination;
     await this.#hooks.commitCredit({ ...credit });
-    session.stackerCreditPending = false;
+    this.#stackerCredited = true;
     if (tracked) tracked.phase = 'ended';
     this.#credits++;
     this.#emitSafe('credited', { ...credit });
