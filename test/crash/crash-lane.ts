@@ -1,0 +1,289 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { Prng } from '../../simulators/harness/prng.js';
+import { AcceptorSimProcess } from './acceptor-sim-process.js';
+import { type ConservationFigures, checkConservation, type Violation } from './conservation-check.js';
+import { type JsonLine, JsonLineProcess } from './json-line-process.js';
+import { type KillPlan, KillScheduler, type KillWindow } from './kill-scheduler.js';
+import { KioskApiClient } from './kiosk-api-client.js';
+import { driveTopUps, Killed } from './top-up-driver.js';
+
+export interface KillRecord {
+  lane: number;
+  n: number;
+  plan: KillPlan;
+  /** What opened the kill: the planned window, or the fallback when it never opened. */
+  fired: KillWindow | 'fallback';
+  /** ms from the daemon's spawn to the SIGKILL. */
+  atMs: number;
+  notesInserted: number;
+}
+
+/** Counters every lane adds to. */
+export interface CrashTally {
+  kills: number;
+  powerCuts: number;
+  topUps: number;
+  notesInserted: number;
+  readyMs: number;
+  readyRuns: number;
+  fired: Record<string, number>;
+}
+
+export interface LaneResult {
+  lane: number;
+  figures: ConservationFigures | undefined;
+  failures: Array<{ lane: number; afterKill: number; violations: Violation[] }>;
+  history: KillRecord[];
+}
+
+const HISTORY_KEPT = 40;
+const READY_TIMEOUT_MS = 20_000;
+/** A run whose planned window never opened is killed anyway after this much driving. */
+const FALLBACK_KILL_MS = 6_000;
+
+function writeConfig(dir: string, ptyPath: string): string {
+  const file = join(dir, 'kiosk.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      kioskId: 'crash-1',
+      dataDir: join(dir, 'var'),
+      // debug: the unit's status changes are the clock the kills are aimed by.
+      log: { level: 'debug' },
+      devices: {
+        cashAcceptor: {
+          port: ptyPath,
+          pollIntervalMs: 100,
+          answerTimeoutMs: 150,
+          silenceTimeoutMs: 600,
+          reconnect: { initialDelayMs: 50, maxDelayMs: 200, factor: 2, jitter: 0 },
+        },
+      },
+      // Small limits so the limit checks and the shrinking accepted list are exercised too.
+      limits: { maxPerTransaction: 20_000, maxPerAccountPerDay: 500_000, maxNotesPerTransaction: 5 },
+      api: { port: 0 },
+      simulators: { controlPort: 0 },
+      fleet: { enabled: false },
+    }),
+  );
+  return file;
+}
+
+/** Whether this daemon log line opens the planned window. */
+function opensWindow(window: KillWindow, line: JsonLine): boolean {
+  const to = typeof line['to'] === 'string' ? line['to'] : '';
+  switch (window) {
+    case 'startUp':
+      return line['msg'] === 'journal open';
+    case 'escrow':
+    case 'stacking':
+      return line['msg'] === 'acceptor status' && to.startsWith('escrow');
+    case 'vendValid':
+      return line['msg'] === 'acceptor status' && to === 'vendValid';
+    case 'credited':
+      return line['msg'] === 'note credited';
+    default:
+      return false;
+  }
+}
+
+async function waitInService(api: KioskApiClient): Promise<void> {
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const { body } = await api.state();
+    if (body.kiosk.mode === 'inService') return;
+    if (performance.now() > deadline) throw new Error(`the kiosk stayed ${body.kiosk.mode} after recovery`);
+    await sleep(20);
+  }
+}
+
+/**
+ * One kiosk of the crash harness: its own simulator process, config and journal, and a daemon
+ * started, driven and SIGKILLed `kills` times. Each restart must settle (recovery done, kiosk
+ * in service) and pass the conservation check before the next customer.
+ */
+export class CrashLane {
+  readonly #lane: number;
+  readonly #dir: string;
+  readonly #tally: CrashTally;
+  readonly #scheduler: KillScheduler;
+  readonly #prng: Prng;
+  readonly #seed: number;
+  readonly #history: KillRecord[] = [];
+  readonly #failures: LaneResult['failures'] = [];
+  #figures: ConservationFigures | undefined;
+  #sim: AcceptorSimProcess | undefined;
+  #configPath = '';
+  /** The daemon's log lines of the last two runs: what led to a failure, for the post-mortem. */
+  #lastRuns: string[][] = [];
+
+  constructor(options: { lane: number; dir: string; seed: number; tally: CrashTally }) {
+    this.#lane = options.lane;
+    this.#dir = options.dir;
+    this.#tally = options.tally;
+    this.#seed = options.seed;
+    this.#scheduler = new KillScheduler(options.seed);
+    this.#prng = new Prng(options.seed ^ 0x5eed);
+  }
+
+  get failed(): boolean {
+    return this.#failures.length > 0;
+  }
+
+  get #journalPath(): string {
+    return join(this.#dir, 'var', 'journal.sqlite');
+  }
+
+  /** Runs until `kills` kills, a violation, or `stop()` says another lane failed. */
+  async run(kills: number, stop: () => boolean): Promise<LaneResult> {
+    this.#sim = await AcceptorSimProcess.start({ ptyDir: join(this.#dir, 'pty'), seed: this.#seed });
+    try {
+      this.#configPath = writeConfig(this.#dir, this.#sim.path);
+      for (let n = 1; n <= kills && !this.failed && !stop(); n++) await this.#killOnce(n, this.#sim);
+      if (!this.failed && !stop()) await this.#finalCheck();
+    } finally {
+      await this.#sim.stop();
+    }
+    return { lane: this.#lane, figures: this.#figures, failures: this.#failures, history: this.#history };
+  }
+
+  async #check(afterKill: number, sim: AcceptorSimProcess): Promise<boolean> {
+    const ledger = await sim.ledger();
+    const result = checkConservation(this.#journalPath, ledger, { quiescent: true });
+    this.#figures = result.figures;
+    if (result.violations.length > 0) {
+      this.#failures.push({ lane: this.#lane, afterKill, violations: result.violations });
+      writeFileSync(join(this.#dir, 'ledger.json'), JSON.stringify(ledger, null, 1));
+      this.#lastRuns.forEach((lines, i) => {
+        writeFileSync(join(this.#dir, `daemon-run-${i}.log`), `${lines.join('\n')}\n`);
+      });
+    }
+    return result.violations.length === 0;
+  }
+
+  #spawnDaemon(): JsonLineProcess {
+    const daemon = new JsonLineProcess(['run', '--config', this.#configPath]);
+    const lines: string[] = [];
+    this.#lastRuns = [...this.#lastRuns.slice(-1), lines];
+    daemon.onLine((line) => lines.push(JSON.stringify(line)));
+    return daemon;
+  }
+
+  /** Starts the daemon and waits until start-up recovery settled and the kiosk is in service. */
+  async #startSettled(daemon: JsonLineProcess, signal: AbortSignal): Promise<KioskApiClient> {
+    const listening = daemon.waitFor(
+      'the kiosk API',
+      (l) => l['msg'] === 'kiosk api listening',
+      READY_TIMEOUT_MS,
+    );
+    const settled = daemon.waitFor(
+      'start-up recovery settled',
+      (l) => l['msg'] === 'start-up recovery settled',
+      READY_TIMEOUT_MS,
+    );
+    const api = new KioskApiClient(String((await listening)['url']), signal);
+    await settled;
+    await waitInService(api);
+    return api;
+  }
+
+  async #killOnce(n: number, sim: AcceptorSimProcess): Promise<void> {
+    const plan = this.#scheduler.next();
+    const tally = this.#tally;
+    const spawnedAt = performance.now();
+    const daemon = this.#spawnDaemon();
+    const abort = new AbortController();
+    let notes = 0;
+    let armed = plan.window === 'startUp';
+    let timer: NodeJS.Timeout | undefined;
+    let killing: Promise<void> | undefined;
+
+    const killNow = (by: KillWindow | 'fallback'): Promise<void> => {
+      if (killing) return killing;
+      const atMs = Math.round(performance.now() - spawnedAt);
+      // The power goes at the same instant: the cut is sent before waiting for the exit.
+      const killed = daemon.kill();
+      const cut = plan.powerCut ? sim.control({ action: 'power.cut' }) : Promise.resolve();
+      abort.abort(new Killed('daemon killed'));
+      killing = (async () => {
+        await Promise.all([killed, cut]);
+        if (plan.powerCut) {
+          tally.powerCuts++;
+          await sim.control({ action: 'power.on' });
+        }
+        this.#history.push({ lane: this.#lane, n, plan, fired: by, atMs, notesInserted: notes });
+        if (this.#history.length > HISTORY_KEPT) this.#history.shift();
+        tally.fired[by] = (tally.fired[by] ?? 0) + 1;
+        tally.kills++;
+      })();
+      return killing;
+    };
+    const killAfter = (by: KillWindow, ms: number): void => {
+      if (timer || killing) return;
+      timer = setTimeout(() => void killNow(by), ms);
+    };
+    daemon.onLine((line) => {
+      if (armed && opensWindow(plan.window, line)) killAfter(plan.window, plan.afterMs);
+    });
+    let fallback = setTimeout(() => void killNow('fallback'), READY_TIMEOUT_MS);
+
+    try {
+      if (plan.window === 'startUp') {
+        await daemon.exited;
+        return;
+      }
+      const api = await this.#startSettled(daemon, abort.signal);
+      tally.readyMs += performance.now() - spawnedAt;
+      tally.readyRuns++;
+      if (!(await this.#check(n - 1, sim))) return;
+      clearTimeout(fallback);
+      fallback = setTimeout(() => void killNow('fallback'), FALLBACK_KILL_MS);
+      await driveTopUps(api, sim, this.#prng, abort.signal, {
+        onTopUp: () => {
+          tally.topUps++;
+          if (plan.window === 'anytime') killAfter('anytime', plan.afterMs);
+        },
+        onNote: () => {
+          notes++;
+          tally.notesInserted++;
+          if (notes - 1 < plan.noteIndex) return;
+          if (plan.window === 'noteLife') killAfter('noteLife', plan.afterMs);
+          armed = true;
+        },
+        onEnding: () => {
+          if (plan.window === 'commit') killAfter('commit', plan.afterMs);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof Killed) && !abort.signal.aborted) {
+        await killNow('fallback');
+        throw new Error(
+          `crash harness lane ${this.#lane}, run ${n}: ${error instanceof Error ? error.message : String(error)}\ndaemon stderr:\n${daemon.stderrTail()}`,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(fallback);
+      // A start-up kill whose line came after the daemon settled (or a daemon that exited).
+      await (killing ?? killNow('fallback'));
+    }
+  }
+
+  /** One more start must settle what the last kill left; a clean stop must keep it so. */
+  async #finalCheck(): Promise<void> {
+    const sim = this.#sim as AcceptorSimProcess;
+    const daemon = this.#spawnDaemon();
+    try {
+      await this.#startSettled(daemon, new AbortController().signal);
+      if (await this.#check(this.#tally.kills, sim)) {
+        await daemon.stop();
+        await this.#check(this.#tally.kills, sim);
+      }
+    } finally {
+      await daemon.stop();
+    }
+  }
+}
