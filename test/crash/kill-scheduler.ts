@@ -5,7 +5,7 @@ import { Prng } from '../../simulators/harness/prng.js';
  * windows where invariant 1 is at stake; the timing is taken from the daemon's own log lines,
  * so "2 ms after VEND VALID" means 2 ms after the daemon said it saw VEND VALID.
  *
- * - startUp: while the daemon starts, opens the journal and runs start-up recovery
+ * - startUp: after the daemon opened the journal, while recovery and the acceptor start up
  * - escrow: the unit holds the note in escrow; the intent is being written, STACK about to go
  * - stacking: STACK was sent and taken; the note is on its way into the cashbox (timed from
  *   the escrow line: the daemon's polls rarely catch the unit's short STACKING status)
@@ -44,7 +44,7 @@ interface WindowSpec {
 
 /** Fast simulator timing: accepting 20 ms, stacking 40 ms, polls every 100 ms. */
 export const KILL_WINDOWS: readonly WindowSpec[] = [
-  { window: 'startUp', weight: 10, afterMs: [0, 1_200] },
+  { window: 'startUp', weight: 10, afterMs: [0, 500] },
   { window: 'escrow', weight: 12, afterMs: [0, 8] },
   // Opens on the same line as escrow: at 100 ms polls the daemon rarely sees the 40 ms STACKING.
   { window: 'stacking', weight: 14, afterMs: [8, 60] },
