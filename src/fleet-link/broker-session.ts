@@ -130,6 +130,9 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
     let connectedAt: number | undefined;
     client.on('connect', () => {
       connectedAt = Date.now();
+      // Small QoS 1 messages answered by small acks are Nagle's worst case: without this, each
+      // window of payments waits out a delayed ACK (tens of ms) before the next goes.
+      (client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
       this.#subscribe(client, epoch, options.protocolVersion === 4 ? 4 : 5);
     });
     client.on('message', (topic, payload) => {
