@@ -84,7 +84,6 @@ function eventsFor(snapshot: TopUpSnapshot): ModelEvent[] {
   if (v === 'openingTransaction')
     return [
       done('openTransaction', { txId: 'tx', dailyTotalSoFar: 0 }),
-      done('openTransaction', { txId: 'tx', dailyTotalSoFar: 1200 }),
       failed('openTransaction'),
       { type: 'CANCEL' },
     ];
@@ -289,7 +288,12 @@ describe('top-up model: cash-in histories', () => {
   it('every simple path to the end of a transaction keeps the invariants on a real actor', async () => {
     const paths = getSimplePaths(shared.machine, {
       input,
-      serializeState: serialize,
+      // getSimplePaths searches once per target state: one vertex per way of ending keeps that
+      // to three searches, while every route to it is still a path of its own.
+      serializeState: (s: TopUpSnapshot) =>
+        s.status === 'done'
+          ? JSON.stringify([s.value, s.context.kind, s.context.cancelReason])
+          : serialize(s),
       events: (s: TopUpSnapshot) => eventsFor(s) as TopUpEvent[],
       filterEvents: (_, event) => {
         const e = event as ModelEvent;
