@@ -143,17 +143,30 @@ function missing(field: string, context: TopUpContext): KioskError {
   });
 }
 
-/** The machine's output for a final state; also used to restore a finished snapshot. */
-export function topUpOutputFor(state: 'done' | 'cancelled', context: TopUpContext): TopUpOutput {
-  if (state === 'cancelled')
-    return { outcome: 'cancelled', txId: context.txId, reason: context.cancelReason ?? 'customerCancelled' };
+interface CommittedPayment {
+  txId: string;
+  paymentId: string;
+  amount: number;
+  seq: number;
+  kind: PaymentKind;
+}
+
+/** The payment a committed top-up made; reaching printing or done without one is a bug, said loudly. */
+function paymentOf(context: TopUpContext): CommittedPayment {
   const { txId, paymentId, amount, seq, kind } = context;
   if (txId === null) throw missing('txId', context);
   if (paymentId === null) throw missing('paymentId', context);
   if (amount === null) throw missing('amount', context);
   if (seq === null) throw missing('seq', context);
   if (kind === null) throw missing('kind', context);
-  return { outcome: 'done', txId, paymentId, amount, seq, kind, receipt: context.receipt ?? false };
+  return { txId, paymentId, amount, seq, kind };
+}
+
+/** The machine's output for a final state; also used to restore a finished snapshot. */
+export function topUpOutputFor(state: 'done' | 'cancelled', context: TopUpContext): TopUpOutput {
+  if (state === 'cancelled')
+    return { outcome: 'cancelled', txId: context.txId, reason: context.cancelReason ?? 'customerCancelled' };
+  return { outcome: 'done', ...paymentOf(context), receipt: context.receipt ?? false };
 }
 
 function accountOf(context: TopUpContext): string {
@@ -530,19 +543,11 @@ export function createTopUpMachine(services: TopUpServices) {
         invoke: {
           id: 'printReceipt',
           src: 'printReceipt',
-          input: ({ context }) => {
-            const out = topUpOutputFor('done', { ...context, receipt: false });
-            if (out.outcome !== 'done') throw missing('payment', context);
-            return {
-              txId: out.txId,
-              paymentId: out.paymentId,
-              seq: out.seq,
-              account: accountOf(context),
-              amount: out.amount,
-              kind: out.kind,
-              notes: context.notes,
-            };
-          },
+          input: ({ context }) => ({
+            ...paymentOf(context),
+            account: accountOf(context),
+            notes: context.notes,
+          }),
           onDone: {
             target: 'done',
             actions: {
