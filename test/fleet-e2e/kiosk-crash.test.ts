@@ -10,7 +10,6 @@ import {
   spawnKiosk,
   startLedger,
   startRig,
-  waitUntil,
 } from './fleet-e2e-rig.js';
 
 // The kiosk's own process dies (SIGKILL: no shutdown code runs) while it is taking payments
@@ -47,10 +46,12 @@ describe('kiosk process SIGKILLed mid-flight', () => {
         children.push(kiosk);
         const connected = await kiosk.waitForEvent((e) => e.event === 'connected', 20_000);
         epochs.push(connected['epoch'] as number);
-        await waitUntil(() => stored() >= killAt, 30_000, `the ledger to hold ${killAt} payments`);
+        await kiosk.waitForEvent((e) => e.event === 'made' && (e['lastSeq'] as number) >= killAt, 30_000);
+        const storedAtKill = stored();
         await kiosk.kill();
-        // Still making payments when it died: the next start has more to make.
+        // Killed while still taking payments, with some of them not yet in the ledger.
         expect(kiosk.events.some((e) => e.event === 'allMade')).toBe(false);
+        expect(storedAtKill).toBeLessThan(killAt);
       }
       const last = spawnKiosk(spec);
       children.push(last);

@@ -130,7 +130,10 @@ describe('payments over a real broker', () => {
       'the resent payment to be acknowledged',
     );
 
-    expect(ledger.stats()).toMatchObject({ received: 2, stored: 1, duplicates: 1 });
+    // Sent at least twice (the ledger's slow commit may let the kiosk resend once more), stored once.
+    const stats = ledger.stats();
+    expect(stats.received).toBeGreaterThanOrEqual(2);
+    expect(stats).toMatchObject({ stored: 1, duplicates: stats.received - 1 });
     expectLedgerHoldsJournal(ledger, kiosk.journal, 1);
   });
 });
