@@ -180,6 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       acceptor: cashAcceptor.driver,
       operator: operatorModes,
       ready: recovery.firstContact,
+      printerRequired: config.devices.printer.required,
       logger,
     });
     cleanups.push(() => modes.stop());

@@ -1,4 +1,6 @@
+import { createActor } from 'xstate';
 import type { DeviceStatus } from '../../devices/device-status.js';
+import { canStartTopUp, kioskMachine, kioskSummary } from '../../fsm/kiosk/kiosk-machine.js';
 import type { MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { KioskModeSource } from './top-up-service.js';
@@ -17,44 +19,47 @@ export interface StatusSource {
 }
 
 /**
- * The kiosk's mode from what it depends on: `starting` until `ready` resolves (start-up
- * recovery has reconciled the journal with the acceptor), then the operator's choice, and
- * `inService` only while the acceptor is online. A change that comes while a customer is being
- * served waits until the transaction ends: the kiosk never leaves a customer in the middle.
+ * The kiosk machine run for real: device statuses and the operator's choice in, the mode out.
+ * Statuses reach it only once `ready` resolves (start-up recovery has reconciled the journal
+ * with the acceptor), so the kiosk stays `starting`, taking no customer, until then. The machine
+ * never changes mode under a customer: the service tells it when a transaction starts and ends.
  */
 export function startKioskModes(input: {
   acceptor: StatusSource;
   operator: OperatorModes;
   ready: Promise<unknown>;
+  printerRequired: boolean;
   logger: Logger;
 }): KioskModeSource & { stop(): void } {
   const { acceptor, operator } = input;
   const log = input.logger.child({ component: 'kiosk-mode' });
   const listeners = new Set<(mode: KioskMode) => void>();
-  let mode: KioskMode = 'starting';
-  let ready = false;
-  let inTransaction = false;
-  let stopped = false;
-
-  const derive = (): KioskMode => {
-    if (!ready) return 'starting';
-    if (operator.mode === 'maintenance' || operator.mode === 'outOfService') return operator.mode;
-    return acceptor.status.state === 'online' ? 'inService' : 'outOfService';
-  };
-  const update = (): void => {
-    if (stopped || inTransaction) return;
-    const next = derive();
+  const actor = createActor(kioskMachine, { input: { printerRequired: input.printerRequired } });
+  let mode = actor.getSnapshot().value as KioskMode;
+  actor.subscribe((snapshot) => {
+    const next = snapshot.value as KioskMode;
     if (next === mode) return;
-    log.info({ from: mode, to: next, acceptor: acceptor.status }, 'kiosk mode');
+    log.info({ from: mode, to: next, problems: kioskSummary(snapshot).problems }, 'kiosk mode');
     mode = next;
     for (const listener of listeners) listener(next);
+  });
+  actor.start();
+
+  let stopped = false;
+  const onStatus = (status: DeviceStatus): void => {
+    actor.send({ type: 'DEVICE_STATUS', device: 'cashAcceptor', status });
   };
-  const detachOperator = operator.onModeChange(update);
-  acceptor.on('status', update);
+  const onOperator = (wanted: KioskMode): void => {
+    if (wanted !== 'starting') actor.send({ type: 'SET_MODE', mode: wanted, by: 'operator' });
+  };
+  let detachOperator = (): void => {};
   input.ready.then(
     () => {
-      ready = true;
-      update();
+      if (stopped) return;
+      onOperator(operator.mode);
+      detachOperator = operator.onModeChange(onOperator);
+      acceptor.on('status', onStatus);
+      onStatus(acceptor.status);
     },
     (error: unknown) => log.error({ err: error }, 'start-up recovery failed: the kiosk stays starting'),
   );
@@ -64,24 +69,27 @@ export function startKioskModes(input: {
       return mode;
     },
     refusal(): MessageCode | null {
+      const snapshot = actor.getSnapshot();
+      if (canStartTopUp(snapshot)) return null;
+      const acceptorDown = acceptor.status.state !== 'online' && acceptor.status.state !== 'deviceBusy';
       switch (mode) {
-        case 'inService':
-          // The acceptor may have dropped while the mode waited for a transaction to end.
-          return acceptor.status.state === 'online' ? null : 'acceptorOffline';
         case 'starting':
           return 'kioskStarting';
         case 'maintenance':
           return 'kioskMaintenance';
+        case 'inService':
+          return acceptorDown ? 'acceptorOffline' : 'topUpActive';
         case 'outOfService':
-          return ready && operator.mode === 'inService' ? 'acceptorOffline' : 'kioskOutOfService';
+          return snapshot.context.requested.mode === 'inService' && acceptorDown
+            ? 'acceptorOffline'
+            : 'kioskOutOfService';
       }
     },
     transactionStarted() {
-      inTransaction = true;
+      actor.send({ type: 'TRANSACTION_STARTED' });
     },
     transactionEnded() {
-      inTransaction = false;
-      update();
+      actor.send({ type: 'TRANSACTION_ENDED' });
     },
     onModeChange(listener) {
       listeners.add(listener);
@@ -89,9 +97,10 @@ export function startKioskModes(input: {
     },
     stop() {
       stopped = true;
-      acceptor.off('status', update);
+      acceptor.off('status', onStatus);
       detachOperator();
       listeners.clear();
+      actor.stop();
     },
   };
 }

@@ -22,8 +22,7 @@ describe('daemon stop in the middle of a top-up', () => {
         (await first.request('PUT', '/topups/current/account', { body: { account: '13800138000' } })).status,
       ).toBe(200);
       await first.waitForTopUp((v) => v.acceptedDenominations.includes(2000));
-      await first.insertNote(2000);
-      const credited = await first.waitForTopUp((v) => v.total === 2000 && !v.noteInProgress);
+      const credited = await first.creditNote(2000, 2000);
 
       const stoppingAt = Date.now();
       await first.stop({ removeData: false });

@@ -32,7 +32,13 @@ function rig() {
   const ready = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const modes = startKioskModes({ acceptor, operator, ready, logger: silentLogger() });
+  const modes = startKioskModes({
+    acceptor,
+    operator,
+    ready,
+    printerRequired: false,
+    logger: silentLogger(),
+  });
   const seen: KioskMode[] = [];
   modes.onModeChange((mode) => seen.push(mode));
   return {
@@ -91,12 +97,13 @@ describe('kiosk modes', () => {
     expect(seen).toEqual(['inService', 'outOfService']);
   });
 
-  it('stops listening when stopped', async () => {
+  it('stays starting while the acceptor has not settled, and stops listening when stopped', async () => {
     const { acceptor, modes, seen, release } = rig();
     await release();
+    expect(modes.mode).toBe('starting');
     modes.stop();
     acceptor.set({ state: 'online' });
-    expect(seen).toEqual(['outOfService']);
+    expect(seen).toEqual([]);
     expect(acceptor.listenerCount('status')).toBe(0);
   });
 });
