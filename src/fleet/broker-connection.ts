@@ -91,6 +91,17 @@ export function fleetClientOptions(
   };
 }
 
+/**
+ * Turns Nagle's algorithm off on a connected client's socket. A fleet tool's traffic is small
+ * packets answered by small packets (a PUBACK, a payment ack): with Nagle on, each one that
+ * follows an unacknowledged segment waits out the peer's delayed ACK (tens of ms), which
+ * paces a whole exchange. mqtt.js builds a new socket for every reconnect, so call this on
+ * every 'connect'.
+ */
+export function disableNagle(client: MqttClient): void {
+  (client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
+}
+
 /** CONNACK return codes (3.1.1) and reason codes (5) worth a sentence to an operator. */
 function refusalHint(code: unknown, protocolVersion: 4 | 5): string {
   switch (code) {

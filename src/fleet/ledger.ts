@@ -13,6 +13,7 @@ import {
 import type { Logger } from '../log.js';
 import {
   connectError,
+  disableNagle,
   type FleetBrokerSettings,
   fleetClientOptions,
   isPermanentRefusal,
@@ -222,6 +223,7 @@ export class FleetLedger {
   }
 
   private onConnect(connack: IConnackPacket): void {
+    disableNagle(this.client);
     this.logger.info({ url: this.url }, 'connected to the broker');
     // After the first choice mqtt.js resubscribes by itself on every reconnect.
     if (this.subscriptionChoice !== undefined || this.deciding) return;
