@@ -85,12 +85,18 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     readyRuns: 0,
     fired: Object.fromEntries([...KILL_WINDOWS.map((w) => w.window), 'fallback'].map((w) => [w, 0])),
   };
+  const figures = new Map<number, ConservationFigures | undefined>();
   const lanes = Array.from({ length: Math.min(lanesWanted, options.kills) }, (_, lane) => {
     const laneDir = join(dir, `lane-${lane}`);
     mkdirSync(laneDir);
-    return new CrashLane({ lane, dir: laneDir, seed: (options.seed + lane * 0x9e37_79b9) >>> 0, tally });
+    return new CrashLane({
+      lane,
+      dir: laneDir,
+      seed: (options.seed + lane * 0x9e37_79b9) >>> 0,
+      tally,
+      onFigures: (f) => figures.set(lane, f),
+    });
   });
-  const figures = new Map<number, ConservationFigures | undefined>();
   const progress = (violations: number): CrashProgress => ({
     kills: tally.kills,
     powerCuts: tally.powerCuts,
@@ -117,10 +123,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     results = await Promise.all(
       lanes.map((lane, i) => {
         const share = Math.floor(options.kills / lanes.length) + (i < options.kills % lanes.length ? 1 : 0);
-        return lane.run(share, stop).then((result) => {
-          figures.set(i, result.figures);
-          return result;
-        });
+        return lane.run(share, stop);
       }),
     );
   } finally {

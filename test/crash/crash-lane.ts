@@ -44,6 +44,9 @@ const READY_TIMEOUT_MS = 20_000;
 /** A run whose planned window never opened is killed anyway after this much driving. */
 const FALLBACK_KILL_MS = 6_000;
 
+/** Small limits, so the limit checks and the shrinking list of notes that fit are exercised too. */
+const LIMITS = { maxPerTransaction: 20_000, maxPerAccountPerDay: 500_000, maxNotesPerTransaction: 5 };
+
 function writeConfig(dir: string, ptyPath: string): string {
   const file = join(dir, 'kiosk.yaml');
   writeFileSync(
@@ -62,8 +65,7 @@ function writeConfig(dir: string, ptyPath: string): string {
           reconnect: { initialDelayMs: 50, maxDelayMs: 200, factor: 2, jitter: 0 },
         },
       },
-      // Small limits so the limit checks and the shrinking accepted list are exercised too.
-      limits: { maxPerTransaction: 20_000, maxPerAccountPerDay: 500_000, maxNotesPerTransaction: 5 },
+      limits: LIMITS,
       api: { port: 0 },
       simulators: { controlPort: 0 },
       fleet: { enabled: false },
@@ -117,10 +119,20 @@ export class CrashLane {
   #figures: ConservationFigures | undefined;
   #sim: AcceptorSimProcess | undefined;
   #configPath = '';
-  /** The daemon's log lines of the last two runs: what led to a failure, for the post-mortem. */
+  /** The daemon's log lines of the last three runs: what led to a failure, for the post-mortem. */
   #lastRuns: string[][] = [];
 
-  constructor(options: { lane: number; dir: string; seed: number; tally: CrashTally }) {
+  readonly #onFigures: (figures: ConservationFigures) => void;
+
+  constructor(options: {
+    lane: number;
+    dir: string;
+    seed: number;
+    tally: CrashTally;
+    /** Each check's figures, as they come. */
+    onFigures?: (figures: ConservationFigures) => void;
+  }) {
+    this.#onFigures = options.onFigures ?? (() => {});
     this.#lane = options.lane;
     this.#dir = options.dir;
     this.#tally = options.tally;
@@ -154,9 +166,11 @@ export class CrashLane {
     const ledger = await sim.ledger();
     const result = checkConservation(this.#journalPath, ledger, { quiescent: true });
     this.#figures = result.figures;
+    this.#onFigures(result.figures);
     if (result.violations.length > 0) {
       this.#failures.push({ lane: this.#lane, afterKill, violations: result.violations });
       writeFileSync(join(this.#dir, 'ledger.json'), JSON.stringify(ledger, null, 1));
+      writeFileSync(join(this.#dir, 'simulator-state.json'), JSON.stringify(await sim.model(), null, 1));
       this.#lastRuns.forEach((lines, i) => {
         writeFileSync(join(this.#dir, `daemon-run-${i}.log`), `${lines.join('\n')}\n`);
       });
@@ -167,7 +181,7 @@ export class CrashLane {
   #spawnDaemon(): JsonLineProcess {
     const daemon = new JsonLineProcess(['run', '--config', this.#configPath]);
     const lines: string[] = [];
-    this.#lastRuns = [...this.#lastRuns.slice(-1), lines];
+    this.#lastRuns = [...this.#lastRuns.slice(-2), lines];
     daemon.onLine((line) => lines.push(JSON.stringify(line)));
     return daemon;
   }
@@ -242,6 +256,7 @@ export class CrashLane {
       clearTimeout(fallback);
       fallback = setTimeout(() => void killNow('fallback'), FALLBACK_KILL_MS);
       await driveTopUps(api, sim, this.#prng, abort.signal, {
+        maxNotes: LIMITS.maxNotesPerTransaction,
         onTopUp: () => {
           tally.topUps++;
           if (plan.window === 'anytime') killAfter('anytime', plan.afterMs);

@@ -15,6 +15,8 @@ export function randomAccount(prng: Prng): string {
 }
 
 export interface DriveHooks {
+  /** The kiosk's maxNotesPerTransaction: with that many notes in, the customer confirms. */
+  maxNotes: number;
   /** A top-up was started. */
   onTopUp(): void;
   /** A note was just inserted into the acceptor. */
@@ -73,13 +75,19 @@ export async function driveTopUps(
     const wanted = 1 + prng.below(4);
     for (let i = 0; i < wanted; i++) {
       let view: TopUpView | null = null;
+      let full = false;
+      // Ready for a note once the service says which notes fit and the unit is enabled for them;
+      // with the limit reached nothing fits any more, and the customer goes on to confirm.
       const ready = await until(signal, 3_000, async () => {
         view = await current();
         if (view?.state !== 'insertingCash' || view.noteInProgress) return false;
+        full = view.remaining < 100 || view.notes.length >= hooks.maxNotes;
+        if (full) return true;
+        if (view.acceptedDenominations.length === 0) return false;
         return (await sim.model()).status === 'idling';
       });
       const accepted = (view as TopUpView | null)?.acceptedDenominations ?? [];
-      if (!ready || accepted.length === 0) break;
+      if (!ready || full || accepted.length === 0) break;
       const denomination =
         prng.next() < 0.9
           ? (accepted[prng.below(accepted.length)] as number)
