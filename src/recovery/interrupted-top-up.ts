@@ -11,10 +11,8 @@ import { restoreTopUp } from '../../fsm/top-up/top-up-snapshot.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import { TOP_UP_SNAPSHOT_KEY } from '../topup/top-up-service.js';
 import type { InterruptedTopUps, RecoveredOutcome } from './start-up-recovery.js';
-
-/** The journal's key for the running top-up's snapshot; the top-up service writes it. */
-export const TOP_UP_SNAPSHOT_KEY = 'topUp';
 
 /** The restored machine only commits (idempotently) and "prints" without a printer: quick. */
 const MACHINE_SETTLE_MS = 5_000;

@@ -10,9 +10,10 @@ import { createTopUpMachine, noPrinter, topUpStateName } from '../../fsm/top-up/
 import { persistTopUp, TOP_UP_SNAPSHOT_VERSION } from '../../fsm/top-up/top-up-snapshot.js';
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
-import { interruptedTopUpFromJournal, TOP_UP_SNAPSHOT_KEY } from '../../src/recovery/interrupted-top-up.js';
+import { interruptedTopUpFromJournal } from '../../src/recovery/interrupted-top-up.js';
 import { AlertList } from '../../src/recovery/recovery-alerts.js';
 import { startStartUpRecovery } from '../../src/recovery/start-up-recovery.js';
+import { TOP_UP_SNAPSHOT_KEY } from '../../src/topup/top-up-service.js';
 
 const DEVICE = 'cashAcceptor';
 const INPUT: TopUpInput = {
