@@ -169,7 +169,7 @@ function buildJournal(path: string, count: number): void {
 }
 
 /** Calls `onFirst` with the time of the first call of `journal[method]`. */
-function stampFirstCall<K extends 'outboxPending'>(
+function stampFirstCall<K extends 'outboxPendingPayloads'>(
   journal: Journal,
   method: K,
   onFirst: (at: number) => void,
@@ -284,7 +284,7 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
       },
     });
     let startedAt: number | undefined;
-    stampFirstCall(journal, 'outboxPending', (at) => {
+    stampFirstCall(journal, 'outboxPendingPayloads', (at) => {
       startedAt = at;
     });
     link = startFleetLink({
@@ -293,7 +293,6 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
       logger: silentLogger(),
     }).link;
     const deadline = performance.now() + 120_000;
-    // outboxPending is also the link's read: the poll starts once the link made its first.
     while (startedAt === undefined || journal.outboxPending({ limit: 1 }).length > 0) {
       if (performance.now() > deadline) throw new Error('the outbox did not drain within 120 s');
       await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));

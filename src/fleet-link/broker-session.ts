@@ -24,7 +24,7 @@ export interface BrokerConnection {
    * Resolves when the broker took it (PUBACK for QoS 1, written for QoS 0), rejects when the
    * connection went first. A PUBACK only means the broker has it, never that anyone read it.
    */
-  publish(topic: string, payload: string, options: PublishOptions): Promise<void>;
+  publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<void>;
 }
 
 export interface BrokerSessionEvents {

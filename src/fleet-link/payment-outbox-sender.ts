@@ -1,6 +1,6 @@
 import { ErrorCode, isKioskError } from '../errors.js';
-import { type PaymentAck, paymentAckSchema, paymentPayloadSchema } from '../fleet-protocol/index.js';
-import type { Journal } from '../journal/journal.js';
+import { FLEET_PAYLOAD_VERSION, type PaymentAck, paymentAckSchema } from '../fleet-protocol/index.js';
+import type { Journal, OutboxPayload } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { BrokerConnection } from './broker-session.js';
 
@@ -42,8 +42,29 @@ export interface PaymentOutboxSenderOptions {
 
 interface InFlight {
   paymentId: string;
-  payload: string;
+  /** The payload text frozen at commit, sent as it is on every attempt. */
+  payload: Buffer;
   sentAt: number;
+}
+
+/**
+ * Why a row's frozen payload is not this kiosk's payment for that row, or undefined. The
+ * journal wrote the payload itself at commit from records it had validated, so a full schema
+ * check on every send buys nothing (the ledger validates what it receives anyway); what can
+ * still go wrong is a row that is not what it claims (a journal copied from another kiosk, a
+ * hand-edited row), and the envelope says that. paymentPayload() fixes the order of the
+ * fields, so the envelope is a prefix of the text.
+ */
+export function frozenPayloadProblem(kioskId: string, row: OutboxPayload): string | undefined {
+  const envelope = `{"v":${FLEET_PAYLOAD_VERSION},"kioskId":${JSON.stringify(kioskId)},"ts":"`;
+  if (!row.payload.startsWith(envelope))
+    return `payload is not a v${FLEET_PAYLOAD_VERSION} payment of ${kioskId}`;
+  const identity = `","paymentId":"${row.paymentId}","seq":${row.seq},"`;
+  // The ts between them is an ISO 8601 UTC time: exactly 24 characters.
+  if (row.payload.indexOf(identity, envelope.length) !== envelope.length + 24) {
+    return `payload paymentId or seq differ from the row's ${row.paymentId} / ${row.seq}`;
+  }
+  return undefined;
 }
 
 /**
@@ -61,7 +82,7 @@ export class PaymentOutboxSender {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #window = new Map<number, InFlight>();
-  /** Rows that fail the wire schema, reported once per connection rather than every pump. */
+  /** Rows whose payload is not theirs, reported once per connection rather than every pump. */
   readonly #reportedInvalid = new Set<number>();
   #connection: BrokerConnection | undefined;
   /** Good acks waiting for the batch write (applied on the next turn of the event loop). */
@@ -102,32 +123,27 @@ export class PaymentOutboxSender {
     const connection = this.#connection;
     if (connection === undefined) return;
     const now = this.#now();
-    const due = [...this.#window].filter(([, f]) => now - f.sentAt >= this.#opts.resendAfterMs);
-    const sends: Array<[number, InFlight]> = due.sort(([a], [b]) => a - b);
+    // The window iterates in seq order: rows enter it in seq order and a resend keeps its place.
+    const sends: Array<[number, InFlight]> = [];
+    for (const entry of this.#window)
+      if (now - entry[1].sentAt >= this.#opts.resendAfterMs) sends.push(entry);
     const room = this.#opts.maxInFlight - this.#window.size;
     try {
       if (room > 0) {
-        for (const entry of this.#journal.outboxPending({ afterSeq: this.#cursor, limit: room })) {
-          this.#cursor = entry.seq;
-          const checked = paymentPayloadSchema.safeParse(entry.payload);
-          if (
-            !checked.success ||
-            entry.payload.kioskId !== this.#opts.kioskId ||
-            entry.payload.seq !== entry.seq
-          ) {
-            this.#reportInvalid(
-              entry.seq,
-              checked.success ? 'kioskId or seq differ from the row' : checked.error.message,
-            );
+        for (const row of this.#journal.outboxPendingPayloads({ afterSeq: this.#cursor, limit: room })) {
+          this.#cursor = row.seq;
+          const problem = frozenPayloadProblem(this.#opts.kioskId, row);
+          if (problem !== undefined) {
+            this.#reportInvalid(row.seq, problem);
             continue;
           }
           const flight: InFlight = {
-            paymentId: entry.paymentId,
-            payload: JSON.stringify(entry.payload),
+            paymentId: row.paymentId,
+            payload: Buffer.from(row.payload),
             sentAt: now,
           };
-          this.#window.set(entry.seq, flight);
-          sends.push([entry.seq, flight]);
+          this.#window.set(row.seq, flight);
+          sends.push([row.seq, flight]);
         }
       }
     } catch (error) {
@@ -203,37 +219,32 @@ export class PaymentOutboxSender {
     this.pump();
   }
 
-  /** Applies one ack (or several merged) all-or-nothing. */
+  /** Applies one ack (or several merged) all-or-nothing, in one journal write. */
   #apply(ack: PaymentAck): { delivered: number } | Refusal {
-    if (ack.ackThroughSeq !== undefined && ack.paymentIds !== undefined) {
-      // Checked before anything is written, so an ack carrying both forms is all-or-nothing.
-      const { lastSeq } = this.#journal.outboxStats();
-      if (ack.ackThroughSeq > lastSeq) {
-        return refusal(
-          'unknownSeq',
-          `ackThroughSeq ${ack.ackThroughSeq} is beyond the last payment seq ${lastSeq}`,
-        );
-      }
+    let delivered: number;
+    try {
+      delivered = this.#journal.markDelivered(
+        ack.ackThroughSeq === undefined
+          ? { paymentIds: ack.paymentIds ?? [] }
+          : {
+              throughSeq: ack.ackThroughSeq,
+              ...(ack.paymentIds === undefined ? {} : { paymentIds: ack.paymentIds }),
+            },
+      );
+    } catch (error) {
+      if (isKioskError(error, ErrorCode.JournalBadInput)) return refusal('unknownSeq', error.message);
+      if (isKioskError(error, ErrorCode.JournalNotFound)) return refusal('unknownPayment', error.message);
+      throw error;
     }
-    let delivered = 0;
     if (ack.paymentIds !== undefined) {
-      try {
-        delivered += this.#journal.markDelivered({ paymentIds: ack.paymentIds });
-      } catch (error) {
-        if (isKioskError(error, ErrorCode.JournalNotFound)) return refusal('unknownPayment', error.message);
-        throw error;
-      }
       const named = new Set(ack.paymentIds);
       for (const [seq, flight] of this.#window) if (named.has(flight.paymentId)) this.#window.delete(seq);
     }
     if (ack.ackThroughSeq !== undefined) {
-      try {
-        delivered += this.#journal.markDelivered({ throughSeq: ack.ackThroughSeq });
-      } catch (error) {
-        if (isKioskError(error, ErrorCode.JournalBadInput)) return refusal('unknownSeq', error.message);
-        throw error;
+      for (const seq of this.#window.keys()) {
+        if (seq > ack.ackThroughSeq) break;
+        this.#window.delete(seq);
       }
-      for (const seq of this.#window.keys()) if (seq <= ack.ackThroughSeq) this.#window.delete(seq);
     }
     return { delivered };
   }

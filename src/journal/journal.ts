@@ -26,6 +26,18 @@ import { groupNotes, paymentPayload } from './payment-payload.js';
 import { createUlidFactory, type UlidFactory } from './ulid.js';
 import * as check from './validate.js';
 
+/** What a ledger ack says was stored: every seq through `throughSeq`, named payments, or both. */
+export type DeliveryAck =
+  | { throughSeq: number; paymentIds?: readonly string[] }
+  | { throughSeq?: number; paymentIds: readonly string[] };
+
+/** A pending outbox row with its payload as the JSON text frozen at commit. */
+export interface OutboxPayload {
+  seq: number;
+  paymentId: string;
+  payload: string;
+}
+
 export interface JournalOpenOptions {
   path: string;
   kioskId: string;
@@ -284,6 +296,9 @@ function prepareStatements(db: Database.Database) {
                                  WHERE pn.payment_id = ?`),
 
     outboxPending: s("SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?"),
+    outboxPendingPayloads: s(
+      "SELECT seq, payment_id AS paymentId, payload FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+    ),
     outboxBySeq: s('SELECT * FROM outbox WHERE seq = ?'),
     deliverThrough: s(
       "UPDATE outbox SET state = 'delivered', delivered_at = ? WHERE state = 'pending' AND seq <= ?",
@@ -864,6 +879,19 @@ export class Journal {
     );
   }
 
+  /**
+   * The same rows as outboxPending, with the payload as the text frozen at commit: what the
+   * fleet link publishes byte for byte, without parsing and re-serialising it on every send.
+   */
+  outboxPendingPayloads(options: { afterSeq?: number; limit: number }): OutboxPayload[] {
+    const afterSeq = check.integer('afterSeq', options?.afterSeq ?? 0, 0);
+    const limit = check.integer('limit', options.limit, 1, MAX_OUTBOX_BATCH);
+    return this.read(
+      'outboxPendingPayloads',
+      () => this.st.outboxPendingPayloads.all(afterSeq, limit) as OutboxPayload[],
+    );
+  }
+
   /** The fleet link sent these rows; attempts and last send time feed health and back-off. */
   recordSendAttempt(seqs: readonly number[]): number {
     const list = check.array('seqs', seqs).map((seq, i) => check.integer(`seqs[${i}]`, seq, 1));
@@ -874,14 +902,36 @@ export class Journal {
   }
 
   /**
-   * The ledger stored these payments durably. Idempotent: acks repeat after reconnects, and
-   * an already delivered row is not counted again. An ack naming payments this journal never
-   * made is refused whole, since it means the ledger and kiosk disagree about what exists.
+   * The ledger stored these payments durably: every seq up to `throughSeq`, and the named
+   * `paymentIds` (either or both, applied in one transaction and one disk sync). Idempotent:
+   * acks repeat after reconnects, and an already delivered row is not counted again. An ack
+   * beyond the last seq (JournalBadInput) or naming payments this journal never made
+   * (JournalNotFound) is refused whole, since it means the ledger and kiosk disagree about
+   * what exists.
    */
-  markDelivered(ack: { throughSeq: number } | { paymentIds: readonly string[] }): number {
-    if (ack !== null && typeof ack === 'object' && 'throughSeq' in ack) {
-      const throughSeq = check.integer('throughSeq', ack.throughSeq, 0);
-      return this.write('markDelivered', () => {
+  markDelivered(ack: DeliveryAck): number {
+    const given = ack !== null && typeof ack === 'object' ? (ack as Partial<Record<string, unknown>>) : {};
+    const hasThrough = given['throughSeq'] !== undefined;
+    const hasIds = given['paymentIds'] !== undefined;
+    if ((!hasThrough && !hasIds) || (hasIds && !Array.isArray(given['paymentIds']))) {
+      throw new KioskError(
+        ErrorCode.JournalBadInput,
+        'markDelivered needs { throughSeq }, { paymentIds: [...] } or both',
+        { details: { field: 'ack' } },
+      );
+    }
+    const throughSeq = hasThrough ? check.integer('throughSeq', given['throughSeq'], 0) : undefined;
+    const ids = hasIds
+      ? [
+          ...new Set(
+            (given['paymentIds'] as unknown[]).map((id, i) => check.text(`paymentIds[${i}]`, id, 64)),
+          ),
+        ]
+      : [];
+    return this.write('markDelivered', () => {
+      const now = this.now();
+      let changed = 0;
+      if (throughSeq !== undefined) {
         const last = (this.st.nextSeq.get() as { seq: number }).seq - 1;
         if (throughSeq > last) {
           throw new KioskError(
@@ -890,39 +940,26 @@ export class Journal {
             { details: { field: 'throughSeq', throughSeq, lastSeq: last } },
           );
         }
-        const changed = this.st.deliverThrough.run(this.now(), throughSeq).changes;
-        if (changed > 0) this.auditInTx('fleet', 'outbox.delivered', { throughSeq, changed });
-        return changed;
-      });
-    }
-    if (
-      ack === null ||
-      typeof ack !== 'object' ||
-      !Array.isArray((ack as { paymentIds?: unknown }).paymentIds)
-    ) {
-      throw new KioskError(
-        ErrorCode.JournalBadInput,
-        'markDelivered needs { throughSeq } or { paymentIds: [...] }',
-        {
-          details: { field: 'ack' },
-        },
-      );
-    }
-    const ids = [...new Set(ack.paymentIds.map((id, i) => check.text(`paymentIds[${i}]`, id, 64)))];
-    return this.write('markDelivered', () => {
-      const unknown = ids.filter((id) => this.st.outboxHasPayment.get(id) === undefined);
-      if (unknown.length > 0) {
-        throw new KioskError(
-          ErrorCode.JournalNotFound,
-          `ack names payments this journal never made: ${unknown.join(', ')}`,
-          {
-            details: { paymentIds: unknown },
-          },
-        );
+        changed += this.st.deliverThrough.run(now, throughSeq).changes;
       }
-      const now = this.now();
-      const changed = ids.reduce((n, id) => n + this.st.deliverPayment.run(now, id).changes, 0);
-      if (changed > 0) this.auditInTx('fleet', 'outbox.delivered', { paymentIds: ids, changed });
+      if (ids.length > 0) {
+        const unknown = ids.filter((id) => this.st.outboxHasPayment.get(id) === undefined);
+        if (unknown.length > 0) {
+          throw new KioskError(
+            ErrorCode.JournalNotFound,
+            `ack names payments this journal never made: ${unknown.join(', ')}`,
+            { details: { paymentIds: unknown } },
+          );
+        }
+        changed += ids.reduce((n, id) => n + this.st.deliverPayment.run(now, id).changes, 0);
+      }
+      if (changed > 0) {
+        this.auditInTx('fleet', 'outbox.delivered', {
+          ...(throughSeq === undefined ? {} : { throughSeq }),
+          ...(ids.length === 0 ? {} : { paymentIds: ids }),
+          changed,
+        });
+      }
       return changed;
     });
   }

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { frozenPayloadProblem } from '../../src/fleet-link/payment-outbox-sender.js';
 import { startFleetLink } from '../../src/fleet-link/start-fleet-link.js';
 import { paymentPayloadSchema } from '../../src/fleet-protocol/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -18,11 +21,24 @@ function ack(fields: Record<string, unknown>): Record<string, unknown> {
   return { v: 1, kioskId: KIOSK_ID, ts: new Date().toISOString(), ...fields };
 }
 
-async function rig(options: { payments?: number; maxInFlight?: number; resendAfterMs?: number } = {}) {
+async function rig(
+  options: {
+    payments?: number;
+    maxInFlight?: number;
+    resendAfterMs?: number;
+    /** Runs on the journal file before the link starts. */
+    tamper?: (db: Database.Database) => void;
+  } = {},
+) {
   const broker = await startTestBroker();
   const dir = tempDir();
   const journal = openJournal(dir);
   makePayments(journal, options.payments ?? 0);
+  if (options.tamper !== undefined) {
+    const db = new Database(join(dir, 'journal.sqlite'));
+    options.tamper(db);
+    db.close();
+  }
   const fleet = await FleetObserver.connect(broker.url);
   const config = linkConfig({
     dataDir: dir,
@@ -133,6 +149,47 @@ describe('fleet link payment outbox', () => {
     // Still working: a good ack right after is applied.
     await fleet.publish('payment/ack', ack({ ackThroughSeq: 3 }));
     await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
+  });
+
+  it('does not send a row whose frozen payload is not its own, and sends the rest', async () => {
+    const { journal, fleet, link } = await rig({
+      payments: 4,
+      tamper: (db) => {
+        db.prepare(
+          'UPDATE outbox SET payload = replace(payload, \'"K-0001"\', \'"K-0002"\') WHERE seq = 2',
+        ).run();
+        db.prepare(
+          'UPDATE outbox SET payload = replace(payload, \'"seq":3,\', \'"seq":30,\') WHERE seq = 3',
+        ).run();
+      },
+    });
+    await fleet.waitFor('good rows', () => fleet.on('payment').length >= 2 || undefined);
+    await sleep(400);
+    expect(fleet.on('payment').map(seqOf)).toEqual([1, 4]);
+    expect(link.paymentsInFlight).toBe(2);
+    await fleet.publish(
+      'payment/ack',
+      ack({ paymentIds: fleet.on('payment').map((m) => m.json['paymentId']) }),
+    );
+    await fleet.waitFor('two delivered', () => journal.outboxStats().delivered === 2 || undefined);
+    expect(journal.outboxPending({ limit: 10 }).map((e) => e.seq)).toEqual([2, 3]);
+  });
+
+  it('checks a frozen payload against its row: kiosk, payment id and seq', () => {
+    const payload =
+      '{"v":1,"kioskId":"K-0001","ts":"2025-06-01T00:00:00.000Z","paymentId":"01ARZ3NDEKTSV4RRFFQ69G5FAV","seq":7,"account":null}';
+    const row = { seq: 7, paymentId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', payload };
+    expect(frozenPayloadProblem('K-0001', row)).toBeUndefined();
+    expect(frozenPayloadProblem('K-0002', row)).toMatch(/K-0002/);
+    expect(frozenPayloadProblem('K-0001', { ...row, seq: 70 })).toMatch(/seq/);
+    expect(frozenPayloadProblem('K-0001', { ...row, seq: 1 })).toMatch(/seq/);
+    expect(frozenPayloadProblem('K-0001', { ...row, paymentId: '01ARZ3NDEKTSV4RRFFQ69G5FAW' })).toMatch(
+      /paymentId/,
+    );
+    expect(frozenPayloadProblem('K-0001', { ...row, payload: payload.replace('"v":1', '"v":2') })).toMatch(
+      /v1/,
+    );
+    expect(frozenPayloadProblem('K-0001', { ...row, payload: payload.replace('.000Z', 'Z') })).toBeDefined();
   });
 
   it('picks up a payment committed while connected within a poll, and after a reconnect sends every pending row again', async () => {

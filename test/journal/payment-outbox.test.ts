@@ -114,6 +114,64 @@ describe('payment and outbox', () => {
     });
   });
 
+  it('marks a seq prefix and named payments delivered in one write, all or nothing', () => {
+    const { journal } = tempJournal();
+    for (let i = 0; i < 6; i++) {
+      journal.commitPayment({
+        txId: creditNotes(journal, '13700000000', [100]),
+        kind: 'complete',
+        receipt: true,
+      });
+    }
+    const ids = journal.outboxPending({ limit: 10 }).map((e) => e.paymentId);
+    const audits = () => journal.auditTail(50).filter((e) => e.action === 'outbox.delivered');
+    // Seq 2 is in both forms: counted once.
+    expect(journal.markDelivered({ throughSeq: 2, paymentIds: [ids[1]!, ids[4]!] })).toBe(3);
+    expect(journal.outboxPending({ limit: 10 }).map((e) => e.seq)).toEqual([3, 4, 6]);
+    expect(audits()).toHaveLength(1);
+    expect(audits()[0]?.details).toEqual({ throughSeq: 2, paymentIds: [ids[1], ids[4]], changed: 3 });
+
+    // A good prefix with an unknown id, or good ids beyond the last seq: neither half is applied.
+    expect(() =>
+      journal.markDelivered({ throughSeq: 4, paymentIds: ['01HZZZZZZZZZZZZZZZZZZZZZZZ'] }),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.JournalNotFound }));
+    expect(() => journal.markDelivered({ throughSeq: 7, paymentIds: [ids[5]!] })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(() => journal.markDelivered({ throughSeq: 4, paymentIds: 'all' as unknown as string[] })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(journal.outboxPending({ limit: 10 }).map((e) => e.seq)).toEqual([3, 4, 6]);
+    expect(audits()).toHaveLength(1);
+  });
+
+  it('gives pending payloads as the text frozen at commit, paged like outboxPending', () => {
+    const { journal, path } = tempJournal();
+    for (let i = 0; i < 4; i++) {
+      journal.commitPayment({
+        txId: creditNotes(journal, '13700000000', [100 * (i + 1)]),
+        kind: 'complete',
+        receipt: true,
+      });
+    }
+    journal.markDelivered({ throughSeq: 1 });
+    const rows = journal.outboxPendingPayloads({ afterSeq: 2, limit: 5 });
+    expect(rows.map((r) => r.seq)).toEqual([3, 4]);
+    const reader = new Database(path, { readonly: true });
+    const stored = reader.prepare('SELECT payload FROM outbox WHERE seq = 3').pluck().get();
+    reader.close();
+    expect(rows[0]?.payload).toBe(stored);
+    const parsed = journal.outboxPending({ afterSeq: 2, limit: 1 })[0]!;
+    expect(rows[0]).toEqual({ seq: 3, paymentId: parsed.paymentId, payload: JSON.stringify(parsed.payload) });
+    expect(journal.outboxPendingPayloads({ limit: 10 }).map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(() => journal.outboxPendingPayloads({ limit: 1001 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(() => journal.outboxPendingPayloads({ afterSeq: -1, limit: 1 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+  });
+
   it('refuses acks for payments that do not exist and changes nothing', () => {
     const { journal } = tempJournal();
     journal.commitPayment({
