@@ -209,12 +209,34 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
   let timer: NodeJS.Timeout | undefined;
   let resolveFirst!: (r: RecoveryReport) => void;
   let resolveSettled!: (r: RecoveryReport) => void;
-  const firstContact = new Promise<RecoveryReport>((resolve) => {
+  let rejectBoth!: (error: unknown) => void;
+  const firstContact = new Promise<RecoveryReport>((resolve, reject) => {
     resolveFirst = resolve;
+    rejectBoth = (error) => reject(error);
   });
-  const settled = new Promise<RecoveryReport>((resolve) => {
+  const settled = new Promise<RecoveryReport>((resolve, reject) => {
     resolveSettled = resolve;
+    const rejectFirst = rejectBoth;
+    rejectBoth = (error) => {
+      rejectFirst(error);
+      reject(error);
+    };
   });
+  // Whoever waits hears of a failure; an unobserved `settled` must not crash the daemon.
+  settled.catch(() => {});
+
+  /**
+   * A pass that cannot finish (the journal failed under it) leaves the kiosk `starting`: no
+   * customer is served on money that is not accounted for.
+   */
+  const pass = (what: string, run: () => void) => (): void => {
+    try {
+      run();
+    } catch (error) {
+      log.error({ err: error }, `start-up recovery failed while ${what}`);
+      rejectBoth(error);
+    }
+  };
 
   const onCredited = (): void => {
     // A credit with no transaction (a note the device finished for a journal that never knew it)
@@ -223,7 +245,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
   };
   acceptor.on('credited', onCredited);
 
-  const settleWithDevice = (): void => {
+  const settleWithDevice = pass('settling with the acceptor', () => {
     if (stopped) return;
     acceptor.off('ready', onReady);
     if (timer) clearTimeout(timer);
@@ -249,7 +271,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     );
     resolveFirst(done);
     resolveSettled(done);
-  };
+  });
 
   // The driver settles its own start-up findings before emitting `ready`, and hands a returned
   // note back to the journal just after: let that run before judging what is left.
@@ -258,24 +280,27 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
   };
   acceptor.on('ready', onReady);
 
-  timer = setTimeout(() => {
-    timer = undefined;
-    if (stopped) return;
-    const waiting = journal.pendingEscrowIntents().filter((n) => n.device === device);
-    if (waiting.length > 0) {
-      guarded('marking counters', () =>
-        markInaccurate(
-          waiting,
-          `the acceptor did not report within ${options.firstContactTimeoutMs} ms (${acceptor.status.state})`,
-        ),
-      );
-      log.warn(
-        { waiting: waiting.map((n) => n.noteId) },
-        'acceptor offline at start-up: escrow intents wait for it',
-      );
-    }
-    resolveFirst(report('offline', true));
-  }, options.firstContactTimeoutMs);
+  timer = setTimeout(
+    pass('waiting for the acceptor', () => {
+      timer = undefined;
+      if (stopped) return;
+      const waiting = journal.pendingEscrowIntents().filter((n) => n.device === device);
+      if (waiting.length > 0) {
+        guarded('marking counters', () =>
+          markInaccurate(
+            waiting,
+            `the acceptor did not report within ${options.firstContactTimeoutMs} ms (${acceptor.status.state})`,
+          ),
+        );
+        log.warn(
+          { waiting: waiting.map((n) => n.noteId) },
+          'acceptor offline at start-up: escrow intents wait for it',
+        );
+      }
+      resolveFirst(report('offline', true));
+    }),
+    options.firstContactTimeoutMs,
+  );
 
   return {
     initial,
