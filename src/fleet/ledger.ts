@@ -33,9 +33,13 @@ import { brokerHonoursSharedSubscriptions } from './shared-subscription-probe.js
  * the ledger keeps no broker session and retries nothing itself: a payment it failed to store
  * is simply not acknowledged and comes again.
  *
- * Payments are gathered for a few milliseconds (or up to a batch size) and committed in one
- * durable transaction, then acknowledged per kiosk in one message: one fsync per batch is
- * what lets one ledger keep up with thousands of kiosks.
+ * Payments are committed in batches, one durable transaction each, then acknowledged per
+ * kiosk in one message: one fsync per batch is what lets one ledger keep up with thousands of
+ * kiosks. By default a batch is everything that arrived while the previous one was being
+ * committed (group commit): the commit blocks the event loop, the socket fills meanwhile, and
+ * the next turn reads it all, so a burst makes big batches and a lone payment waits for nobody.
+ * The ack names the seq prefix the ledger holds without a hole (`ackThroughSeq`) and only the
+ * payments beyond it by id, so a kiosk draining in order gets acks of a few dozen bytes.
  */
 export interface FleetLedgerOptions {
   broker: FleetBrokerSettings;
@@ -43,7 +47,10 @@ export interface FleetLedgerOptions {
   /** Shared-subscription group; ledger instances in one group split the payments between them. */
   group?: string;
   topicPrefix?: string;
-  /** How long the first payment of a batch waits for others before the batch is committed. */
+  /**
+   * How long the first payment of a batch waits for others before the batch is committed;
+   * 0 (the default): until the payments already read from the socket are in (group commit).
+   */
   batchDelayMs?: number;
   batchMaxSize?: number;
   /** How often gaps are looked for; one still open at the next look is logged. */
@@ -133,7 +140,7 @@ export class FleetLedger {
   private readonly paymentTopic: string;
   private readonly url: string;
   private pending: IncomingPayment[] = [];
-  private batchTimer: NodeJS.Timeout | undefined;
+  private cancelBatch: (() => void) | undefined;
   private readonly gapTimer: NodeJS.Timeout;
   private lastGapKeys = new Set<string>();
   private readonly reportedGaps = new Set<string>();
@@ -161,7 +168,7 @@ export class FleetLedger {
     this.clock = options.clock ?? (() => new Date());
     this.group = options.group ?? 'ledger';
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
-    this.batchDelayMs = options.batchDelayMs ?? 5;
+    this.batchDelayMs = options.batchDelayMs ?? 0;
     this.batchMaxSize = options.batchMaxSize ?? 500;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
     this.wantShared = options.sharedSubscription ?? true;
@@ -281,15 +288,23 @@ export class FleetLedger {
     }
     this.pending.push(checked);
     if (this.pending.length >= this.batchMaxSize) this.flush();
-    else this.batchTimer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+    else this.cancelBatch ??= this.scheduleFlush();
+  }
+
+  private scheduleFlush(): () => void {
+    if (this.batchDelayMs > 0) {
+      const timer = setTimeout(() => this.flush(), this.batchDelayMs);
+      return () => clearTimeout(timer);
+    }
+    // An immediate runs after the poll phase has handed every message of this read to onMessage.
+    const immediate = setImmediate(() => this.flush());
+    return () => clearImmediate(immediate);
   }
 
   /** Commits what has been gathered, then acknowledges it. Nothing is acknowledged unless committed. */
   private flush(): void {
-    if (this.batchTimer !== undefined) {
-      clearTimeout(this.batchTimer);
-      this.batchTimer = undefined;
-    }
+    this.cancelBatch?.();
+    this.cancelBatch = undefined;
     const items = this.pending;
     if (items.length === 0) return;
     this.pending = [];
@@ -306,6 +321,10 @@ export class FleetLedger {
     }
     this.counters.stored += outcome.stored;
     this.counters.duplicates += outcome.duplicates;
+    // A seq stored under two payment ids means this kiosk's seqs and the ledger's disagree (a
+    // journal replaced or copied): a seq prefix then says nothing about the kiosk's own
+    // payments, so such a batch names every one.
+    const through = new Map<string, number>();
     for (const [kioskId, kiosk] of outcome.byKiosk) {
       if (kiosk.seqConflicts.length > 0) {
         this.counters.seqConflicts += kiosk.seqConflicts.length;
@@ -314,31 +333,41 @@ export class FleetLedger {
           'a seq arrived under a second payment id: both stored; the kiosk journal needs a look',
         );
       }
-      this.acknowledge(
-        kioskId,
-        [...new Set([...kiosk.stored, ...kiosk.duplicates])],
-        kiosk.contiguousThrough,
-      );
+      through.set(kioskId, kiosk.seqConflicts.length > 0 ? 0 : kiosk.contiguousThrough);
+    }
+    const beyond = new Map<string, Set<string>>();
+    for (const { payment } of items) {
+      if (payment.seq <= (through.get(payment.kioskId) ?? 0)) continue;
+      const ids = beyond.get(payment.kioskId) ?? new Set<string>();
+      beyond.set(payment.kioskId, ids.add(payment.paymentId));
+    }
+    for (const [kioskId, kiosk] of outcome.byKiosk) {
+      this.counters.acked += new Set([...kiosk.stored, ...kiosk.duplicates]).size;
+      this.acknowledge(kioskId, [...(beyond.get(kioskId) ?? [])], through.get(kioskId) ?? 0);
     }
   }
 
-  private acknowledge(kioskId: string, paymentIds: string[], contiguousThrough: number): void {
+  /**
+   * Publishes the acks of one kiosk's part of a committed batch: the seq prefix, and the ids
+   * it does not cover (at most MAX_IDS_PER_ACK per message, each message with the prefix).
+   */
+  private acknowledge(kioskId: string, paymentIds: readonly string[], contiguousThrough: number): void {
     const topic = kioskTopics(kioskId, this.prefix).paymentAck;
-    for (let i = 0; i < paymentIds.length; i += MAX_IDS_PER_ACK) {
+    const ts = this.clock().toISOString();
+    for (let i = 0; i === 0 || i < paymentIds.length; i += MAX_IDS_PER_ACK) {
       const ids = paymentIds.slice(i, i + MAX_IDS_PER_ACK);
       const ack: PaymentAck = {
         v: FLEET_PAYLOAD_VERSION,
         kioskId,
-        ts: this.clock().toISOString(),
-        paymentIds: ids,
+        ts,
         ...(contiguousThrough > 0 ? { ackThroughSeq: contiguousThrough } : {}),
+        ...(ids.length > 0 ? { paymentIds: ids } : {}),
       };
       const checked = paymentAckSchema.parse(ack);
       this.client.publish(topic, JSON.stringify(checked), { qos: 1 }, (error) => {
         if (error)
           this.logger.warn({ kioskId, err: error.message }, 'ack not delivered; the kiosk will resend');
       });
-      this.counters.acked += ids.length;
       this.counters.ackMessages++;
     }
   }

@@ -59,6 +59,8 @@ export function paymentPayload(kioskId: string, seq: number, overrides: Partial<
 /** What a kiosk's fleet link does on the wire, reduced to publishing payments and reading acks. */
 export class FakeKiosk {
   readonly acks: PaymentAck[] = [];
+  /** Seq of every payment id this kiosk published, to read what an `ackThroughSeq` covers. */
+  private readonly seqOf = new Map<string, number>();
   private constructor(
     readonly kioskId: string,
     readonly client: MqttClient,
@@ -81,11 +83,19 @@ export class FakeKiosk {
 
   async publish(payload: unknown): Promise<void> {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    const { paymentId, seq } = (typeof payload === 'object' && payload !== null ? payload : {}) as {
+      paymentId?: unknown;
+      seq?: unknown;
+    };
+    if (typeof paymentId === 'string' && typeof seq === 'number') this.seqOf.set(paymentId, seq);
     await this.client.publishAsync(kioskTopics(this.kioskId).payment, body, { qos: 1 });
   }
 
+  /** Published payment ids the acks so far cover, by name or by `ackThroughSeq`; each once. */
   ackedIds(): string[] {
-    return this.acks.flatMap((a) => a.paymentIds ?? []);
+    const through = Math.max(0, ...this.acks.map((a) => a.ackThroughSeq ?? 0));
+    const named = new Set(this.acks.flatMap((a) => a.paymentIds ?? []));
+    return [...this.seqOf].filter(([id, seq]) => named.has(id) || seq <= through).map(([id]) => id);
   }
 
   close(): Promise<void> {
