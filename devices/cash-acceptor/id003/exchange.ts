@@ -75,6 +75,16 @@ const OPERATION_KINDS = new Set<HostCommand['kind']>([
   'hold',
   'wait',
 ]);
+/**
+ * STACK and RETURN act on whatever note is in escrow when they arrive: they do not name it. A
+ * timed-out attempt may have been late, not lost, and meanwhile that note may have gone back on
+ * the unit's own escrow timeout and the next customer's note come into escrow; sending the
+ * command again would stack (or return) that other note under the first one's decision. So a
+ * timeout is final for these: the driver reads the next status and sends again only if the
+ * same note is still in escrow. (A COMMUNICATION ERROR answer means the unit did nothing, so
+ * that is still retried.)
+ */
+const NO_BLIND_RESEND = new Set<HostCommand['kind']>(['stack1', 'stack2', 'return']);
 const SETTING_CODES: Partial<Record<HostCommand['kind'], number>> = {
   setEnable: Id003Command.SetEnable,
   setSecurity: Id003Command.SetSecurity,
@@ -261,12 +271,18 @@ export class Id003Exchange {
         }
         // Whatever half frame is buffered belongs to the lost answer.
         this.#parser.reset();
-        if (attempt >= attempts) {
+        if (attempt >= attempts || NO_BLIND_RESEND.has(job.command.kind)) {
           this.#stats.failures++;
           throw new KioskError(
             ErrorCode.DeviceTimeout,
-            `no answer to ${job.command.kind} after ${attempts} attempts of ${this.#answerTimeoutMs} ms`,
-            { details: { command: job.command.kind, attempts, answerTimeoutMs: this.#answerTimeoutMs } },
+            `no answer to ${job.command.kind} after ${attempt} attempt${attempt === 1 ? '' : 's'} of ${this.#answerTimeoutMs} ms`,
+            {
+              details: {
+                command: job.command.kind,
+                attempts: attempt,
+                answerTimeoutMs: this.#answerTimeoutMs,
+              },
+            },
           );
         }
         this.#stats.retries++;
