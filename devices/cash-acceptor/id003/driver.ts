@@ -830,11 +830,15 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       }
       return;
     }
-    if (current && (current.phase === 'stacking' || current.phase === 'credited')) {
-      this.#log.error(
+    if (current && current.phase !== 'ended' && current.phase !== 'deciding') {
+      // Polls can miss a short RETURNING/IDLING between two notes (a slow host, a corrupt
+      // answer). Settle the last note first, exactly as if its leaving had been seen, so the
+      // host hears of a returned note before it is asked about the next one.
+      this.#log.warn(
         { escrowId: current.escrowId, phase: current.phase },
-        'a new note in escrow before the last one was finished',
+        'a new note in escrow before the last one was seen leaving the path',
       );
+      this.#noteGone('idle');
     }
     const denomination = this.#map?.acceptedDenomination(code);
     const note = this.#newNote(code, denomination, receivedAt);

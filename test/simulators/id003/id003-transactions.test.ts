@@ -97,7 +97,7 @@ describe('id003 simulator: accepting and stacking notes', () => {
     host.startUp();
     const noteId = host.escrow({ denomination: 2000 });
     const escrowAt = host.now - 1;
-    const seen = host.pollUntil((s) => s === 'idling', 1000, 10);
+    const seen = host.pollUntil((s) => s === 'idling', FAST_TIMING.escrowTimeoutMs * 3, 10);
     expect(seen).toContain('returning');
     const returningFrom = host.received.find(
       (r) => r.reply.kind === 'status' && r.reply.status === 'returning',
