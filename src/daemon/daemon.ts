@@ -1,15 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { autoDetect } from '@serialport/bindings-cpp';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
-import { type ControlServer, startControlServer } from '../../simulators/harness/control-server.js';
-import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
-import type { SimulatorHost } from '../../simulators/harness/simulator-host.js';
+import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
-import { createSimulatorHost } from '../../simulators/registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
-import { type EmbeddedFleet, startEmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
+import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
@@ -20,7 +16,6 @@ import { startKioskModes } from '../topup/kiosk-modes.js';
 import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
-import { startFleetLinkWiring } from './fleet-link-wiring.js';
 import { KioskModeStore } from './kiosk-mode-store.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
@@ -73,25 +68,47 @@ function unbuiltCapabilities(config: KioskConfig): string[] {
   return problems;
 }
 
+/*
+ * What only some configs need is imported when the config asks for it: the simulator harness
+ * and models for `sim:` ports, the native serial bindings for real ones, MQTT and the fleet link
+ * for `fleet.enabled`, Aedes and the ledger for the embedded broker. A field daemon then never
+ * pays the heap and compiled code of the parts it does not run (mqtt.js alone is ~18 MB RSS).
+ */
+
 /** Starts one simulator per simulated port, named after the kind (`sim:id003` → `id003`). */
-function startSimulators(config: KioskConfig, logger: Logger): SimulatorRegistry {
+async function startSimulators(config: KioskConfig, logger: Logger): Promise<SimulatorRegistry> {
   const registry = new SimulatorRegistry();
-  const ports = [config.devices.cashAcceptor.port];
-  for (const port of ports) {
-    if (!port.startsWith(SIM_PREFIX)) continue;
-    const kind = port.slice(SIM_PREFIX.length);
+  const kinds = [config.devices.cashAcceptor.port]
+    .filter((port) => port.startsWith(SIM_PREFIX))
+    .map((port) => port.slice(SIM_PREFIX.length));
+  if (kinds.length === 0) return registry;
+  const { createSimulatorHost } = await import('../../simulators/registry.js');
+  for (const kind of kinds) {
     if (registry.get(kind)) continue;
     const modelOptions: Readonly<Record<string, Record<string, unknown> | undefined>> =
       config.simulators.options;
-    const model = modelOptions[kind];
-    const host: SimulatorHost = createSimulatorHost(kind, {
-      name: kind,
-      logger: logger.child({ component: 'simulator' }),
-      ...(model ? { model } : {}),
-    });
-    registry.register(kind, host);
+    // wireTime belongs to the simulated line, not to the device model, which refuses unknown options.
+    const { wireTime, ...model } = modelOptions[kind] ?? {};
+    registry.register(
+      kind,
+      createSimulatorHost(kind, {
+        name: kind,
+        logger: logger.child({ component: 'simulator' }),
+        model,
+        ...(typeof wireTime === 'boolean' ? { wireTime } : {}),
+      }),
+    );
   }
   return registry;
+}
+
+async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<BindingInterface> {
+  if (port.startsWith(SIM_PREFIX)) {
+    const { SimulatorBinding } = await import('../../simulators/harness/sim-binding.js');
+    return new SimulatorBinding(simulators);
+  }
+  const { autoDetect } = await import('@serialport/bindings-cpp');
+  return autoDetect();
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
@@ -111,7 +128,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
   });
 
-  const simulators = startSimulators(config, logger);
+  const simulators = await startSimulators(config, logger);
   let control: ControlServer | undefined;
   const cleanups: Array<() => Promise<void> | void> = [
     () => journal.close(),
@@ -133,6 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   try {
     if (simulators.names().length > 0) {
+      const { startControlServer } = await import('../../simulators/harness/control-server.js');
       control = await startControlServer({
         devices: simulators,
         port: config.simulators.controlPort,
@@ -141,13 +159,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const server = control;
       cleanups.push(() => server.close());
     }
-    const bindingFor = (port: string): BindingInterface =>
-      port.startsWith(SIM_PREFIX) ? new SimulatorBinding(simulators) : autoDetect();
-
     const cashAcceptor = startCashAcceptor({
       config,
       journal,
-      binding: bindingFor(config.devices.cashAcceptor.port),
+      binding: await bindingFor(config.devices.cashAcceptor.port, simulators),
       logger,
     });
     cleanups.push(() => cashAcceptor.stop());
@@ -171,7 +186,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Up before the link connects and, stopped in reverse order, down after it has said offline.
     const embeddedFleet =
       config.fleet.enabled && config.fleet.broker.url === 'embedded'
-        ? await startEmbeddedFleet(config, logger)
+        ? await (await import('../fleet-broker/embedded-fleet.js')).startEmbeddedFleet(config, logger)
         : undefined;
     if (embeddedFleet !== undefined) cleanups.push(() => embeddedFleet.stop());
 
@@ -187,7 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // The fleet sees the kiosk's effective mode; its setMode is the operator's choice. Stopped
     // before the journal closes (cleanups run in reverse): it says `offline` and ends.
     const fleet = config.fleet.enabled
-      ? startFleetLinkWiring({
+      ? (await import('./fleet-link-wiring.js')).startFleetLinkWiring({
           config,
           journal,
           cashAcceptor,

@@ -55,7 +55,7 @@ describe('config problem lines', () => {
 
   it('names an out-of-range number with the allowed range', () => {
     expect(problemsOf({ ...ok, devices: { cashAcceptor: { pollIntervalMs: 500 } } })).toEqual([
-      'devices.cashAcceptor.pollIntervalMs: expected an integer from 100 to 200, got 500',
+      'devices.cashAcceptor.pollIntervalMs: expected an integer from 100 to 200 (from 10 on a sim: port), got 500',
     ]);
     expect(problemsOf({ ...ok, fleet: { reconnect: { jitter: 1.5 } } })).toEqual([
       'fleet.reconnect.jitter: expected a number from 0 to 1, got 1.5',
@@ -195,13 +195,13 @@ describe('config problem lines', () => {
   it('reports every problem at once, in document order, one line each', () => {
     const raw = {
       log: { levle: 'debug' },
-      devices: { cashAcceptor: { retries: 'three', pollIntervalMs: 99 } },
+      devices: { cashAcceptor: { retries: 'three', pollIntervalMs: 5 } },
       api: { port: 70_000 },
     };
     expect(problemsOf(raw)).toEqual([
       'log.levle: unknown key (did you mean "level"?)',
       'devices.cashAcceptor.retries: expected an integer from 0 to 10, got "three"',
-      'devices.cashAcceptor.pollIntervalMs: expected an integer from 100 to 200, got 99',
+      'devices.cashAcceptor.pollIntervalMs: expected an integer from 100 to 200 (from 10 on a sim: port), got 5',
       'api.port: expected an integer from 0 to 65535, got 70000',
       'kioskId: required, got nothing',
     ]);
