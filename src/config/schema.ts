@@ -23,11 +23,21 @@ import {
 
 const ESCROW_CODES = ['0x61', '0x62', '0x63', '0x64', '0x65', '0x66', '0x67', '0x68'] as const;
 
+/** A real unit wants 100-200 ms between polls; a simulator is not bound by that, and a bench needs it fast. */
+const REAL_POLL_MIN_MS = 100;
+const SIM_POLL_MIN_MS = 10;
+const POLL_MAX_MS = 200;
+const POLL_INTERVAL_EXPECTATION = `expected an integer from ${REAL_POLL_MIN_MS} to ${POLL_MAX_MS} (from ${SIM_POLL_MIN_MS} on a sim: port)`;
+
 const cashAcceptor = z
   .strictObject({
     port: serialPort('sim:id003'),
     protocol: z.enum(['id003']).default('id003'),
-    pollIntervalMs: intFrom(100, 200).default(150),
+    pollIntervalMs: z
+      .int({ error: POLL_INTERVAL_EXPECTATION })
+      .min(SIM_POLL_MIN_MS, { error: POLL_INTERVAL_EXPECTATION })
+      .max(POLL_MAX_MS, { error: POLL_INTERVAL_EXPECTATION })
+      .default(150),
     // At least 150 ms: a retry sent before the unit's own inter-byte timeout (about 100 ms on
     // the simulator; unpublished on real units) is glued onto the garbage of the frame it
     // replaces, and a stale command can then run late.
@@ -44,6 +54,20 @@ const cashAcceptor = z
       })
       .optional(),
     reconnect: reconnect({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.3 }),
+  })
+  .superRefine((value, ctx) => {
+    if (
+      !value.port.startsWith('sim:') &&
+      value.pollIntervalMs < REAL_POLL_MIN_MS &&
+      fieldsAreClean(ctx, ['pollIntervalMs'], ['port'])
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pollIntervalMs'],
+        message: `expected ${REAL_POLL_MIN_MS} to ${POLL_MAX_MS} for a real acceptor`,
+        input: value.pollIntervalMs,
+      });
+    }
   })
   .prefault({});
 
@@ -390,6 +414,21 @@ const baseSchema = z
                 timingPreset: z
                   .enum(['fast', 'realistic'], { error: 'expected "fast" or "realistic"' })
                   .default('realistic'),
+                /** Pace bytes at 9600 baud like a real line; a bench turns it off to time the daemon alone. */
+                wireTime: flag().default(true),
+                /** Single steps of the preset, in ms: a long bench compresses the unit's mechanics further. */
+                timing: z
+                  .strictObject({
+                    answerDelayMs: intFrom(0, 600_000).optional(),
+                    initializeMs: intFrom(0, 600_000).optional(),
+                    acceptingMs: intFrom(0, 600_000).optional(),
+                    escrowTimeoutMs: intFrom(1, 600_000).optional(),
+                    stackingMs: intFrom(0, 600_000).optional(),
+                    stackedMs: intFrom(0, 600_000).optional(),
+                    rejectingMs: intFrom(0, 600_000).optional(),
+                    returningMs: intFrom(0, 600_000).optional(),
+                  })
+                  .optional(),
               })
               .prefault({}),
           })
