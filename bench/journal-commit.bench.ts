@@ -24,7 +24,7 @@
  * BENCH_SMOKE=1 also selects the short run. The directory defaults to the OS temp dir; pass
  * --dir to measure the disk the kiosk's journal really lives on.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,8 @@ import { silentLogger } from '../src/log.js';
 import type { BenchResult } from './bench-result.js';
 
 const TARGET = 0.8;
+/** Raw transactions (one WAL frame each) past SQLite's default 1000-page autocheckpoint. */
+const RAW_WAL_WRAP_STEPS = 1200;
 
 export interface JournalCommitBenchOptions {
   smoke?: boolean;
@@ -86,6 +88,32 @@ function repeatFor(ms: number, step: () => void): void {
   while (performance.now() < end) step();
 }
 
+/**
+ * WAL frames (one per page a commit dirtied) each call appends, averaged over `samples`
+ * calls. The WAL is truncated first through a second connection so no autocheckpoint
+ * interrupts the sample; this runs after the timed rounds and is not part of the rates.
+ */
+function walFramesPerCall(dbPath: string, samples: number, call: () => void, before?: () => void): number {
+  const wal = `${dbPath}-wal`;
+  const side = new Database(dbPath);
+  let frameBytes: number;
+  try {
+    side.pragma('wal_checkpoint(TRUNCATE)');
+    frameBytes = Number(side.pragma('page_size', { simple: true })) + 24;
+  } finally {
+    side.close();
+  }
+  let bytes = 0;
+  for (let i = 0; i < samples; i++) {
+    before?.();
+    const start = statSync(wal, { throwIfNoEntry: false })?.size ?? 0;
+    call();
+    // The first frame after a truncate also writes the 32-byte WAL header.
+    bytes += statSync(wal).size - Math.max(start, 32);
+  }
+  return bytes / samples / frameBytes;
+}
+
 function sqliteVersion(): string {
   const db = new Database(':memory:');
   try {
@@ -123,12 +151,15 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
   const smoke = options.smoke ?? process.env.BENCH_SMOKE === '1';
   const rounds = smoke ? 3 : 31;
   const roundMs = smoke ? 100 : 200;
+  const warmUpSteps = smoke ? 50 : RAW_WAL_WRAP_STEPS;
   const parent = options.dir ?? tmpdir();
   const scratch = mkdtempSync(join(parent, 'kioskd-bench-journal-'));
 
-  const raw = openRaw(join(scratch, 'raw.sqlite'));
+  const rawPath = join(scratch, 'raw.sqlite');
+  const journalPath = join(scratch, 'journal.sqlite');
+  const raw = openRaw(rawPath);
   const journal = Journal.open({
-    path: join(scratch, 'journal.sqlite'),
+    path: journalPath,
     kioskId: 'BENCH',
     logger: silentLogger(),
   });
@@ -142,22 +173,23 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
     // Call by call interleaving: a disk stall or a busy neighbour process lands on both sides
     // alike instead of on whichever phase happened to run at the time. The order alternates so
     // neither side always follows the other's fsync.
-    const measureRound = (r: Round) => {
-      let step = 0;
-      repeatFor(roundMs, () => {
-        let noteId = '';
-        r.intent.time(() => {
-          noteId = intent();
-        });
-        const credit = () => r.credit.time(() => journal.commitCredit({ noteId }));
-        if (step++ % 2 === 0) {
-          r.raw.time(raw.insert);
-          credit();
-        } else {
-          credit();
-          r.raw.time(raw.insert);
-        }
+    const step = (r: Round, rawFirst: boolean) => {
+      let noteId = '';
+      r.intent.time(() => {
+        noteId = intent();
       });
+      const credit = () => r.credit.time(() => journal.commitCredit({ noteId }));
+      if (rawFirst) {
+        r.raw.time(raw.insert);
+        credit();
+      } else {
+        credit();
+        r.raw.time(raw.insert);
+      }
+    };
+    const measureRound = (r: Round) => {
+      let steps = 0;
+      repeatFor(roundMs, () => step(r, steps++ % 2 === 0));
     };
     const newRound = (): Round => ({
       raw: new Stopwatch(),
@@ -165,8 +197,13 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
       credit: new Stopwatch(),
     });
 
-    // Warm both files (page cache, WAL growth) and both code paths before anything is counted.
-    measureRound(newRound());
+    // Warm up until both WAL files have wrapped. A WAL still growing makes every fsync also
+    // commit the file system's metadata (its new size); once checkpointed it is rewritten in
+    // place. The raw file writes one frame per transaction and wraps after the 1000-page
+    // autocheckpoint, the journal (about seven frames per note) long before: measuring
+    // earlier would time the raw side in the slower regime and flatter the journal.
+    const warmUp = newRound();
+    for (let i = 0; i < warmUpSteps; i++) step(warmUp, i % 2 === 0);
 
     const measured: Round[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -198,6 +235,29 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
     const rawLatencies = measured.flatMap((r) => r.raw.latencies);
     const creditLatencies = measured.flatMap((r) => r.credit.latencies);
     const intentLatencies = measured.flatMap((r) => r.intent.latencies);
+    // Pages written per durable transaction: the part of the gap no JS work can remove.
+    const frameSamples = smoke ? 10 : 50;
+    let pendingNote = '';
+    const framesPerIntent = walFramesPerCall(
+      journalPath,
+      frameSamples,
+      () => {
+        pendingNote = intent();
+      },
+      () => {
+        if (pendingNote !== '') journal.commitCredit({ noteId: pendingNote });
+      },
+    );
+    journal.commitCredit({ noteId: pendingNote });
+    const framesPerCredit = walFramesPerCall(
+      journalPath,
+      frameSamples,
+      () => journal.commitCredit({ noteId: pendingNote }),
+      () => {
+        pendingNote = intent();
+      },
+    );
+    const framesPerRawTx = walFramesPerCall(rawPath, frameSamples, raw.insert);
     const violations = journal.checkConservation().length;
 
     return {
@@ -215,6 +275,9 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
         intentP50Ms: round(percentile(intentLatencies, 50), 3),
         fullNotesPerSec: round(median(perRound.map((r) => r.noteRate))),
         fullNoteRatio: round(median(perRound.map((r) => r.noteRatio)), 3),
+        walFramesPerRawTx: round(framesPerRawTx, 2),
+        walFramesPerCredit: round(framesPerCredit, 2),
+        walFramesPerIntent: round(framesPerIntent, 2),
         creditsMeasured: creditLatencies.length,
         rawTxMeasured: rawLatencies.length,
         rounds,
