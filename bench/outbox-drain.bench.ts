@@ -58,6 +58,8 @@ interface LedgerSpec {
 type LedgerMessage =
   | { type: 'ready' }
   | { type: 'stopped'; stats: FleetLedgerStats }
+  /** CPU time the ledger process has used so far (user + system). */
+  | { type: 'cpu'; micros: number }
   | { type: 'failed'; error: string };
 
 // ------------------------------------------------------------------ the ledger (child process)
@@ -73,6 +75,11 @@ async function ledgerProcess(): Promise<void> {
   await ledger.whenSubscribed();
   send({ type: 'ready' });
   process.on('message', (message: { type: string }) => {
+    if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system });
+      return;
+    }
     if (message.type !== 'stop') return;
     const stats = ledger.stats();
     ledger.stop().then(
@@ -120,6 +127,11 @@ class LedgerChild {
         setTimeout(r, 100);
       });
     }
+  }
+
+  async cpuMicros(): Promise<number> {
+    this.child.send({ type: 'cpu' });
+    return (await this.next('cpu', 10_000)).micros;
   }
 
   /** Stops the ledger (once) and returns its last counters; undefined if it was already gone. */
@@ -284,9 +296,12 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
       },
     });
     let startedAt: number | undefined;
+    let kioskCpuAtStart = process.cpuUsage();
     stampFirstCall(journal, 'outboxPendingPayloads', (at) => {
       startedAt = at;
+      kioskCpuAtStart = process.cpuUsage();
     });
+    const ledgerCpuBefore = await ledger.cpuMicros();
     link = startFleetLink({
       config: { kioskId: KIOSK, dataDir, fleet: config.fleet },
       journal,
@@ -299,6 +314,8 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
     }
     const drainMs = performance.now() - startedAt;
     const drainRate = (plan.payments / drainMs) * 1000;
+    const kioskCpu = process.cpuUsage(kioskCpuAtStart);
+    const ledgerCpu = (await ledger.cpuMicros()) - ledgerCpuBefore;
     const outbox = journal.outboxStats();
     await link.stop();
     link = undefined;
@@ -315,6 +332,9 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
         maxInFlight: config.fleet.outbox.maxInFlight,
         drainMs: round(drainMs),
         drainPaymentsPerSec: round(drainRate),
+        // CPU per payment over the drain: steadier than the rates on a shared machine.
+        kioskCpuUsPerPayment: round((kioskCpu.user + kioskCpu.system) / plan.payments, 1),
+        ledgerCpuUsPerPayment: round(ledgerCpu / plan.payments, 1),
         rawQos1PerSec: round(rawRate),
         rawRounds: raw.map((r) => round(r)).join(' / '),
         delivered: outbox.delivered,

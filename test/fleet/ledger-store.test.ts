@@ -63,6 +63,27 @@ describe('ledger store', () => {
     store.close();
   });
 
+  it('reports a seq conflict inside one batch, above and below what the store held, and one another instance made', () => {
+    const store = LedgerStore.open(path);
+    const other = LedgerStore.open(path);
+    store.storeBatch([incoming(paymentPayload('k-1', 1)), incoming(paymentPayload('k-1', 2))], at);
+    const outcome = store.storeBatch(
+      [2, 3, 3, 4, 4, 5].map((seq) => incoming(paymentPayload('k-1', seq))),
+      at,
+    );
+    expect(outcome.byKiosk.get('k-1')).toMatchObject({ seqConflicts: [2, 3, 4], contiguousThrough: 5 });
+    // Seq 6 stored by another instance sharing the file is seen, although this one never stored it.
+    other.storeBatch([incoming(paymentPayload('k-1', 6))], at);
+    const again = store.storeBatch(
+      [incoming(paymentPayload('k-1', 6)), incoming(paymentPayload('k-1', 7))],
+      at,
+    );
+    expect(again.byKiosk.get('k-1')).toMatchObject({ seqConflicts: [6], contiguousThrough: 7 });
+    expect(store.payments('k-1')).toHaveLength(11);
+    store.close();
+    other.close();
+  });
+
   it('refuses a database written by a newer ledger, leaving it untouched', () => {
     const db = new Database(path);
     db.pragma('user_version = 9');
