@@ -93,7 +93,7 @@ export const fleetToolConfigSchema = z.strictObject({
         .string({ error: GROUP_EXPECTATION })
         .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: GROUP_EXPECTATION })
         .default('ledger'),
-      batchDelayMs: intFrom(0, 1000).default(5),
+      batchDelayMs: intFrom(0, 1000).default(0),
       batchMaxSize: intFrom(1, 10_000).default(500),
       gapCheckIntervalMs: intFrom(1000, 3_600_000).default(10_000),
     })
