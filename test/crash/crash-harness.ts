@@ -38,6 +38,8 @@ export interface CrashProgress {
   elapsedMs: number;
   /** Mean time from spawning the daemon to recovery settled and the kiosk in service. */
   meanReadyMs: number;
+  /** Times a lane's simulated cashbox was full enough to be emptied between runs. */
+  collections: number;
   /** Kills by the window that opened them. */
   fired: Record<string, number>;
 }
@@ -83,6 +85,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     notesInserted: 0,
     readyMs: 0,
     readyRuns: 0,
+    collections: 0,
     fired: Object.fromEntries([...KILL_WINDOWS.map((w) => w.window), 'fallback'].map((w) => [w, 0])),
   };
   const figures = new Map<number, ConservationFigures | undefined>();
@@ -106,6 +109,7 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     violations,
     elapsedMs: Math.round(performance.now() - started),
     meanReadyMs: tally.readyRuns === 0 ? 0 : Math.round(tally.readyMs / tally.readyRuns),
+    collections: tally.collections,
     fired: { ...tally.fired },
   });
 

@@ -29,6 +29,8 @@ export interface CrashTally {
   notesInserted: number;
   readyMs: number;
   readyRuns: number;
+  /** Times the simulated cashbox was emptied between runs. */
+  collections: number;
   fired: Record<string, number>;
 }
 
@@ -40,6 +42,8 @@ export interface LaneResult {
 }
 
 const HISTORY_KEPT = 40;
+/** Notes short of the simulated cashbox's capacity at which it is emptied between runs. */
+const COLLECT_MARGIN = 30;
 const READY_TIMEOUT_MS = 20_000;
 /** A run whose planned window never opened is killed anyway after this much driving. */
 const FALLBACK_KILL_MS = 6_000;
@@ -204,7 +208,21 @@ export class CrashLane {
     return api;
   }
 
+  /**
+   * A long run fills the simulated cashbox (1,000 notes) and a full box takes the kiosk out of
+   * service; between two runs a technician empties it, as in the field. The ledger keeps every
+   * note across collections, so the check still compares all of them.
+   */
+  async #emptyCashboxIfNearlyFull(sim: AcceptorSimProcess): Promise<void> {
+    const { cashbox } = (await sim.model()) as unknown as { cashbox: { notes: number; capacity: number } };
+    if (cashbox.notes < cashbox.capacity - COLLECT_MARGIN) return;
+    await sim.control({ action: 'cashbox.remove' });
+    await sim.control({ action: 'cashbox.replace', emptied: true });
+    this.#tally.collections++;
+  }
+
   async #killOnce(n: number, sim: AcceptorSimProcess): Promise<void> {
+    await this.#emptyCashboxIfNearlyFull(sim);
     const plan = this.#scheduler.next();
     const tally = this.#tally;
     const spawnedAt = performance.now();
@@ -242,7 +260,8 @@ export class CrashLane {
     daemon.onLine((line) => {
       if (armed && opensWindow(plan.window, line)) killAfter(plan.window, plan.afterMs);
     });
-    let fallback = setTimeout(() => void killNow('fallback'), READY_TIMEOUT_MS);
+    // Longer than the readiness waits: a daemon that never gets ready is a failure, not a kill.
+    let fallback = setTimeout(() => void killNow('fallback'), READY_TIMEOUT_MS + 10_000);
 
     try {
       if (plan.window === 'startUp') {

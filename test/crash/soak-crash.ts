@@ -18,6 +18,7 @@ function line(p: CrashProgress): string {
     `in cashbox ${f.ledgerNotes} = credited ${f.creditedNotes}`,
     `payments ${f.payments}`,
     `orphans ${f.orphanCredits}`,
+    `cashbox emptied ${p.collections}x`,
     `violations ${p.violations}`,
     `ready in ${p.meanReadyMs} ms`,
     `${(p.elapsedMs / 1000).toFixed(0)} s`,
