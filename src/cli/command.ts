@@ -1,9 +1,15 @@
 /** One `kioskd` subcommand. `run` resolves to the process exit status. */
 export interface CliCommand {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** A subcommand as `kioskd --help` lists it; its module is loaded only when it runs. */
+export interface CliCommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<CliCommand>;
 }
 
 export interface CliIo {

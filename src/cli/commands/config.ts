@@ -10,7 +10,6 @@ const USAGE = `Usage: kioskd config check FILE | kioskd config schema
 
 export const configCommand: CliCommand = {
   name: 'config',
-  summary: 'check a config file or print its JSON Schema',
   usage: USAGE,
   async run(argv, io) {
     const [action, ...rest] = argv;

@@ -377,7 +377,6 @@ const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>
 
 export const fleetCommand: CliCommand = {
   name: 'fleet',
-  summary: 'the fleet monitor: payment ledger, live view, command keys and signed commands',
   usage: USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;

@@ -44,7 +44,6 @@ async function runUntilSignalled(config: KioskConfig, configPath: string): Promi
 
 export const runCommand: CliCommand = {
   name: 'run',
-  summary: 'run the daemon on a config file',
   usage: `Usage: kioskd run --config FILE
 
 Runs the kiosk daemon until SIGTERM or SIGINT. Logs are JSON lines on stdout.
@@ -68,7 +67,6 @@ Runs the kiosk daemon until SIGTERM or SIGINT. Logs are JSON lines on stdout.
 
 export const demoCommand: CliCommand = {
   name: 'demo',
-  summary: 'run the whole system on one machine: simulated devices, embedded broker (what npm start runs)',
   usage: `Usage: kioskd demo [--config FILE]
 
 Runs the daemon on the embedded demo config (seeds/demo.yaml): simulated devices on the

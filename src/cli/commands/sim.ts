@@ -35,7 +35,6 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
 export const simCommand: CliCommand = {
   name: 'sim',
-  summary: 'run a device simulator on a pseudo-terminal or a serial port',
   get usage() {
     return usage();
   },
