@@ -21,6 +21,8 @@ export class Id003JournalHost implements CashAcceptorHooks {
   readonly anomalies: string[] = [];
   /** Largest note taken, minor units. */
   maxNote: number;
+  /** When set, decideEscrow waits for it before deciding: a test holds the decision in flight. */
+  decisionGate: Promise<void> | undefined;
   /** When set, commitCredit waits for it before writing: a test holds the credit in flight. */
   creditGate: Promise<void> | undefined;
   /** When set, commitCredit throws this many times before it works. */
@@ -41,6 +43,7 @@ export class Id003JournalHost implements CashAcceptorHooks {
   }
 
   async decideEscrow(note: EscrowedNote): Promise<EscrowDecision> {
+    if (this.decisionGate) await this.decisionGate;
     let decision: EscrowDecision;
     if (note.denomination > this.maxNote) {
       decision = { action: 'return', reason: 'overLimit' };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { createId003Acceptor, type Id003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
-import type { Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
+import type { Id003Clock, Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
 import type { Id003DriverOptions } from '../../devices/cash-acceptor/id003/driver-options.js';
 import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/index.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
@@ -38,6 +38,8 @@ export interface Id003RigOptions {
   seed?: number;
   logger?: Logger;
   onTiming?: (timing: Id003DriverTiming) => void;
+  /** The driver's timers (its poll interval among them); real time by default. */
+  clock?: Id003Clock;
 }
 
 /** Each event's payload in order; events without one are recorded as null. */
@@ -153,6 +155,7 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
         silenceTimeoutMs: options.silenceTimeoutMs ?? 1_000,
         stackCommand: d.stackCommand ?? 'stack2',
         escrowHoldMs: d.escrowHoldMs ?? 0,
+        ...(d.staleEscrowMs === undefined ? {} : { staleEscrowMs: d.staleEscrowMs }),
         reconnect: { initialDelayMs: 50, maxDelayMs: 200, factor: 2, jitter: 0 },
       },
       currency: {
@@ -164,6 +167,7 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
       hooks: host,
       logger,
       ...(options.onTiming ? { onTiming: options.onTiming } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     cleanups.push(() => acceptor.stop());
 

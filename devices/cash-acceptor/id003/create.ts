@@ -17,6 +17,8 @@ export interface Id003AcceptorSection {
   silenceTimeoutMs: number;
   stackCommand: 'stack1' | 'stack2';
   escrowHoldMs: number;
+  /** Not in the config file (the driver's default suits every unit); tests shorten it. */
+  staleEscrowMs?: number;
   /** Escrow code written as in the config ("0x63") → minor units. */
   denominationOverride?: Readonly<Partial<Record<string, number>>>;
   reconnect: ReconnectPolicy;
@@ -98,6 +100,7 @@ export function createId003Acceptor(options: CreateId003AcceptorOptions): Id003A
       retries: config.retries,
       stackCommand: config.stackCommand,
       escrowHoldMs: config.escrowHoldMs,
+      ...(config.staleEscrowMs === undefined ? {} : { staleEscrowMs: config.staleEscrowMs }),
       denominationOverride: overrideByCode(config.denominationOverride),
       acceptedDenominations: [...currency.denominations],
       minorUnitsPerMajor: currency.minorUnitsPerMajor,

@@ -17,6 +17,15 @@ export interface Id003DriverOptions {
    * escrowHoldMs, so the unit does not return the note on its own; 0 never holds.
    */
   escrowHoldMs: number;
+  /**
+   * The oldest a sighting of the note in escrow may be when STACK goes out, counted from the
+   * write of the status request that saw it. ID-003's STACK names no note: a STACK that reaches
+   * the unit after it gave the note back on its own escrow timeout and drew in the next one
+   * stacks that next note under the first one's credit. A decision later than this (a stalled
+   * event loop, a slow fsync) waits for a fresh ESCROW of the same code instead. Default 300:
+   * a healthy decision takes a few ms, units hold a note for a second or more.
+   */
+  staleEscrowMs?: number;
   /** Escrow code → minor units, for units whose currency table lies; wins over the table. */
   denominationOverride?: Record<number, number>;
   /** What the kiosk takes at all, in minor units. */
@@ -28,6 +37,9 @@ export interface Id003DriverOptions {
   /** C4 direction mask (bit = 1 refuses that insertion direction); 0 (all directions) by default. */
   directionMask?: number;
 }
+
+/** See Id003DriverOptions.staleEscrowMs. */
+export const DEFAULT_STALE_ESCROW_MS = 300;
 
 export type ResolvedId003DriverOptions = Required<Omit<Id003DriverOptions, 'denominationOverride'>> & {
   denominationOverride: Record<number, number>;
@@ -62,6 +74,8 @@ export function resolveId003DriverOptions(options: unknown): ResolvedId003Driver
   const answerTimeoutMs = integer(o, 'answerTimeoutMs', 1, 10_000);
   const retries = integer(o, 'retries', 0, 10);
   const escrowHoldMs = integer(o, 'escrowHoldMs', 0, 60_000);
+  const staleEscrowMs =
+    o['staleEscrowMs'] === undefined ? DEFAULT_STALE_ESCROW_MS : integer(o, 'staleEscrowMs', 1, 60_000);
   const minorUnitsPerMajor = integer(o, 'minorUnitsPerMajor', 1, 1_000_000);
   const stackCommand = o['stackCommand'] ?? 'stack2';
   if (stackCommand !== 'stack1' && stackCommand !== 'stack2') {
@@ -94,6 +108,7 @@ export function resolveId003DriverOptions(options: unknown): ResolvedId003Driver
     retries,
     stackCommand,
     escrowHoldMs,
+    staleEscrowMs,
     denominationOverride,
     acceptedDenominations,
     minorUnitsPerMajor,

@@ -97,6 +97,11 @@ interface NoteState {
   noteId?: string;
   returnReason?: string;
   escrowReceivedAt: number;
+  /**
+   * performance.now() at the write of the latest status request whose answer showed this note
+   * in escrow: the unit's state is known no earlier than that.
+   */
+  seenInEscrowAt: number;
   /** The unit acknowledged STACK: the note is past the point where it can come back out. */
   stackAcked: boolean;
   commandInFlight: boolean;
@@ -504,7 +509,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     switch (reply.kind) {
       case 'escrow':
         if (!this.#map) await this.#loadCurrencyTable();
-        this.#onEscrow(reply.escrowCode, answer.receivedAt);
+        this.#onEscrow(reply.escrowCode, answer.receivedAt, answer.writtenAt);
         return;
       case 'rejecting':
         this.#noteGone('rejected');
@@ -802,13 +807,19 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
 
   // ── money ──────────────────────────────────────────────────────────────────────────────
 
-  #newNote(deviceCode: number | undefined, denomination: number | undefined, receivedAt: number): NoteState {
+  #newNote(
+    deviceCode: number | undefined,
+    denomination: number | undefined,
+    receivedAt: number,
+    seenAt: number,
+  ): NoteState {
     return {
       escrowId: `${this.name}-${++this.#escrowCount}`,
       deviceCode,
       denomination,
       phase: 'deciding',
       escrowReceivedAt: receivedAt,
+      seenInEscrowAt: seenAt,
       stackAcked: false,
       commandInFlight: false,
       commandFailed: false,
@@ -817,13 +828,14 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     };
   }
 
-  #onEscrow(code: number, receivedAt: number): void {
+  #onEscrow(code: number, receivedAt: number, seenAt: number): void {
     const current = this.#note;
     if (
       current &&
       current.deviceCode === code &&
       (current.phase === 'deciding' || current.phase === 'stacking' || current.phase === 'returning')
     ) {
+      current.seenInEscrowAt = Math.max(current.seenInEscrowAt, seenAt);
       // The same note, still in escrow: send again a STACK or RETURN that did not get through.
       if (current.phase !== 'deciding' && current.commandFailed && !current.commandInFlight) {
         void this.#sendEscrowCommand(current);
@@ -841,7 +853,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       this.#noteGone('idle');
     }
     const denomination = this.#map?.acceptedDenomination(code);
-    const note = this.#newNote(code, denomination, receivedAt);
+    const note = this.#newNote(code, denomination, receivedAt, seenAt);
     this.#note = note;
     if (denomination === undefined) {
       this.#log.warn(
@@ -922,6 +934,20 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       // Sent when the unit shows the note in escrow again after the line is back.
       note.commandFailed = true;
       return;
+    }
+    if (stacking && !note.stackAcked) {
+      const ageMs = performance.now() - note.seenInEscrowAt;
+      if (ageMs > this.#opts.staleEscrowMs) {
+        // The unit may have handed this note back and drawn in the next one since it was last
+        // seen: STACK goes out when a status request written from now on shows the note still
+        // in escrow (#onEscrow); a note seen leaving instead is reported returned (#noteGone).
+        note.commandFailed = true;
+        this.#log.warn(
+          { escrowId: note.escrowId, ageMs: Math.round(ageMs), staleEscrowMs: this.#opts.staleEscrowMs },
+          'escrow sighting too old to STACK on: waiting for the next status',
+        );
+        return;
+      }
     }
     note.commandInFlight = true;
     note.commandFailed = false;
@@ -1015,7 +1041,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     if (this.#commit) return;
     if (note?.phase !== 'stacking') {
       // A credit for a note this driver did not stack (the daemon restarted meanwhile).
-      note = this.#newNote(note?.deviceCode, note?.denomination, 0);
+      note = this.#newNote(note?.deviceCode, note?.denomination, 0, 0);
       note.phase = 'stacking';
       this.#note = note;
     }
