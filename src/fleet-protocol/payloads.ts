@@ -10,11 +10,15 @@ import { DEVICE_STATES, ERROR_ACTIONS } from '../../devices/device-status.js';
  */
 export const FLEET_PAYLOAD_VERSION = 1 as const;
 
+const KIOSK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
 const version = z.literal(FLEET_PAYLOAD_VERSION);
-const kioskId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
+const kioskId = z.string().regex(KIOSK_ID_PATTERN);
 const isoUtc = z.iso.datetime({ offset: false });
 const money = z.int().nonnegative();
-const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+const ulid = z.string().regex(ULID_PATTERN);
 
 const envelope = { v: version, kioskId, ts: isoUtc };
 
@@ -81,13 +85,86 @@ export const paymentPayloadSchema = z.strictObject({
   seq: z.int().positive(),
   account: z.string().max(64).nullable(),
   amount: money,
-  currency: z.string().regex(/^[A-Z]{3}$/),
+  currency: z.string().regex(CURRENCY_PATTERN),
   notes: z.array(z.strictObject({ denomination: money, count: z.int().positive() })),
   kind: z.enum(['complete', 'partial', 'orphan']),
   txId: ulid.nullable(),
   receipt: z.boolean(),
 });
 export type PaymentPayloadWire = z.infer<typeof paymentPayloadSchema>;
+
+const PAYMENT_KEYS = new Set(Object.keys(paymentPayloadSchema.shape));
+const PAYMENT_KINDS = new Set<unknown>(paymentPayloadSchema.shape.kind.options);
+/** What `Date#toISOString()` writes, the only `ts` form the quick check takes. */
+const CANONICAL_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+const isPositiveInt = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) > 0;
+const isMoney = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const digits = (s: string, from: number, to: number) => Number(s.slice(from, to));
+
+/** A real instant (no 30 February, no hour 24), in the form of CANONICAL_TS. */
+function isCanonicalInstant(ts: string): boolean {
+  if (!CANONICAL_TS.test(ts)) return false;
+  const year = digits(ts, 0, 4);
+  const month = digits(ts, 5, 7);
+  const day = digits(ts, 8, 10);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+  return day <= days && digits(ts, 11, 13) < 24 && digits(ts, 14, 16) < 60 && digits(ts, 17, 19) < 60;
+}
+const isUlid = (s: unknown): s is string => typeof s === 'string' && ULID_PATTERN.test(s);
+
+function isNoteLine(line: unknown): boolean {
+  if (typeof line !== 'object' || line === null || Array.isArray(line)) return false;
+  const keys = Object.keys(line);
+  if (keys.length !== 2) return false;
+  const { denomination, count } = line as { denomination?: unknown; count?: unknown };
+  return (
+    Object.hasOwn(line, 'denomination') &&
+    Object.hasOwn(line, 'count') &&
+    isMoney(denomination) &&
+    isPositiveInt(count)
+  );
+}
+
+/**
+ * The payment a parsed JSON value is, when it is plainly one: the shape the kiosk writes, with
+ * `ts` exactly as `toISOString()` writes it. Everything it accepts `paymentPayloadSchema`
+ * accepts too (test/fleet-protocol checks that on random payloads), at a fraction of the cost;
+ * undefined means "not sure", and the caller asks the schema, which decides and says why. A
+ * receiver taking thousands of payments a second spends its time on storing them, not on this.
+ */
+export function quickPaymentPayload(value: unknown): PaymentPayloadWire | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== PAYMENT_KEYS.size) return undefined;
+  for (const key of keys) if (!PAYMENT_KEYS.has(key)) return undefined;
+  const p = value as Record<string, unknown>;
+  const { ts, account, notes, txId } = p;
+  if (
+    p['v'] !== FLEET_PAYLOAD_VERSION ||
+    typeof p['kioskId'] !== 'string' ||
+    !KIOSK_ID_PATTERN.test(p['kioskId']) ||
+    typeof ts !== 'string' ||
+    !isCanonicalInstant(ts) ||
+    !isUlid(p['paymentId']) ||
+    !isPositiveInt(p['seq']) ||
+    !(account === null || (typeof account === 'string' && account.length <= 64)) ||
+    !isMoney(p['amount']) ||
+    typeof p['currency'] !== 'string' ||
+    !CURRENCY_PATTERN.test(p['currency']) ||
+    !Array.isArray(notes) ||
+    !PAYMENT_KINDS.has(p['kind']) ||
+    !(txId === null || isUlid(txId)) ||
+    typeof p['receipt'] !== 'boolean'
+  ) {
+    return undefined;
+  }
+  for (const line of notes) if (!isNoteLine(line)) return undefined;
+  return value as PaymentPayloadWire;
+}
 
 /** `kiosk/v1/{id}/payment/ack`, fleet → kiosk, only after the ledger stored them durably. */
 export const paymentAckSchema = z

@@ -8,6 +8,7 @@ import {
   parseKioskTopic,
   paymentAckSchema,
   paymentPayloadSchema,
+  quickPaymentPayload,
   sharedSubscription,
 } from '../fleet-protocol/index.js';
 import type { Logger } from '../log.js';
@@ -118,12 +119,18 @@ function readPayment(topicKioskId: string, payload: Buffer): IncomingPayment | s
   } catch {
     return 'not JSON';
   }
-  const result = paymentPayloadSchema.safeParse(json);
-  if (!result.success) return describeIssues(result.error);
-  if (result.data.kioskId !== topicKioskId) {
-    return `payload kioskId "${result.data.kioskId}" is not the topic's "${topicKioskId}"`;
+  // The plain shape every kiosk writes is recognised cheaply; anything else goes to the
+  // schema, which decides and names what is wrong.
+  let payment = quickPaymentPayload(json);
+  if (payment === undefined) {
+    const result = paymentPayloadSchema.safeParse(json);
+    if (!result.success) return describeIssues(result.error);
+    payment = result.data;
   }
-  return { payment: result.data, raw };
+  if (payment.kioskId !== topicKioskId) {
+    return `payload kioskId "${payment.kioskId}" is not the topic's "${topicKioskId}"`;
+  }
+  return { payment, raw };
 }
 
 export class FleetLedger {
