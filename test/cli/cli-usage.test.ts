@@ -61,6 +61,8 @@ describe('kioskd usage', () => {
     ],
     [['sim', 'echo', '--pty', '--log-level', 'loud'], '--log-level expects one of'],
     [['sim', 'id003', '--pty', '--timing', 'warp'], 'timingPreset'],
+    [['sim', 'id003', '--pty', '--timing-ms', 'stackingMs'], '--timing-ms expects FIELD=MS'],
+    [['sim', 'id003', '--pty', '--timing-ms', 'stakingMs=4'], 'stakingMs'],
   ])('bad usage %j exits 2 with one line naming %s', async (args, fragment) => {
     const r = await runCli(args);
     expect(r.status).toBe(2);

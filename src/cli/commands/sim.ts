@@ -25,10 +25,22 @@ function usage(): string {
     '  --pty-dir DIR          where the pty links go (default: a new temporary directory)',
     '  --control-port N       control channel port on 127.0.0.1 (default: a free one)',
     "  --timing NAME          the model's timing preset, e.g. realistic (default) or fast",
+    '  --timing-ms F=N,...    override single steps of the preset in ms, e.g. acceptingMs=5,stackingMs=4',
     '  --seed N               seed of the line-fault and answer-drop PRNGs (reproducible faults)',
     "  --no-wire-time         deliver bytes at once instead of at the line's baud rate",
     '  --log-level LEVEL      trace|debug|info|warn|error (default info)',
   ].join('\n');
+}
+
+/** `acceptingMs=5,stackingMs=4` → `{ acceptingMs: 5, stackingMs: 4 }`; the model checks the names and ranges. */
+function timingOverrides(text: string): Record<string, number> {
+  const overrides: Record<string, number> = {};
+  for (const pair of text.split(',')) {
+    const match = /^\s*([A-Za-z]+)=(\d+)\s*$/.exec(pair);
+    if (!match) throw usageError(`sim: --timing-ms expects FIELD=MS[,FIELD=MS...], got "${text}"`);
+    overrides[match[1]!] = Number(match[2]);
+  }
+  return overrides;
 }
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -48,6 +60,7 @@ export const simCommand: CliCommand = {
         'pty-dir': { type: 'string' },
         'control-port': { type: 'string' },
         timing: { type: 'string' },
+        'timing-ms': { type: 'string' },
         seed: { type: 'string' },
         'no-wire-time': { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -81,6 +94,8 @@ export const simCommand: CliCommand = {
     const timing = stringOption(parsed, 'timing');
     const modelOptions: Record<string, unknown> = {};
     if (timing !== undefined) modelOptions['timingPreset'] = timing;
+    const timingMs = stringOption(parsed, 'timing-ms');
+    if (timingMs !== undefined) modelOptions['timing'] = timingOverrides(timingMs);
     if (seed !== undefined && kind === 'id003') modelOptions['seed'] = seed;
 
     const logger = createLogger({
