@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ErrorCode, KioskError } from '../errors.js';
+import { fleetMqttTuning } from '../fleet-protocol/index.js';
 import { brokerUrlSchema } from './fleet-config.js';
 
 /**
@@ -83,6 +84,7 @@ export function fleetClientOptions(
     connectTimeout: extra.connectTimeoutMs,
     queueQoSZero: false,
     resubscribe: true,
+    ...fleetMqttTuning(),
     ...(settings.ca !== undefined ? { ca: readPem(settings.ca, 'broker CA file') } : {}),
     ...(settings.cert !== undefined ? { cert: readPem(settings.cert, 'client certificate file') } : {}),
     ...(settings.key !== undefined ? { key: readPem(settings.key, 'client key file') } : {}),

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
 import {
   DEFAULT_TOPIC_PREFIX,
@@ -147,6 +148,8 @@ export class FleetLedger {
   private readonly paymentTopic: string;
   private readonly url: string;
   private pending: IncomingPayment[] = [];
+  /** The socket corked while a read's PUBACKs gather; see holdPubacks(). */
+  private heldStream: Writable | undefined;
   private cancelBatch: (() => void) | undefined;
   private readonly gapTimer: NodeJS.Timeout;
   private lastGapKeys = new Set<string>();
@@ -283,6 +286,7 @@ export class FleetLedger {
   private onMessage(topic: string, payload: Buffer): void {
     const parsed = parseKioskTopic(topic, this.prefix);
     if (parsed?.kind !== 'payment') return;
+    this.holdPubacks();
     this.counters.received++;
     const checked = readPayment(parsed.kioskId, payload);
     if (typeof checked === 'string') {
@@ -296,6 +300,29 @@ export class FleetLedger {
     this.pending.push(checked);
     if (this.pending.length >= this.batchMaxSize) this.flush();
     else this.cancelBatch ??= this.scheduleFlush();
+  }
+
+  /**
+   * mqtt.js writes the PUBACK of each payment on its own (its writer corks a packet and
+   * uncorks on the next tick, and each incoming packet is handled on a tick of its own): a
+   * socket write and a TLS record per payment, on this side and the broker's. Held from the
+   * first payment of a read until the immediate after it, the PUBACKs of everything that read
+   * brought leave in one write, in the order mqtt.js wrote them, before the batch's commit
+   * (so the broker can send more while the disk syncs).
+   */
+  private holdPubacks(): void {
+    if (this.heldStream !== undefined) return;
+    const stream = this.client.stream as Writable | undefined;
+    if (stream?.cork === undefined || stream.destroyed) return;
+    stream.cork();
+    this.heldStream = stream;
+    setImmediate(() => this.releasePubacks());
+  }
+
+  private releasePubacks(): void {
+    const stream = this.heldStream;
+    this.heldStream = undefined;
+    stream?.uncork();
   }
 
   private scheduleFlush(): () => void {
