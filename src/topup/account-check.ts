@@ -1,5 +1,51 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
+
+/** An answer is a few dozen bytes; anything past this is not the lookup service talking. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * GET over node:http(s), not fetch: fetch is undici, which parses HTTP with a WebAssembly build
+ * of llhttp, and the daemon runs with --jitless (seeds/systemd/kioskd.service: ~18 MB less RSS),
+ * where WebAssembly does not exist and fetch throws out of the event loop. node:http uses the
+ * llhttp compiled into node.
+ */
+function get(url: URL, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      url,
+      { method: 'GET', headers: { accept: 'application/json' }, signal },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) {
+            request.destroy(
+              new KioskError(
+                ErrorCode.ApiInternal,
+                `account check answered more than ${MAX_ANSWER_BYTES} bytes`,
+              ),
+            );
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('error', reject);
+        response.on('close', () => {
+          if (!response.complete) reject(signal.reason ?? new Error('account check answer cut short'));
+        });
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 /** What the account lookup service said about a number. */
 export interface AccountCheckResult {
@@ -31,17 +77,14 @@ export function httpAccountChecker(section: KioskConfig['transaction']['accountC
     const url = new URL(base);
     url.searchParams.set('account', account);
     const timeout = AbortSignal.timeout(section.timeoutMs);
-    const response = await fetch(url, {
-      headers: { accept: 'application/json' },
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
+    const response = await get(url, signal ? AbortSignal.any([signal, timeout]) : timeout);
     if (response.status === 404) return { ok: false };
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       throw new KioskError(ErrorCode.ApiInternal, `account check answered HTTP ${response.status}`, {
         details: { status: response.status },
       });
     }
-    const body: unknown = await response.json();
+    const body: unknown = JSON.parse(response.text);
     const ok = (body as { ok?: unknown } | null)?.ok;
     const total = (body as { dailyTotalSoFar?: unknown } | null)?.dailyTotalSoFar;
     if (

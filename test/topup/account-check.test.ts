@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import { httpAccountChecker } from '../../src/topup/account-check.js';
+import { REPO_ROOT } from '../helpers/cli-process.js';
 
 /** A lookup service whose answer depends on the number asked about. */
 describe('httpAccountChecker', () => {
@@ -57,4 +62,22 @@ describe('httpAccountChecker', () => {
       expect.objectContaining({ code: ErrorCode.ConfigInvalid }),
     );
   });
+
+  it('works without WebAssembly, as the daemon runs (--jitless in the systemd unit)', async () => {
+    const module = pathToFileURL(join(REPO_ROOT, 'src/topup/account-check.ts')).href;
+    const script = `
+      const { httpAccountChecker } = await import(${JSON.stringify(module)});
+      const check = httpAccountChecker({ enabled: true, url: ${JSON.stringify(url)}, timeoutMs: 2000, offlinePolicy: 'accept' });
+      console.log(JSON.stringify([typeof WebAssembly, await check('13800000001')]));
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--jitless', '--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: REPO_ROOT, timeout: 20_000 },
+    );
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual([
+      'undefined',
+      { ok: true, dailyTotalSoFar: 3000 },
+    ]);
+  }, 30_000);
 });
