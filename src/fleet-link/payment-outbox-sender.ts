@@ -11,6 +11,13 @@ export const MAX_ACK_BYTES = 64 * 1024;
  * transaction at most this often, so a fast drain does not pay a disk sync per publish.
  */
 export const ATTEMPT_FLUSH_MS = 200;
+/**
+ * Acks the window can vouch for (see #confirmable) free their window slots at once and are
+ * written to the journal together: when the window runs dry, when a window's worth waits, or
+ * this long after the first. A journal write blocks the event loop for a disk sync; one per
+ * ledger ack (a ledger commits every few ms) made the kiosk's own syncs pace the drain.
+ */
+export const DELIVERY_WRITE_MS = 50;
 
 export type AckRejectReason =
   | 'oversized'
@@ -67,6 +74,16 @@ export function frozenPayloadProblem(kioskId: string, row: OutboxPayload): strin
   return undefined;
 }
 
+/** Several acks as one: the highest seq prefix and every named payment. */
+function mergeAcks(acks: readonly PaymentAck[]): PaymentAck {
+  const merged: PaymentAck = { ...acks[0]! };
+  const ids = acks.flatMap((ack) => ack.paymentIds ?? []);
+  const through = Math.max(0, ...acks.map((ack) => ack.ackThroughSeq ?? 0));
+  merged.paymentIds = ids.length > 0 ? ids : undefined;
+  merged.ackThroughSeq = through > 0 ? through : undefined;
+  return merged;
+}
+
 /**
  * Publishes the journal's outbox, QoS 1 in `seq` order, at most `maxInFlight` unacknowledged
  * payments at a time, each resent every `resendAfterMs` until the ledger's application ack on
@@ -88,6 +105,14 @@ export class PaymentOutboxSender {
   /** Good acks waiting for the batch write (applied on the next turn of the event loop). */
   readonly #acks: Array<{ ack: PaymentAck; bytes: number }> = [];
   #unrecorded: number[] = [];
+  /**
+   * Payments the ledger acknowledged that the journal does not say yet: out of the window,
+   * never resent, written by #writeDeliveries. The acks themselves wait in #deliveries.
+   */
+  readonly #unwritten = new Map<number, InFlight>();
+  #deliveries: PaymentAck[] = [];
+  #deliveryTimer: NodeJS.Timeout | undefined;
+  #deliveryImmediate: NodeJS.Immediate | undefined;
   #lastFlush = Number.NEGATIVE_INFINITY;
   /** Highest seq taken into the window on this connection; pending rows above it are next. */
   #cursor = 0;
@@ -105,6 +130,7 @@ export class PaymentOutboxSender {
 
   /** Starts sending on a new connection, from the oldest pending row. */
   attach(connection: BrokerConnection): void {
+    this.#writeDeliveries();
     this.#connection = connection;
     this.#window.clear();
     this.#reportedInvalid.clear();
@@ -115,6 +141,7 @@ export class PaymentOutboxSender {
   detach(): void {
     this.#connection = undefined;
     this.#window.clear();
+    this.#writeDeliveries();
     this.#flushAttempts();
   }
 
@@ -127,7 +154,9 @@ export class PaymentOutboxSender {
     const sends: Array<[number, InFlight]> = [];
     for (const entry of this.#window)
       if (now - entry[1].sentAt >= this.#opts.resendAfterMs) sends.push(entry);
-    const room = this.#opts.maxInFlight - this.#window.size;
+    // Acknowledged payments the journal could not take yet hold new ones back (bounded memory).
+    const room =
+      this.#unwritten.size >= this.#opts.maxInFlight ? 0 : this.#opts.maxInFlight - this.#window.size;
     try {
       if (room > 0) {
         for (const row of this.#journal.outboxPendingPayloads({ afterSeq: this.#cursor, limit: room })) {
@@ -197,15 +226,121 @@ export class PaymentOutboxSender {
   }
 
   #applyAcks(): void {
-    const batch = this.#acks.splice(0);
+    let batch = this.#acks.splice(0);
     if (batch.length === 0) return;
+    // What the window vouches for frees its slots now and reaches the journal shortly.
+    if (batch.every(({ ack }) => this.#confirmable(ack))) {
+      for (const { ack } of batch) this.#confirm(ack);
+      batch = [];
+    } else {
+      // Anything else is checked by the journal, after what is already confirmed.
+      this.#writeDeliveries();
+    }
+    if (batch.length > 0) this.#applyNow(batch);
+    this.pump();
+    this.#scheduleDeliveryWrite();
+  }
+
+  /**
+   * True when the window alone shows the ack is sound, so the journal cannot refuse it: the
+   * seq prefix goes no further than rows this connection has read from the journal, and every
+   * named payment is one in flight.
+   */
+  #confirmable(ack: PaymentAck): boolean {
+    if (ack.ackThroughSeq !== undefined && ack.ackThroughSeq > this.#cursor) return false;
+    if (ack.paymentIds === undefined) return true;
+    const inFlight = new Set<string>();
+    for (const flight of this.#window.values()) inFlight.add(flight.paymentId);
+    return ack.paymentIds.every((id) => inFlight.has(id));
+  }
+
+  #confirm(ack: PaymentAck): void {
+    this.#deliveries.push(ack);
+    this.#release(ack, this.#unwritten);
+  }
+
+  /** Takes the payments an ack names or covers out of the window (into `into`, when given). */
+  #release(ack: PaymentAck, into?: Map<number, InFlight>): void {
+    if (ack.paymentIds !== undefined) {
+      const named = new Set(ack.paymentIds);
+      for (const [seq, flight] of this.#window) {
+        if (!named.has(flight.paymentId)) continue;
+        this.#window.delete(seq);
+        into?.set(seq, flight);
+      }
+    }
+    if (ack.ackThroughSeq !== undefined) {
+      for (const [seq, flight] of this.#window) {
+        if (seq > ack.ackThroughSeq) break;
+        this.#window.delete(seq);
+        into?.set(seq, flight);
+      }
+    }
+  }
+
+  #scheduleDeliveryWrite(): void {
+    if (this.#deliveries.length === 0) return;
+    if (this.#window.size === 0 || this.#unwritten.size >= this.#opts.maxInFlight) {
+      // After this turn: the publishes just made leave first (mqtt.js uncorks on the next tick).
+      this.#deliveryImmediate ??= setImmediate(() => {
+        this.#deliveryImmediate = undefined;
+        this.#writeDeliveries();
+        this.pump();
+      });
+      return;
+    }
+    this.#deliveryTimer ??= setTimeout(() => {
+      this.#deliveryTimer = undefined;
+      this.#writeDeliveries();
+      this.pump();
+    }, DELIVERY_WRITE_MS);
+  }
+
+  /**
+   * Writes the confirmed acks in one journal write. If the journal fails, they stay for the
+   * next try (the ledger has the payments; only the kiosk's record waits).
+   */
+  #writeDeliveries(): void {
+    clearTimeout(this.#deliveryTimer);
+    this.#deliveryTimer = undefined;
+    if (this.#deliveryImmediate !== undefined) clearImmediate(this.#deliveryImmediate);
+    this.#deliveryImmediate = undefined;
+    if (this.#deliveries.length === 0) return;
+    const acks = this.#deliveries;
+    const merged = mergeAcks(acks);
     try {
-      const merged: PaymentAck = { ...batch[0]!.ack };
-      const ids = batch.flatMap(({ ack }) => ack.paymentIds ?? []);
-      const through = Math.max(0, ...batch.map(({ ack }) => ack.ackThroughSeq ?? 0));
-      merged.paymentIds = ids.length > 0 ? ids : undefined;
-      merged.ackThroughSeq = through > 0 ? through : undefined;
-      const outcome = batch.length === 1 ? undefined : this.#apply(merged);
+      const outcome = this.#apply(merged);
+      if ('reason' in outcome) {
+        // Cannot happen for acks the window vouched for; if it does, let the journal judge each.
+        this.#deliveries = [];
+        this.#restoreUnwritten();
+        this.#applyNow(acks.map((ack) => ({ ack, bytes: 0 })));
+        return;
+      }
+    } catch (error) {
+      this.#log.error(
+        { err: error, payments: this.#unwritten.size },
+        'payment acks not written; tried again later',
+      );
+      this.#scheduleDeliveryWrite();
+      return;
+    }
+    this.#deliveries = [];
+    this.#unwritten.clear();
+  }
+
+  /** Puts payments back in the window (in seq order), to be resent when due. */
+  #restoreUnwritten(): void {
+    const entries = [...this.#window, ...this.#unwritten].sort((a, b) => a[0] - b[0]);
+    this.#unwritten.clear();
+    this.#window.clear();
+    for (const [seq, flight] of entries) this.#window.set(seq, flight);
+  }
+
+  /** Applies acks through the journal, which judges them: merged first, then one by one. */
+  #applyNow(batch: Array<{ ack: PaymentAck; bytes: number }>): void {
+    try {
+      const outcome = batch.length === 1 ? undefined : this.#apply(mergeAcks(batch.map(({ ack }) => ack)));
       // One bad ack in a batch refuses the merged write; then each is applied on its own.
       if (outcome === undefined || 'reason' in outcome) {
         for (const { ack, bytes } of batch) {
@@ -216,7 +351,6 @@ export class PaymentOutboxSender {
     } catch (error) {
       this.#log.error({ err: error }, 'payment acks not applied; the ledger acks again on the resend');
     }
-    this.pump();
   }
 
   /** Applies one ack (or several merged) all-or-nothing, in one journal write. */
@@ -236,16 +370,7 @@ export class PaymentOutboxSender {
       if (isKioskError(error, ErrorCode.JournalNotFound)) return refusal('unknownPayment', error.message);
       throw error;
     }
-    if (ack.paymentIds !== undefined) {
-      const named = new Set(ack.paymentIds);
-      for (const [seq, flight] of this.#window) if (named.has(flight.paymentId)) this.#window.delete(seq);
-    }
-    if (ack.ackThroughSeq !== undefined) {
-      for (const seq of this.#window.keys()) {
-        if (seq > ack.ackThroughSeq) break;
-        this.#window.delete(seq);
-      }
-    }
+    this.#release(ack);
     return { delivered };
   }
 
