@@ -25,6 +25,16 @@ export interface BrokerConnection {
    * connection went first. A PUBACK only means the broker has it, never that anyone read it.
    */
   publish(topic: string, payload: string | Buffer, options: PublishOptions): Promise<void>;
+  /**
+   * The same without a promise, for senders that only need to hear of a failure (the payment
+   * outbox: a promise and its settling per payment were measurable at thousands a second).
+   */
+  send(
+    topic: string,
+    payload: string | Buffer,
+    options: PublishOptions,
+    onFailure: (error: Error) => void,
+  ): void;
 }
 
 export interface BrokerSessionEvents {
@@ -177,6 +187,15 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
               publishError ? reject(publishError) : resolve(),
             );
           }),
+        send: (topic, payload, publishOptions, onFailure) => {
+          if (this.#connection !== connection) {
+            onFailure(new KioskError(ErrorCode.FleetConnect, 'the fleet broker connection is gone'));
+            return;
+          }
+          client.publish(topic, payload, publishOptions, (publishError) => {
+            if (publishError) onFailure(publishError);
+          });
+        },
       };
       this.#connection = connection;
       this.#log.info({ url: this.#opts.url, epoch }, 'fleet link connected');

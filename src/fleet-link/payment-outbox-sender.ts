@@ -18,6 +18,7 @@ export const ATTEMPT_FLUSH_MS = 200;
  * ledger ack (a ledger commits every few ms) made the kiosk's own syncs pace the drain.
  */
 export const DELIVERY_WRITE_MS = 50;
+const PAYMENT_PUBLISH = { qos: 1 } as const;
 
 export type AckRejectReason =
   | 'oversized'
@@ -140,9 +141,9 @@ export class PaymentOutboxSender {
 
   detach(): void {
     this.#connection = undefined;
+    this.#flushAttempts();
     this.#window.clear();
     this.#writeDeliveries();
-    this.#flushAttempts();
   }
 
   /** Resends what is due and fills the window with the next pending rows. Cheap when idle. */
@@ -183,7 +184,7 @@ export class PaymentOutboxSender {
     if (now - this.#lastFlush >= ATTEMPT_FLUSH_MS) this.#flushAttempts(now);
     for (const [seq, flight] of sends) {
       flight.sentAt = now;
-      connection.publish(this.#opts.topic, flight.payload, { qos: 1 }).catch((error: unknown) => {
+      connection.send(this.#opts.topic, flight.payload, PAYMENT_PUBLISH, (error) => {
         this.#log.debug({ err: error, seq }, 'payment publish not taken by the broker; resent later');
       });
     }
@@ -386,8 +387,11 @@ export class PaymentOutboxSender {
   #flushAttempts(now = this.#now()): void {
     this.#lastFlush = now;
     if (this.#unrecorded.length === 0) return;
-    const seqs = this.#unrecorded;
+    // Attempts describe pending payments; one the ledger has acknowledged since is left out
+    // (in a fast drain that is most of them, and each would be one more row rewritten).
+    const seqs = this.#unrecorded.filter((seq) => this.#window.has(seq));
     this.#unrecorded = [];
+    if (seqs.length === 0) return;
     try {
       this.#journal.recordSendAttempt(seqs);
     } catch (error) {
