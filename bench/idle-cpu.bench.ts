@@ -10,6 +10,7 @@ import { SimulatorHost } from '../simulators/harness/simulator-host.js';
 import { id003SimulatorFactory } from '../simulators/id003/id003-factory.js';
 import { silentLogger } from '../src/log.js';
 import type { BenchResult } from './bench-result.js';
+import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
 /**
  * The daemon's CPU while it idle-polls the acceptor: the REAL daemon, compiled (what systemd
@@ -17,6 +18,8 @@ import type { BenchResult } from './bench-result.js';
  * polling an ID-003 simulator served by this process on a real pty at the config's default
  * interval (BENCH_POLL_MS=100 for the busiest allowed). Its utime+stime from /proc/<pid>/stat
  * over the window is its share of one core. Target ≤ 1 %; ratio = 1 % / measured, pass ≥ 1.
+ * The daemon runs with the environment of the shipped systemd unit (node flags such as
+ * --jitless change what a poll costs), named in the figures.
  * `npm run bench` builds dist/ first; a missing build is an error, never a silent tsx run
  * (tsx's loader would be measured with it).
  */
@@ -103,8 +106,11 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
       fleet: { enabled: false },
     }),
   );
+  const unitEnv = unitEnvironment();
+  // Only the unit's NODE_OPTIONS: the bench's own (a TypeScript loader) is not the daemon's.
   const daemon = spawn(process.execPath, [DAEMON_ENTRY, 'run', '--config', configPath], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: '', ...unitEnv },
   });
   try {
     await waitForLog(daemon, 'acceptor ready', 30_000);
@@ -127,6 +133,7 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
       figures: {
         'window s': Math.round(elapsedS * 10) / 10,
         'poll interval ms': pollIntervalMs,
+        'environment (from kioskd.service)': describeEnvironment(unitEnv),
         'polls answered': polls,
         'cpu ticks': ticks,
         'clock ticks per s': clockTicks,
