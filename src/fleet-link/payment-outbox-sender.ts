@@ -8,7 +8,9 @@ import type { BrokerConnection } from './broker-session.js';
 export const MAX_ACK_BYTES = 64 * 1024;
 /**
  * Send attempts are bookkeeping for health, not money: they are written in one journal
- * transaction at most this often, so a fast drain does not pay a disk sync per publish.
+ * transaction at most this often, so a fast drain does not pay a disk sync per publish, and
+ * one period late, for the payments still unacknowledged by then (so a drain, acknowledged
+ * within milliseconds, rewrites no row for them).
  */
 export const ATTEMPT_FLUSH_MS = 200;
 /**
@@ -105,7 +107,9 @@ export class PaymentOutboxSender {
   #connection: BrokerConnection | undefined;
   /** Good acks waiting for the batch write (applied on the next turn of the event loop). */
   readonly #acks: Array<{ ack: PaymentAck; bytes: number }> = [];
+  /** Sends since the last attempts flush, and those of the period before it (see #flushAttempts). */
   #unrecorded: number[] = [];
+  #recordDue: number[] = [];
   /**
    * Payments the ledger acknowledged that the journal does not say yet: out of the window,
    * never resent, written by #writeDeliveries. The acks themselves wait in #deliveries.
@@ -141,7 +145,7 @@ export class PaymentOutboxSender {
 
   detach(): void {
     this.#connection = undefined;
-    this.#flushAttempts();
+    this.#flushAttempts(this.#now(), true);
     this.#window.clear();
     this.#writeDeliveries();
   }
@@ -384,13 +388,17 @@ export class PaymentOutboxSender {
     }
   }
 
-  #flushAttempts(now = this.#now()): void {
+  /**
+   * Records the sends of the period before the last flush (all of them when `all`, as on a
+   * detach) for the payments still in flight. Attempts describe pending payments: one the
+   * ledger acknowledged within a period or two (in a drain, nearly all) costs no row rewrite.
+   */
+  #flushAttempts(now = this.#now(), all = false): void {
     this.#lastFlush = now;
-    if (this.#unrecorded.length === 0) return;
-    // Attempts describe pending payments; one the ledger has acknowledged since is left out
-    // (in a fast drain that is most of them, and each would be one more row rewritten).
-    const seqs = this.#unrecorded.filter((seq) => this.#window.has(seq));
+    const due = all ? [...this.#recordDue, ...this.#unrecorded] : this.#recordDue;
+    this.#recordDue = all ? [] : this.#unrecorded;
     this.#unrecorded = [];
+    const seqs = due.filter((seq) => this.#window.has(seq));
     if (seqs.length === 0) return;
     try {
       this.#journal.recordSendAttempt(seqs);

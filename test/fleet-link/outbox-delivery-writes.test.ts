@@ -99,6 +99,19 @@ describe('fleet link: journal writes of delivered payments', () => {
     expect(resent.every((seq) => seq === 3 || seq === 4)).toBe(true);
   });
 
+  it('records a send attempt for a payment left unacknowledged, none for one acknowledged at once', async () => {
+    const { journal, fleet } = await rig(2, 10);
+    await fleet.waitFor('sent', () => fleet.on('payment').length >= 2 || undefined);
+    await fleet.publish('payment/ack', ack({ ackThroughSeq: 1 }));
+    await fleet.waitFor(
+      'the attempt of seq 2',
+      () => journal.outboxPending({ limit: 10 })[0]?.attempts === 1 || undefined,
+      3000,
+    );
+    expect(journal.outboxPending({ limit: 10 }).map((e) => [e.seq, e.attempts])).toEqual([[2, 1]]);
+    expect(journal.outboxStats()).toMatchObject({ delivered: 1, pending: 1, maxPendingAttempts: 1 });
+  });
+
   it('still lets the journal judge an ack the window cannot vouch for', async () => {
     const { journal, fleet } = await rig(3, 10);
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 3 || undefined);
