@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { BenchResult } from './bench-result.js';
+import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
 /**
  * The daemon's memory over a long day: the REAL daemon, compiled (`node dist/src/cli/bin.js run`,
@@ -54,20 +55,6 @@ const DENOMINATIONS = [100, 500, 1000, 2000, 5000, 10_000] as const;
 const STEP_TIMEOUT_MS = 5_000;
 const SEED = 0x4b494f53;
 const DAEMON_ENTRY = fileURLToPath(new URL('../dist/src/cli/bin.js', import.meta.url));
-const SYSTEMD_UNIT = fileURLToPath(new URL('../seeds/systemd/kioskd.service', import.meta.url));
-
-/**
- * The environment the shipped systemd unit gives the daemon (its `Environment=` lines: node
- * flags, malloc arenas): the bench measures the daemon as a kiosk runs it, and names them.
- */
-export function unitEnvironment(unitText: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const raw of unitText.split('\n')) {
-    const match = /^Environment=(["']?)([A-Za-z_][A-Za-z0-9_]*)=(.*?)\1$/.exec(raw.trim());
-    if (match) env[match[2]!] = match[3]!;
-  }
-  return env;
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: API bodies of many shapes; each use checks the fields it reads
 type Json = any;
@@ -428,7 +415,7 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
         fleet: { enabled: false },
       }),
     );
-    const unitEnv = unitEnvironment(readFileSync(SYSTEMD_UNIT, 'utf8'));
+    const unitEnv = unitEnvironment();
     daemon = spawn(process.execPath, [DAEMON_ENTRY, 'run', '--config', configPath], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '', ...unitEnv },
@@ -488,10 +475,7 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
         'duration s': Math.round(durationS * 10) / 10,
         'top-ups per s': Math.round((topUps / durationS) * 10) / 10,
         'poll interval ms': POLL_INTERVAL_MS,
-        'environment (from kioskd.service)':
-          Object.entries(unitEnv)
-            .map(([key, value]) => `${key}=${value}`)
-            .join(' ') || 'none',
+        'environment (from kioskd.service)': describeEnvironment(unitEnv),
         fleet: 'disabled (kiosk side only)',
         'RSS samples (every N top-ups)': `${samples.length} (${sampleEvery})`,
         'RSS at start MB': mb(rssAtStart),
