@@ -148,6 +148,9 @@ export class FleetLedger {
   private readonly paymentTopic: string;
   private readonly url: string;
   private pending: IncomingPayment[] = [];
+  /** Committed batches whose acks wait for the WAL sync; see syncCommitted(). */
+  private awaitingSync: Array<{ payments: number; acknowledge: () => void }> = [];
+  private syncing: Promise<void> | undefined;
   /** The socket corked while a read's PUBACKs gather; see holdPubacks(). */
   private heldStream: Writable | undefined;
   private cancelBatch: (() => void) | undefined;
@@ -335,10 +338,16 @@ export class FleetLedger {
     return () => clearImmediate(immediate);
   }
 
-  /** Commits what has been gathered, then acknowledges it. Nothing is acknowledged unless committed. */
+  /**
+   * Commits what has been gathered; its acks leave once the commit is synced to disk. Nothing
+   * is acknowledged unless committed and synced.
+   */
   private flush(): void {
     this.cancelBatch?.();
     this.cancelBatch = undefined;
+    // Group commit across the sync: while one is in flight, payments gather (up to a full
+    // batch) and are committed when it ends, so one sync's wait makes the next batch.
+    if (this.syncing !== undefined && this.pending.length < this.batchMaxSize && !this.stopped) return;
     const items = this.pending;
     if (items.length === 0) return;
     this.pending = [];
@@ -375,10 +384,53 @@ export class FleetLedger {
       const ids = beyond.get(payment.kioskId) ?? new Set<string>();
       beyond.set(payment.kioskId, ids.add(payment.paymentId));
     }
-    for (const [kioskId, kiosk] of outcome.byKiosk) {
-      this.counters.acked += new Set([...kiosk.stored, ...kiosk.duplicates]).size;
-      this.acknowledge(kioskId, [...(beyond.get(kioskId) ?? [])], through.get(kioskId) ?? 0);
-    }
+    this.awaitingSync.push({
+      payments: items.length,
+      acknowledge: () => {
+        for (const [kioskId, kiosk] of outcome.byKiosk) {
+          this.counters.acked += new Set([...kiosk.stored, ...kiosk.duplicates]).size;
+          this.acknowledge(kioskId, [...(beyond.get(kioskId) ?? [])], through.get(kioskId) ?? 0);
+        }
+      },
+    });
+    this.syncCommitted();
+  }
+
+  /**
+   * Acknowledges committed batches once the disk has them. One WAL sync at a time, on the
+   * thread pool: it covers every batch committed before it started, and batches committed
+   * while it runs wait for the next one (so under load one sync serves many batches, and the
+   * event loop keeps taking payments meanwhile). A failed sync acknowledges nothing it was to
+   * cover: those kiosks resend, and the resends are acknowledged after a good sync.
+   */
+  private syncCommitted(): void {
+    if (this.syncing !== undefined || this.awaitingSync.length === 0) return;
+    const batches = this.awaitingSync.splice(0);
+    this.syncing = this.store
+      .syncCommitted()
+      .then(
+        () => {
+          for (const batch of batches) batch.acknowledge();
+        },
+        (error: unknown) => {
+          const payments = batches.reduce((n, b) => n + b.payments, 0);
+          this.counters.storeFailures += payments;
+          this.logger.error(
+            { err: error instanceof Error ? error.message : String(error), payments },
+            'syncing committed payments failed: nothing acknowledged, the kiosks will resend',
+          );
+        },
+      )
+      .finally(() => {
+        this.syncing = undefined;
+        this.flush();
+        this.syncCommitted();
+      });
+  }
+
+  /** Waits until every committed batch is synced and acknowledged (or its sync failed). */
+  private async settleSyncs(): Promise<void> {
+    while (this.syncing !== undefined) await this.syncing;
   }
 
   /**
@@ -449,12 +501,21 @@ export class FleetLedger {
     return { ...this.counters, gaps, pending: this.pending.length };
   }
 
-  /** Commits and acknowledges what is pending, disconnects, closes the database. */
+  /** Commits, syncs and acknowledges what is pending, disconnects, closes the database. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.gapTimer);
     this.flush();
+    // The last syncs get the same grace as the disconnect; unacknowledged ones are resent.
+    let syncTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.settleSyncs(),
+      new Promise<void>((resolve) => {
+        syncTimer = setTimeout(resolve, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(syncTimer);
     // Give the last acks a moment to leave; unsent ones only mean the kiosks resend.
     let timer: NodeJS.Timeout | undefined;
     const graceful = this.client.endAsync(false).catch((error: unknown) => {

@@ -17,12 +17,22 @@ beforeEach(() => {
 afterEach(() => dir.remove());
 
 describe('ledger store', () => {
-  it('opens in WAL mode with synchronous FULL', () => {
+  it('opens in WAL mode', () => {
     LedgerStore.open(path).close();
     const db = new Database(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     db.close();
+  });
+
+  it('syncs committed batches off the event loop, and says so when it cannot', async () => {
+    const store = LedgerStore.open(path);
+    store.storeBatch([incoming(paymentPayload('k-1', 1))], at);
+    await expect(store.syncCommitted()).resolves.toBeUndefined();
+    await expect(store.syncCommitted()).resolves.toBeUndefined();
+    store.close();
+    // Closed cleanly, SQLite has checkpointed and removed the WAL: nothing to sync is an error.
+    await expect(store.syncCommitted()).rejects.toThrow(/syncing the WAL/);
   });
 
   it('works out contiguity and gaps from the shared file, whichever instance stored which seq', () => {
