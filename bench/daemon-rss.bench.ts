@@ -447,7 +447,15 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
     const t0 = performance.now();
     for (let done = 1; done <= topUps; done++) {
       await oneTopUp(driver);
-      if (done % sampleEvery === 0 || done === topUps) samples.push({ x: done, y: rssBytes(pid) });
+      if (done % sampleEvery === 0 || done === topUps) {
+        const rss = rssBytes(pid);
+        samples.push({ x: done, y: rss });
+        // A long run shows its trend as it goes (stderr: stdout is the result).
+        if (!smoke && done % (sampleEvery * 10) === 0) {
+          const minutes = ((performance.now() - t0) / 60_000).toFixed(1);
+          console.error(`daemon-rss: ${done} top-ups, RSS ${mb(rss)} MB, ${minutes} min`);
+        }
+      }
       if (done % COLLECT_EVERY === 0 && done < topUps) {
         await collectCash(driver);
         collections++;

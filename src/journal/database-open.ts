@@ -91,6 +91,11 @@ export function openJournalDatabase(path: string, appliedAt: () => string): Open
     // FULL: with WAL this fsyncs the log on every commit, so a returned call survives a power cut.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // 2 MB of page cache (SQLite's own default). better-sqlite3 builds SQLite with 16 MB, which
+    // a journal growing ~1.7 MB per 1,000 top-ups fills over ~10,000 of them: measured in the
+    // daemon as RSS climbing ~3 MB per 1,000 top-ups until then. The journal's hot pages (open
+    // transactions, pending intents, the outbox's pending index, counters) fit many times over.
+    db.pragma('cache_size = -2000');
 
     const migrationsApplied = migrate(db, appliedAt());
     return { db, schemaVersion: currentSchemaVersion(db), migrationsApplied };

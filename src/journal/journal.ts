@@ -1131,11 +1131,13 @@ export class Journal {
     }));
   }
 
-  /** The connection's durability settings, for diagnostics and to prove they took effect. */
+  /** The connection's durability and memory settings, for diagnostics and to prove they took effect. */
   durability(): {
     journalMode: string;
     synchronous: 'off' | 'normal' | 'full' | 'extra';
     foreignKeys: boolean;
+    /** SQLite's page cache bound: negative is KiB, positive is pages. */
+    cacheSize: number;
   } {
     return this.read('durability', () => ({
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
@@ -1144,6 +1146,7 @@ export class Journal {
           Number(this.db.pragma('synchronous', { simple: true }))
         ] ?? 'off',
       foreignKeys: this.db.pragma('foreign_keys', { simple: true }) === 1,
+      cacheSize: Number(this.db.pragma('cache_size', { simple: true })),
     }));
   }
 
