@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Tags, visit, type YAMLError } from 'yaml';
 import { ErrorCode, KioskError } from '../errors.js';
 
@@ -78,4 +80,46 @@ export function parseConfigText(text: string, format: ConfigFormat, source: stri
     });
     throw parseError(source, at.line, at.col, reason);
   }
+}
+
+const FORMAT_BY_EXTENSION: Record<string, ConfigFormat> = {
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+  '.json': 'json',
+};
+
+/**
+ * A config file's document before any schema: the extension picks the syntax. Every config
+ * file kioskd reads (the kiosk's, the fleet tools') goes through here, so all report a missing,
+ * unreadable or malformed file alike. Throws ConfigNotFound, ConfigUnreadable or ConfigParse.
+ */
+export function readConfigDocument(path: string): unknown {
+  const absolute = resolve(path);
+  const extension = extname(absolute).toLowerCase();
+  const format = FORMAT_BY_EXTENSION[extension];
+  if (format === undefined) {
+    const reason = `expected a .yaml, .yml or .json file, got ${extension ? `a "${extension}" file` : 'no extension'}`;
+    throw new KioskError(ErrorCode.ConfigParse, `${path}: ${reason}`, {
+      details: { source: path, path: absolute, problems: [reason] },
+    });
+  }
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new KioskError(ErrorCode.ConfigNotFound, `config file not found: ${absolute}`, {
+        cause,
+        details: { path: absolute },
+      });
+    }
+    const why =
+      code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code);
+    throw new KioskError(ErrorCode.ConfigUnreadable, `cannot read config file ${absolute}: ${why}`, {
+      cause,
+      details: { path: absolute, errno: code },
+    });
+  }
+  return parseConfigText(text, format, path);
 }

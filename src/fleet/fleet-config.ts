@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseConfigText } from '../config/config-text.js';
+import { readConfigDocument } from '../config/config-text.js';
 import { fieldsAreClean, filePath, intFrom, nonEmptyText } from '../config/field-rules.js';
 import { expectationFor, problemLines } from '../config/problem-lines.js';
 import { ErrorCode, KioskError } from '../errors.js';
@@ -124,40 +122,9 @@ export function parseFleetToolConfig(raw: unknown, source: string): FleetToolCon
   throw new KioskError(ErrorCode.ConfigInvalid, problems.join('\n'), { details: { source, problems } });
 }
 
-const FORMATS: Record<string, 'yaml' | 'json'> = { '.yaml': 'yaml', '.yml': 'yaml', '.json': 'json' };
-
 /** Reads a fleet tool config file (.yaml, .yml or .json); the same errors as the kiosk config's loader. */
 export function loadFleetToolConfig(path: string): FleetToolConfig {
-  const absolute = resolve(path);
-  const extension = extname(absolute).toLowerCase();
-  const format = FORMATS[extension];
-  if (format === undefined) {
-    const reason = `expected a .yaml, .yml or .json file, got ${extension ? `a "${extension}" file` : 'no extension'}`;
-    throw new KioskError(ErrorCode.ConfigParse, `${path}: ${reason}`, {
-      details: { source: path, path: absolute, problems: [reason] },
-    });
-  }
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (cause) {
-    const errno = (cause as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT' || errno === 'ENOTDIR') {
-      throw new KioskError(ErrorCode.ConfigNotFound, `config file not found: ${absolute}`, {
-        cause,
-        details: { path: absolute },
-      });
-    }
-    throw new KioskError(
-      ErrorCode.ConfigUnreadable,
-      `cannot read config file ${absolute}: ${String(errno)}`,
-      {
-        cause,
-        details: { path: absolute, errno },
-      },
-    );
-  }
-  return parseFleetToolConfig(parseConfigText(text, format, path), path);
+  return parseFleetToolConfig(readConfigDocument(path), path);
 }
 
 /** Command-line overrides, applied over the file (or the defaults) and validated like the file. */
