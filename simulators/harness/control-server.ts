@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, isKioskError, KioskError } from '../../src/errors.js';
+import { readBoundedBody } from '../../src/http/read-bounded-body.js';
 import { type Logger, silentLogger } from '../../src/log.js';
 import { SimulatorHost } from './simulator-host.js';
 import { SimulatorRegistry } from './simulator-registry.js';
@@ -67,9 +68,10 @@ function errorBody(error: KioskError): unknown {
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = () =>
+  return readBoundedBody(
+    req,
+    MAX_CONTROL_BODY_BYTES,
+    () =>
       new HttpError(
         413,
         new KioskError(ErrorCode.SimBadControl, `request body exceeds ${MAX_CONTROL_BODY_BYTES} bytes`, {
@@ -77,34 +79,8 @@ function readBody(req: IncomingMessage): Promise<string> {
         }),
         // The rest of an oversized body is not read, so the connection cannot be reused.
         { connection: 'close' },
-      );
-    if (declared > MAX_CONTROL_BODY_BYTES) {
-      // Discard the upload rather than reset the socket, so the client gets to read the 413.
-      req.resume();
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > MAX_CONTROL_BODY_BYTES) {
-        // Keep reading and discarding, so the client gets to read the 413.
-        failed = true;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('error', (error) => {
-      if (!failed) reject(error);
-    });
-  });
+      ),
+  );
 }
 
 function parseJson(text: string): unknown {

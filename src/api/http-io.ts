@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, KioskError } from '../errors.js';
+import { readBoundedBody } from '../http/read-bounded-body.js';
 
 /** The most a request body may hold; the screen's bodies are a few dozen bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -67,44 +68,12 @@ function badRequest(reason: string): HttpError {
  * The request body as JSON, read up to MAX_BODY_BYTES. An empty body reads as `{}`: the
  * contract's bodies without fields are `{}`, and a client that sends none means the same.
  */
-export function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > MAX_BODY_BYTES) {
-      req.resume();
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        failed = true;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', (error) => {
-      if (failed) return;
-      failed = true;
-      reject(error);
-    });
-    req.on('end', () => {
-      if (failed) return;
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') {
-        resolve({});
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (error) {
-        reject(badRequest(`body is not valid JSON: ${(error as Error).message}`));
-      }
-    });
-  });
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = await readBoundedBody(req, MAX_BODY_BYTES, tooLarge);
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`body is not valid JSON: ${(error as Error).message}`);
+  }
 }
