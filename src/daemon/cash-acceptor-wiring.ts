@@ -1,7 +1,8 @@
-import { ID003_LINE, Id003Driver } from '../../devices/cash-acceptor/id003/driver.js';
+import { createId003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
+import type { Id003Driver } from '../../devices/cash-acceptor/id003/driver.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
-import { SerialTransport } from '../../devices/transport/serial-transport.js';
+import type { SerialTransport } from '../../devices/transport/serial-transport.js';
 import type { KioskConfig } from '../config/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
@@ -30,52 +31,27 @@ export function startCashAcceptor(input: {
   logger: Logger;
 }): CashAcceptorWiring {
   const { config, journal, binding, logger } = input;
-  const section = config.devices.cashAcceptor;
-  const transport = new SerialTransport({
+  const cashIn = new JournalCashIn(journal, CASH_ACCEPTOR_DEVICE, logger.child({ component: 'cash-in' }));
+  const acceptor = createId003Acceptor({
     name: CASH_ACCEPTOR_DEVICE,
-    path: section.port,
-    line: ID003_LINE,
+    config: config.devices.cashAcceptor,
+    currency: config.currency,
     binding,
-    silenceTimeoutMs: section.silenceTimeoutMs,
-    reconnect: section.reconnect,
+    hooks: cashIn,
     logger,
     byteTrace: config.log.byteTrace,
   });
-  const cashIn = new JournalCashIn(journal, CASH_ACCEPTOR_DEVICE, logger.child({ component: 'cash-in' }));
-  const overrides: Record<number, number> = {};
-  for (const [code, denomination] of Object.entries(section.denominationOverride ?? {})) {
-    if (denomination !== undefined) overrides[Number(code)] = denomination;
-  }
-  const driver = new Id003Driver({
-    name: CASH_ACCEPTOR_DEVICE,
-    transport,
-    hooks: cashIn,
-    logger,
-    options: {
-      pollIntervalMs: section.pollIntervalMs,
-      answerTimeoutMs: section.answerTimeoutMs,
-      retries: section.retries,
-      stackCommand: section.stackCommand,
-      escrowHoldMs: section.escrowHoldMs,
-      denominationOverride: overrides,
-      acceptedDenominations: [...config.currency.denominations],
-      minorUnitsPerMajor: config.currency.minorUnitsPerMajor,
-    },
-  });
+  const { driver, transport } = acceptor;
   driver.on('status', (status: DeviceStatus) => logger.info({ status }, 'cash acceptor status'));
   driver.on('returned', (event) => cashIn.noteReturned(event));
   driver.on('credited', (credit) => logger.info({ credit }, 'note credited'));
   driver.on('rejected', (event) => logger.info({ rejected: event }, 'note rejected'));
   driver.on('unknownStatus', (event) => logger.warn({ unknownStatus: event }, 'unknown acceptor status'));
-  transport.start();
-  driver.start().catch((error: unknown) => logger.error({ err: error }, 'cash acceptor start failed'));
+  acceptor.start().catch((error: unknown) => logger.error({ err: error }, 'cash acceptor start failed'));
   return {
     driver,
     transport,
     cashIn,
-    async stop() {
-      await driver.stop();
-      await transport.stop();
-    },
+    stop: () => acceptor.stop(),
   };
 }
