@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { unitEnvironment } from '../../bench/systemd-unit-env.js';
+import { EMBEDDED_LEDGER_FILE } from '../../src/fleet-broker/embedded-fleet.js';
+import { collectOutput, exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
+
+/**
+ * The shipped systemd unit runs node with flags of its own (--jitless among them: no JIT, so no
+ * WebAssembly, which fetch's HTTP parser needs). The whole money path must work under them: a
+ * daemon started with the unit's environment takes a note, commits the payment and delivers it
+ * through the fleet link to a ledger, then stops cleanly.
+ */
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: API bodies of several shapes; each use reads the fields it checks
+async function json(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('kioskd run under the systemd unit environment', () => {
+  it('takes a note, pays and delivers the payment to the ledger, and stops cleanly', async () => {
+    const unitEnv = unitEnvironment();
+    expect(unitEnv['NODE_OPTIONS']).toContain('--jitless');
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-unit-flags-'));
+    dirs.push(dir);
+    const configPath = join(dir, 'kiosk.yaml');
+    writeFileSync(
+      configPath,
+      stringify({
+        kioskId: 'unit-flags-1',
+        dataDir: join(dir, 'var'),
+        devices: { cashAcceptor: { port: 'sim:id003' } },
+        simulators: { controlPort: 0, options: { id003: { timingPreset: 'fast' } } },
+        api: { port: 0 },
+        fleet: {
+          enabled: true,
+          broker: { url: 'embedded', protocolVersion: 4 },
+          embeddedBroker: { host: '127.0.0.1', port: 0 },
+        },
+      }),
+    );
+    // Only the unit's NODE_OPTIONS (the runner's own may carry a loader); tsx comes as an argument.
+    const child = spawnKioskd(['run', '--config', configPath], { env: { ...unitEnv } });
+    const output = collectOutput(child);
+    try {
+      const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 30_000);
+      const api = `${String(up['api'])}/api/v1`;
+      const control = `${String(up['simulatorControl'])}/devices/id003/control`;
+      await until('the kiosk in service', async () =>
+        (await json('GET', `${api}/state`)).body.kiosk.mode === 'inService' ? true : undefined,
+      );
+      expect((await json('POST', `${api}/topups`, {})).status).toBe(201);
+      const entered = await json('PUT', `${api}/topups/current/account`, { account: '13800138000' });
+      expect(entered.body.state).toBe('insertingCash');
+      await until('the acceptor to draw the note in', async () =>
+        (await json('POST', control, { action: 'note.insert', denomination: 5000 })).status === 200
+          ? true
+          : undefined,
+      );
+      await until('the note credited', async () =>
+        (await json('GET', `${api}/topups/current`)).body.total === 5000 ? true : undefined,
+      );
+      const done = await json('POST', `${api}/topups/current/confirm`, {});
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({ state: 'done', total: 5000, kind: 'complete' });
+
+      const journal = new Database(join(dir, 'var', 'journal.sqlite'), { readonly: true });
+      try {
+        await until('the ledger to acknowledge the payment', () =>
+          (
+            journal.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'delivered'").get() as {
+              n: number;
+            }
+          ).n === 1
+            ? true
+            : undefined,
+        );
+      } finally {
+        journal.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const exit = await exitOf(child);
+    expect(exit.code, output.stderr).toBe(0);
+    // The one line node prints for --jitless (so the flag took effect); anything else on stderr
+    // is a failure to look at.
+    expect(output.stderr).toContain('disabling flag --expose_wasm');
+    const otherStderr = output.stderr
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.includes('disabling flag --expose_wasm'));
+    expect(otherStderr).toEqual([]);
+    const ledger = new Database(join(dir, 'var', EMBEDDED_LEDGER_FILE), { readonly: true });
+    try {
+      const rows = ledger.prepare('SELECT kiosk_id, amount FROM ledger_payments').all();
+      expect(rows).toEqual([{ kiosk_id: 'unit-flags-1', amount: 5000 }]);
+    } finally {
+      ledger.close();
+    }
+  }, 60_000);
+});
