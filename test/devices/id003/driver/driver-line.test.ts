@@ -26,15 +26,23 @@ describe.each<Id003Variant>(['inProcess', 'pty'])('ID-003 driver when the line g
     await rig.unplug();
     await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
     await expect(rig.acceptor.driver.enable([1000])).rejects.toMatchObject({ code: 3004 });
-    // Meanwhile the unit was inhibited by hand: the driver must put back what the host wanted.
+    // The driver cannot know what happened to the unit while the line was gone: it must put back
+    // the settings the host wanted (the enable mask from before; the refused enable() changed nothing).
     await rig.plug();
     await waitUntil(
       'the driver to come back online',
       () => rig.acceptor.driver.status.state === 'online',
       10_000,
     );
+    // "online" comes with the first status answer; the settings follow it. On the pty the unit
+    // itself never lost power (only the cable went), so it idles all along: wait for the
+    // settings to reach it, not for a state it never left.
+    await waitUntil(
+      'the enable settings sent again',
+      () => rig.received.filter((r) => r.kind === 'setEnable').length > settingsBefore,
+      5_000,
+    );
     await waitUntil('acceptance to be restored', () => rig.model().status === 'idling', 5_000);
-    expect(rig.received.filter((r) => r.kind === 'setEnable').length).toBeGreaterThan(settingsBefore);
     expect(rig.received.filter((r) => r.kind === 'reset')).toHaveLength(1);
     expect(rig.events.status.map((s) => s.state)).toEqual(['online', 'offline', 'starting', 'online']);
 
