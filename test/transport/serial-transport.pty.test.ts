@@ -42,7 +42,7 @@ async function ptyRig(): Promise<PtyRig> {
   };
   cleanups.push(() => rig.endpoint.close());
   cleanups.push(() => rig.transport.stop());
-  const online = nextEvent(rig.transport, 'online', 2_000);
+  const online = nextEvent(rig.transport, 'online', 10_000);
   rig.transport.start();
   await online;
   return rig;
@@ -108,7 +108,7 @@ describe('SerialTransport over a real pty to the echo simulator', () => {
     await poller;
     expect(writeErrors.every((e) => isKioskError(e))).toBe(true);
 
-    const online = nextEvent(transport, 'online', 2_000);
+    const online = nextEvent(transport, 'online', 10_000);
     await replug(rig);
     await online;
     expect(transport.state).toBe('online');
@@ -130,14 +130,14 @@ describe('SerialTransport over a real pty to the echo simulator', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(SILENCE_MS - 5);
 
     // The transport closed and reopens the same pty; the device answers again once unmuted.
-    await nextEvent(rig.transport, 'online', 2_000);
+    await nextEvent(rig.transport, 'online', 10_000);
     rig.host.control({ action: 'mute', on: false });
     expect([...(await roundTrip(rig.transport, Uint8Array.of(4, 5)))]).toEqual([4, 5]);
   });
 
   it('stop() closes the pty promptly, even while reconnecting to a dead path', async () => {
     const rig = await ptyRig();
-    const offline = nextEvent(rig.transport, 'offline', 2_000);
+    const offline = nextEvent(rig.transport, 'offline', 10_000);
     rig.pair.kill();
     await offline;
     const t0 = performance.now();

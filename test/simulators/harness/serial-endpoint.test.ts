@@ -96,7 +96,7 @@ describe('attachToSerialPath over a socat pty pair', () => {
     port.resume(); // only a pending read notices the hangup
     const hostSideClosed = new Promise<void>((resolve, reject) => {
       port.once('close', () => resolve());
-      setTimeout(() => reject(new Error('host end did not notice socat dying within 2 s')), 2_000);
+      setTimeout(() => reject(new Error('host end did not notice socat dying within 10 s')), 10_000);
     });
     // Let the read reach the pty first: a read started after the hangup sees end-of-file, not an error.
     await new Promise((resolve) => setTimeout(resolve, 100));
