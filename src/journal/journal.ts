@@ -895,7 +895,7 @@ export class Journal {
   /** The fleet link sent these rows; attempts and last send time feed health and back-off. */
   recordSendAttempt(seqs: readonly number[]): number {
     const list = check.array('seqs', seqs).map((seq, i) => check.integer(`seqs[${i}]`, seq, 1));
-    return this.write('recordSendAttempt', () => {
+    return this.writeUnsynced('recordSendAttempt', () => {
       const now = this.now();
       return list.reduce((changed, seq) => changed + this.st.recordAttempt.run(now, seq).changes, 0);
     });
@@ -928,7 +928,7 @@ export class Journal {
           ),
         ]
       : [];
-    return this.write('markDelivered', () => {
+    return this.writeUnsynced('markDelivered', () => {
       const now = this.now();
       let changed = 0;
       if (throughSeq !== undefined) {
@@ -1342,6 +1342,25 @@ export class Journal {
 
   private write<T>(operation: string, fn: () => T): T {
     return this.guard(operation, () => this.inTransaction.immediate(fn) as T);
+  }
+
+  /**
+   * A write that may be lost to a power cut without harm: committed to the WAL without the
+   * disk sync of every other write (synchronous=NORMAL for this one commit), and made durable
+   * by the next synced write or checkpoint, which sync the whole log in order. Only for
+   * records whose loss is repaired by the protocol: a delivery mark undone by a power cut
+   * makes the kiosk resend payments the ledger holds, and the ledger acknowledges them again.
+   * A crash of the process alone loses nothing (the WAL is in the OS's hands).
+   */
+  private writeUnsynced<T>(operation: string, fn: () => T): T {
+    return this.guard(operation, () => {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        return this.inTransaction.immediate(fn) as T;
+      } finally {
+        this.db.pragma('synchronous = FULL');
+      }
+    });
   }
 
   private readSnapshot<T>(operation: string, fn: () => T): T {

@@ -195,6 +195,25 @@ describe('payment and outbox', () => {
     expect(journal.outboxStats().pending).toBe(1);
   });
 
+  it('writes delivery marks and send attempts without a sync of their own, and every money write after them still syncs', () => {
+    const { journal } = tempJournal();
+    journal.commitPayment({
+      txId: creditNotes(journal, '13700000000', [100]),
+      kind: 'complete',
+      receipt: true,
+    });
+    journal.recordSendAttempt([1]);
+    expect(journal.durability().synchronous).toBe('full');
+    expect(journal.markDelivered({ throughSeq: 1 })).toBe(1);
+    expect(journal.durability().synchronous).toBe('full');
+    // A refused ack rolls back inside the unsynced write; the connection goes back to FULL all the same.
+    expect(() => journal.markDelivered({ throughSeq: 9 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.JournalBadInput }),
+    );
+    expect(journal.durability().synchronous).toBe('full');
+    expect(journal.outboxStats()).toMatchObject({ pending: 0, delivered: 1 });
+  });
+
   it('counts send attempts on pending rows only', () => {
     const { journal } = tempJournal({ clock: steppingClock('2025-06-01T00:00:00Z', 10) });
     for (let i = 0; i < 2; i++) {
