@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, mkdirSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -103,6 +103,14 @@ CREATE TABLE IF NOT EXISTS ledger_kiosks (
 ) WITHOUT ROWID;
 `;
 
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Nothing to do: the descriptor is gone either way.
+  }
+}
+
 function storeError(path: string, stage: string, cause: unknown): KioskError {
   if (cause instanceof KioskError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
@@ -118,8 +126,12 @@ export class LedgerStore {
   private readonly db: Database.Database;
   /** The WAL file whose directory entry is known to be on disk. */
   private syncedWalIno: number | undefined;
+  /** The WAL, kept open between syncs: SQLite keeps one WAL file for as long as it has the database open. */
+  private wal: { fd: number; ino: number; syncing: number; retired: boolean } | undefined;
   private readonly insert: Database.Statement;
-  private readonly otherAtSeq: Database.Statement;
+  /** Seqs of a kiosk, in a range, held by more than one payment id. */
+  private readonly sharedSeqs: Database.Statement;
+  private readonly idsAtSeq: Database.Statement;
   private readonly progressOf: Database.Statement;
   private readonly seqsAfter: Database.Statement;
   private readonly saveProgress: Database.Statement;
@@ -135,9 +147,13 @@ export class LedgerStore {
          (kiosk_id, payment_id, seq, account, amount, currency, kind, tx_id, receipt, notes, ts, payload, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.otherAtSeq = db
-      .prepare('SELECT 1 FROM ledger_payments WHERE kiosk_id = ? AND seq = ? AND payment_id <> ? LIMIT 1')
+    this.sharedSeqs = db
+      .prepare(
+        `SELECT seq FROM ledger_payments WHERE kiosk_id = ? AND seq BETWEEN ? AND ?
+         GROUP BY seq HAVING count(*) > 1 ORDER BY seq`,
+      )
       .pluck();
+    this.idsAtSeq = db.prepare('SELECT count(*) FROM ledger_payments WHERE kiosk_id = ? AND seq = ?').pluck();
     this.progressOf = db.prepare(
       'SELECT contiguous_through AS contiguousThrough, max_seq AS maxSeq FROM ledger_kiosks WHERE kiosk_id = ?',
     );
@@ -199,27 +215,54 @@ export class LedgerStore {
    * may be acknowledged).
    */
   async syncCommitted(): Promise<void> {
-    const wal = `${this.path}-wal`;
     try {
-      const handle = await open(wal, 'r+');
+      const wal = this.openWal();
+      wal.syncing++;
       try {
-        await handle.sync();
-        const { ino } = await handle.stat();
-        if (ino !== this.syncedWalIno) {
-          const dir = await open(dirname(this.path), 'r');
-          try {
-            await dir.sync();
-          } finally {
-            await dir.close();
-          }
-          this.syncedWalIno = ino;
-        }
+        await new Promise<void>((resolve, reject) =>
+          fsync(wal.fd, (error) => (error ? reject(error) : resolve())),
+        );
       } finally {
-        await handle.close();
+        wal.syncing--;
+        // Closed only once no sync uses it: a number closed early could be reused by another file.
+        if (wal.retired && wal.syncing === 0) closeQuietly(wal.fd);
+      }
+      if (wal.ino !== this.syncedWalIno) {
+        const dir = await open(dirname(this.path), 'r');
+        try {
+          await dir.sync();
+        } finally {
+          await dir.close();
+        }
+        this.syncedWalIno = wal.ino;
       }
     } catch (cause) {
+      this.closeWal();
       throw storeError(this.path, 'syncing the WAL', cause);
     }
+  }
+
+  /**
+   * The WAL file's descriptor, reopened if the file at the WAL's path is no longer the one held
+   * (SQLite does not replace it while a connection is open, but a sync must never vouch for a
+   * file that is not the log): one stat, on the event loop, per sync.
+   */
+  private openWal(): NonNullable<LedgerStore['wal']> {
+    const path = `${this.path}-wal`;
+    const { ino } = statSync(path);
+    if (this.wal?.ino === ino) return this.wal;
+    this.closeWal();
+    const fd = openSync(path, 'r+');
+    this.wal = { fd, ino: fstatSync(fd).ino, syncing: 0, retired: false };
+    return this.wal;
+  }
+
+  private closeWal(): void {
+    const wal = this.wal;
+    if (wal === undefined) return;
+    this.wal = undefined;
+    wal.retired = true;
+    if (wal.syncing === 0) closeQuietly(wal.fd);
   }
 
   /**
@@ -237,7 +280,8 @@ export class LedgerStore {
 
   private storeInTransaction(items: readonly IncomingPayment[], at: string): BatchOutcome {
     const byKiosk = new Map<string, KioskBatchOutcome>();
-    const maxSeqByKiosk = new Map<string, number>();
+    /** Seqs this batch newly stored, per kiosk. */
+    const storedSeqs = new Map<string, number[]>();
     let stored = 0;
     let duplicates = 0;
     for (const { payment: p, raw } of items) {
@@ -268,10 +312,31 @@ export class LedgerStore {
       }
       stored++;
       outcome.stored.push(p.paymentId);
-      if (this.otherAtSeq.get(p.kioskId, p.seq, p.paymentId) !== undefined) outcome.seqConflicts.push(p.seq);
-      maxSeqByKiosk.set(p.kioskId, Math.max(maxSeqByKiosk.get(p.kioskId) ?? 0, p.seq));
+      const seqs = storedSeqs.get(p.kioskId);
+      if (seqs === undefined) storedSeqs.set(p.kioskId, [p.seq]);
+      else seqs.push(p.seq);
     }
     for (const [kioskId, outcome] of byKiosk) {
+      const seqs = storedSeqs.get(kioskId) ?? [];
+      let lowest = Number.POSITIVE_INFINITY;
+      let highest = 0;
+      for (const seq of seqs) {
+        if (seq < lowest) lowest = seq;
+        if (seq > highest) highest = seq;
+      }
+      // A seq this batch stored that another payment id of the kiosk also holds (stored by this
+      // batch, an earlier one, or another instance). A batch's seqs are usually a dense run: one
+      // range query per kiosk and batch; scattered ones (a late payment beside new ones) are
+      // looked up one by one rather than scanning every seq between them.
+      const mine = [...new Set(seqs)].sort((a, b) => a - b);
+      if (mine.length > 0 && highest - lowest < 4 * mine.length) {
+        const wanted = new Set(mine);
+        for (const seq of this.sharedSeqs.iterate(kioskId, lowest, highest) as IterableIterator<number>) {
+          if (wanted.has(seq)) outcome.seqConflicts.push(seq);
+        }
+      } else {
+        for (const seq of mine) if ((this.idsAtSeq.get(kioskId, seq) as number) > 1) outcome.seqConflicts.push(seq);
+      }
       const before = this.progressOf.get(kioskId) as
         | { contiguousThrough: number; maxSeq: number }
         | undefined;
@@ -282,7 +347,7 @@ export class LedgerStore {
         through = seq;
       }
       outcome.contiguousThrough = through;
-      const maxSeq = Math.max(before?.maxSeq ?? 0, maxSeqByKiosk.get(kioskId) ?? 0, through);
+      const maxSeq = Math.max(before?.maxSeq ?? 0, highest, through);
       this.saveProgress.run(kioskId, through, maxSeq);
     }
     return { byKiosk, stored, duplicates };
@@ -345,6 +410,7 @@ export class LedgerStore {
   }
 
   close(): void {
+    this.closeWal();
     if (this.db.open) this.db.close();
   }
 }

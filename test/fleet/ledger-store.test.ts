@@ -1,3 +1,4 @@
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +36,16 @@ describe('ledger store', () => {
     await expect(store.syncCommitted()).rejects.toThrow(/syncing the WAL/);
   });
 
+  it('never vouches for a WAL that is no longer the file at the WAL path', async () => {
+    const store = LedgerStore.open(path);
+    store.storeBatch([incoming(paymentPayload('k-1', 1))], at);
+    await expect(store.syncCommitted()).resolves.toBeUndefined();
+    // The descriptor kept from the last sync still reaches the unlinked file; the sync must not.
+    unlinkSync(`${path}-wal`);
+    await expect(store.syncCommitted()).rejects.toThrow(/syncing the WAL/);
+    store.close();
+  });
+
   it('works out contiguity and gaps from the shared file, whichever instance stored which seq', () => {
     const a = LedgerStore.open(path);
     const b = LedgerStore.open(path);
@@ -70,6 +81,15 @@ describe('ledger store', () => {
     const outcome = store.storeBatch([incoming(paymentPayload('k-1', 1))], at);
     expect(outcome.byKiosk.get('k-1')).toMatchObject({ seqConflicts: [1], contiguousThrough: 1 });
     expect(store.payments('k-1')).toHaveLength(2);
+    store.close();
+  });
+
+  it('reports a seq conflict among scattered seqs (a late payment beside new ones) as among a dense run', () => {
+    const store = LedgerStore.open(path);
+    store.storeBatch([1, 500].map((seq) => incoming(paymentPayload('k-1', seq))), at);
+    const outcome = store.storeBatch([2, 500, 900].map((seq) => incoming(paymentPayload('k-1', seq))), at);
+    expect(outcome.byKiosk.get('k-1')).toMatchObject({ seqConflicts: [500], contiguousThrough: 2 });
+    expect(store.progress('k-1')).toEqual({ contiguousThrough: 2, maxSeq: 900 });
     store.close();
   });
 
