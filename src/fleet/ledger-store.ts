@@ -335,7 +335,8 @@ export class LedgerStore {
           if (wanted.has(seq)) outcome.seqConflicts.push(seq);
         }
       } else {
-        for (const seq of mine) if ((this.idsAtSeq.get(kioskId, seq) as number) > 1) outcome.seqConflicts.push(seq);
+        for (const seq of mine)
+          if ((this.idsAtSeq.get(kioskId, seq) as number) > 1) outcome.seqConflicts.push(seq);
       }
       const before = this.progressOf.get(kioskId) as
         | { contiguousThrough: number; maxSeq: number }

@@ -86,8 +86,14 @@ describe('ledger store', () => {
 
   it('reports a seq conflict among scattered seqs (a late payment beside new ones) as among a dense run', () => {
     const store = LedgerStore.open(path);
-    store.storeBatch([1, 500].map((seq) => incoming(paymentPayload('k-1', seq))), at);
-    const outcome = store.storeBatch([2, 500, 900].map((seq) => incoming(paymentPayload('k-1', seq))), at);
+    store.storeBatch(
+      [1, 500].map((seq) => incoming(paymentPayload('k-1', seq))),
+      at,
+    );
+    const outcome = store.storeBatch(
+      [2, 500, 900].map((seq) => incoming(paymentPayload('k-1', seq))),
+      at,
+    );
     expect(outcome.byKiosk.get('k-1')).toMatchObject({ seqConflicts: [500], contiguousThrough: 2 });
     expect(store.progress('k-1')).toEqual({ contiguousThrough: 2, maxSeq: 900 });
     store.close();
