@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { SimulatorHost } from '../simulators/harness/simulator-host.js';
 import { id003SimulatorFactory } from '../simulators/id003/id003-factory.js';
 import { silentLogger } from '../src/log.js';
 import type { BenchResult } from './bench-result.js';
+import { clockTicksPerSecond, cpuTicks } from './process-cpu.js';
 import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
 /**
@@ -31,14 +32,6 @@ const SMOKE_SETTLE_MS = 500;
 const DEFAULT_POLL_INTERVAL_MS = 150;
 const TARGET_PERCENT = 1;
 const DAEMON_ENTRY = fileURLToPath(new URL('../dist/src/cli/bin.js', import.meta.url));
-
-/** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -88,7 +81,7 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
   if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 100 || pollIntervalMs > 200) {
     throw new Error(`BENCH_POLL_MS must be an integer from 100 to 200, got ${process.env['BENCH_POLL_MS']}`);
   }
-  const clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const clockTicks = clockTicksPerSecond();
   const logger = silentLogger();
   const sim = new SimulatorHost(id003SimulatorFactory.create({}), { name: 'id003', wireTime: true, logger });
   const dir = mkdtempSync(join(tmpdir(), 'kioskd-idle-cpu-'));

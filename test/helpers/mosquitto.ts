@@ -48,6 +48,8 @@ export interface MosquittoBroker {
   readonly plainUrl: string | undefined;
   readonly confPath: string;
   readonly running: boolean;
+  /** The broker's process id while it runs (benches read its CPU time from /proc). */
+  readonly pid: number | undefined;
   /** Starts it again on the same ports (after stop or kill). */
   start(): Promise<void>;
   /** SIGTERM, and waits for the exit. */
@@ -295,6 +297,9 @@ export async function startMosquitto(options: MosquittoOptions): Promise<Mosquit
     confPath,
     get running() {
       return child !== undefined;
+    },
+    get pid() {
+      return child?.pid;
     },
     async start() {
       // The old socket may linger a moment after a kill; mosquitto sets SO_REUSEADDR, so a
