@@ -355,12 +355,14 @@ const fleet = z
       .strictObject({
         /**
          * Unacknowledged payments out at once. The window must cover the ledger's round trip
-         * (its commit and the ack back, tens of ms under load) at the rate the broker allows,
-         * or a drain after an outage crawls window by window (32 gave ~1,500/s; 256-1,000
-         * ~5,000-13,000/s here). Bounded, since after a fleet-wide outage every kiosk's window
-         * lands on the broker's queue for the ledger at once.
+         * (its commit, disk sync and the ack back, tens of ms under load) at the rate the
+         * broker allows, or a drain after an outage crawls window by window: on the 2-core
+         * bench machine 32 gave ~1,500/s, 512 ~16,500-17,000/s and 1,000 ~17,000-19,000/s,
+         * while 2,000 and 4,000 (tried with a larger journal page) gained nothing, everything
+         * being CPU-bound by then. Bounded, since after a fleet-wide outage every kiosk's
+         * window lands on the broker's queue for the ledger at once; ~1 MB of memory while full.
          */
-        maxInFlight: intFrom(1, 1000).default(512),
+        maxInFlight: intFrom(1, 1000).default(1000),
         resendAfterMs: intFrom(1000, MAX_DELAY_MS).default(15_000),
       })
       .prefault({}),

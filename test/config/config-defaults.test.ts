@@ -43,7 +43,7 @@ describe('config defaults', () => {
     expect(config.fleet.broker).toEqual({ url: 'embedded', protocolVersion: 5 });
     expect(config.fleet.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883 });
     expect(config.fleet.topicPrefix).toBe('kiosk/v1');
-    expect(config.fleet.outbox).toEqual({ maxInFlight: 512, resendAfterMs: 15_000 });
+    expect(config.fleet.outbox).toEqual({ maxInFlight: 1000, resendAfterMs: 15_000 });
     expect(config.fleet.reconnect).toEqual({
       initialDelayMs: 1000,
       maxDelayMs: 60_000,
