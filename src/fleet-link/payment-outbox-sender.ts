@@ -231,17 +231,16 @@ export class PaymentOutboxSender {
   }
 
   #applyAcks(): void {
-    let batch = this.#acks.splice(0);
+    const batch = this.#acks.splice(0);
     if (batch.length === 0) return;
-    // What the window vouches for frees its slots now and reaches the journal shortly.
     if (batch.every(({ ack }) => this.#confirmable(ack))) {
+      // What the window vouches for frees its slots now and reaches the journal shortly.
       for (const { ack } of batch) this.#confirm(ack);
-      batch = [];
     } else {
       // Anything else is checked by the journal, after what is already confirmed.
       this.#writeDeliveries();
+      this.#applyNow(batch);
     }
-    if (batch.length > 0) this.#applyNow(batch);
     this.pump();
     this.#scheduleDeliveryWrite();
   }
