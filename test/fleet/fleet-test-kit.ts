@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { afterEach, beforeEach } from 'vitest';
+import { FleetLedger, type FleetLedgerOptions } from '../../src/fleet/ledger.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import {
   FLEET_PAYLOAD_VERSION,
@@ -30,6 +32,44 @@ export async function waitFor(what: string, predicate: () => boolean, timeoutMs 
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A ledger on a fresh embedded broker and database, and a fake kiosk k-001, for each test. */
+export interface LedgerRig {
+  broker: EmbeddedBroker;
+  dir: ReturnType<typeof scratchDir>;
+  ledger: FleetLedger;
+  kiosk: FakeKiosk;
+}
+
+type LedgerRigOptions = Partial<Pick<FleetLedgerOptions, 'logger' | 'probeTimeoutMs' | 'sharedSubscription'>>;
+
+/**
+ * Registers the hooks that build a LedgerRig before each test and tear down whatever it holds
+ * after it (a test may replace the broker, ledger or kiosk, e.g. to restart one). `options` is
+ * read before each test, so it may hand out a fresh logger.
+ */
+export function useLedgerRig(name: string, options: () => LedgerRigOptions = () => ({})): LedgerRig {
+  const rig = {} as LedgerRig;
+  beforeEach(async () => {
+    rig.broker = await startTestBroker();
+    rig.dir = scratchDir(name);
+    rig.ledger = FleetLedger.start({
+      broker: { url: rig.broker.url, protocolVersion: 4 },
+      dbPath: join(rig.dir.path, 'ledger.sqlite'),
+      logger: silentLogger(),
+      ...options(),
+    });
+    await rig.ledger.whenSubscribed();
+    rig.kiosk = await FakeKiosk.connect(rig.broker.url, 'k-001');
+  });
+  afterEach(async () => {
+    await rig.kiosk.close();
+    await rig.ledger.stop();
+    await rig.broker.close();
+    rig.dir.remove();
+  });
+  return rig;
 }
 
 export function sleep(ms: number): Promise<void> {

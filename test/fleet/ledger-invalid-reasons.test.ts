@@ -1,44 +1,20 @@
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FleetLedger } from '../../src/fleet/ledger.js';
-import type { EmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { FakeKiosk, paymentPayload, scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
+import { paymentPayload, useLedgerRig, waitFor } from './fleet-test-kit.js';
 
 /**
  * The ledger recognises the payload every kiosk writes with a quick check and leaves anything
  * else to the schema: a bad payment must still be refused, with the schema's reason in the log.
  */
-let broker: EmbeddedBroker;
-let dir: ReturnType<typeof scratchDir>;
-let ledger: FleetLedger;
-let kiosk: FakeKiosk;
 let lines: Array<{ msg?: string; reason?: string }>;
-
-beforeEach(async () => {
-  broker = await startTestBroker();
-  dir = scratchDir('ledger-invalid');
+const rig = useLedgerRig('ledger-invalid', () => {
   lines = [];
   const sink = new PassThrough();
   sink.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
   });
-  ledger = FleetLedger.start({
-    broker: { url: broker.url, protocolVersion: 4 },
-    dbPath: join(dir.path, 'ledger.sqlite'),
-    logger: createLogger({ level: 'warn', destination: sink }),
-    sharedSubscription: false,
-  });
-  await ledger.whenSubscribed();
-  kiosk = await FakeKiosk.connect(broker.url, 'k-001');
-});
-
-afterEach(async () => {
-  await kiosk.close();
-  await ledger.stop();
-  await broker.close();
-  dir.remove();
+  return { logger: createLogger({ level: 'warn', destination: sink }), sharedSubscription: false };
 });
 
 describe('fleet ledger: invalid payments keep their reasons', () => {
@@ -53,18 +29,18 @@ describe('fleet ledger: invalid payments keep their reasons', () => {
       [{ ...paymentPayload('k-001', 2), seq: 0 }, /^seq: /],
       [paymentPayload('k-002', 2), /is not the topic's "k-001"/],
     ];
-    await kiosk.publish(bad[0]![0]);
-    await kiosk.publish(good);
-    for (const [payload] of bad.slice(1)) await kiosk.publish(payload);
-    await waitFor('every invalid payload', () => ledger.stats().invalid === bad.length);
-    await waitFor('the good one acknowledged', () => kiosk.ackedIds().includes(good.paymentId));
+    await rig.kiosk.publish(bad[0]![0]);
+    await rig.kiosk.publish(good);
+    for (const [payload] of bad.slice(1)) await rig.kiosk.publish(payload);
+    await waitFor('every invalid payload', () => rig.ledger.stats().invalid === bad.length);
+    await waitFor('the good one acknowledged', () => rig.kiosk.ackedIds().includes(good.paymentId));
 
     const reasons = lines
       .filter((l) => l.msg?.startsWith('invalid payment payload'))
       .map((l) => l.reason ?? '');
     expect(reasons).toHaveLength(bad.length);
     for (const [i, [, pattern]] of bad.entries()) expect(reasons[i]).toMatch(pattern);
-    expect(ledger.payments('k-001').map((p) => p.paymentId)).toEqual([good.paymentId]);
-    expect(ledger.stats()).toMatchObject({ received: bad.length + 1, stored: 1, invalid: bad.length });
+    expect(rig.ledger.payments('k-001').map((p) => p.paymentId)).toEqual([good.paymentId]);
+    expect(rig.ledger.stats()).toMatchObject({ received: bad.length + 1, stored: 1, invalid: bad.length });
   });
 });
