@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
 import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
 import {
   amount,
@@ -225,67 +226,14 @@ const BROKER_URL =
   /^(?:embedded|(?:mqtts?|wss?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:\/\S*)?)$/;
 const BROKER_URL_EXPECTATION = 'expected "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL';
 
-const broker = z
-  .strictObject({
-    url: z
-      .string({ error: BROKER_URL_EXPECTATION })
-      .regex(BROKER_URL, { error: BROKER_URL_EXPECTATION })
-      .default('embedded'),
-    protocolVersion: z.literal([4, 5], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(5),
-    clientId: nonEmptyText('a non-empty client id of at most 256 characters')
-      .max(256, { error: 'expected a non-empty client id of at most 256 characters' })
-      .optional(),
-    ca: filePath().optional(),
-    cert: filePath().optional(),
-    key: filePath().optional(),
-    username: nonEmptyText().optional(),
-    password: nonEmptyText().optional(),
-  })
-  .superRefine((value, ctx) => {
-    if (value.password !== undefined && value.username === undefined && fieldsAreClean(ctx, ['password'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['username'],
-        message: 'required when password is set',
-        input: undefined,
-      });
-    }
-    if (!fieldsAreClean(ctx, ['url'])) return;
-    const tls = /^(?:mqtts|wss):/.test(value.url);
-    if (value.url.startsWith('mqtts:') && value.ca === undefined && fieldsAreClean(ctx, ['ca'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ca'],
-        message: 'required when url is mqtts:// (the CA that signed the broker certificate)',
-        input: undefined,
-      });
-    }
-    if (!tls) {
-      // A TLS file on a plain link means the operator believes the link is encrypted.
-      for (const field of ['ca', 'cert', 'key'] as const) {
-        if (value[field] !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [field],
-            message: 'expected nothing unless url is mqtts:// or wss://',
-            input: value[field],
-          });
-        }
-      }
-      return;
-    }
-    if ((value.cert === undefined) !== (value.key === undefined) && fieldsAreClean(ctx, ['cert'], ['key'])) {
-      const missing = value.cert === undefined ? 'cert' : 'key';
-      const present = missing === 'cert' ? 'key' : 'cert';
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message: `required when ${present} is set (cert and key go together)`,
-        input: undefined,
-      });
-    }
-  })
-  .prefault({});
+const broker = brokerSettingsSchema({
+  url: z
+    .string({ error: BROKER_URL_EXPECTATION })
+    .regex(BROKER_URL, { error: BROKER_URL_EXPECTATION })
+    .default('embedded'),
+  protocolVersion: protocolVersionSchema.default(5),
+  caRequiredForMqtts: true,
+});
 
 const publicKey = z.strictObject({
   id: z

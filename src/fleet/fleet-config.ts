@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { brokerSettingsSchema, protocolVersionSchema } from '../config/broker-settings-schema.js';
 import { readConfigDocument } from '../config/config-text.js';
-import { fieldsAreClean, filePath, intFrom, nonEmptyText } from '../config/field-rules.js';
+import { filePath, intFrom } from '../config/field-rules.js';
 import { expectationFor, problemLines } from '../config/problem-lines.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import { DEFAULT_TOPIC_PREFIX } from '../fleet-protocol/index.js';
@@ -25,57 +26,14 @@ export const brokerUrlSchema = z
   .string({ error: BROKER_URL_EXPECTATION })
   .regex(BROKER_URL, { error: BROKER_URL_EXPECTATION });
 
-export const protocolVersionSchema = z.literal([4, 5], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' });
+export { protocolVersionSchema };
 
-const broker = z
-  .strictObject({
-    url: brokerUrlSchema.default(DEFAULT_FLEET_BROKER_URL),
-    /** 3.1.1 by default: the fleet tools need nothing of MQTT 5, and the embedded demo broker speaks only 3.1.1. */
-    protocolVersion: protocolVersionSchema.default(4),
-    clientId: nonEmptyText('a non-empty client id of at most 256 characters')
-      .max(256, { error: 'expected a non-empty client id of at most 256 characters' })
-      .optional(),
-    ca: filePath().optional(),
-    cert: filePath().optional(),
-    key: filePath().optional(),
-    username: nonEmptyText().optional(),
-    password: nonEmptyText().optional(),
-  })
-  .superRefine((value, ctx) => {
-    if (value.password !== undefined && value.username === undefined && fieldsAreClean(ctx, ['password'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['username'],
-        message: 'required when password is set',
-        input: undefined,
-      });
-    }
-    if ((value.cert === undefined) !== (value.key === undefined) && fieldsAreClean(ctx, ['cert'], ['key'])) {
-      const missing = value.cert === undefined ? 'cert' : 'key';
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing],
-        message: `required when ${missing === 'cert' ? 'key' : 'cert'} is set (cert and key go together)`,
-        input: undefined,
-      });
-    }
-    if (!fieldsAreClean(ctx, ['url'])) return;
-    const tls = /^(?:mqtts|wss):/.test(value.url);
-    if (!tls) {
-      // A TLS file on a plain link means the operator believes the link is encrypted.
-      for (const field of ['ca', 'cert', 'key'] as const) {
-        if (value[field] !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [field],
-            message: 'expected nothing unless url is mqtts:// or wss://',
-            input: value[field],
-          });
-        }
-      }
-    }
-  })
-  .prefault({});
+const broker = brokerSettingsSchema({
+  url: brokerUrlSchema.default(DEFAULT_FLEET_BROKER_URL),
+  /** 3.1.1 by default: the fleet tools need nothing of MQTT 5, and the embedded demo broker speaks only 3.1.1. */
+  protocolVersion: protocolVersionSchema.default(4),
+  caRequiredForMqtts: false,
+});
 
 export const fleetToolConfigSchema = z.strictObject({
   broker,
