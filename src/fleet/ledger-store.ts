@@ -16,7 +16,7 @@ import type { PaymentPayloadWire } from '../fleet-protocol/index.js';
  * others' rows when it works out how far a kiosk's seqs run without a hole.
  */
 
-export const LEDGER_SCHEMA_VERSION = 1;
+export const LEDGER_SCHEMA_VERSION = 2;
 
 export interface StoredPayment {
   kioskId: string;
@@ -78,7 +78,8 @@ interface PaymentRow {
   received_at: string;
 }
 
-const SCHEMA_V1 = `
+/** Exported for the migration tests: the file a version 1 ledger made. */
+export const LEDGER_SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS ledger_payments (
   kiosk_id    TEXT    NOT NULL,
   payment_id  TEXT    NOT NULL,
@@ -102,6 +103,46 @@ CREATE TABLE IF NOT EXISTS ledger_kiosks (
   max_seq            INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
+
+const PAYMENT_COLUMNS =
+  'kiosk_id, payment_id, seq, account, amount, currency, kind, tx_id, receipt, notes, ts, payload, received_at';
+
+/**
+ * Version 2: payments in a rowid table, found by a unique index on (kioskId, paymentId). A row
+ * is a few hundred bytes (the payload is kept as received), far more than a WITHOUT ROWID
+ * table suits: keyed on the id, every insert landed mid-tree among big rows. Appended by
+ * rowid, a payment costs ~7 µs of CPU to store against ~14 µs (measured standalone, 40,000
+ * payments of 4 kiosks in batches of 125). Existing rows are copied over in seq order.
+ */
+const SCHEMA_V2 = `
+CREATE TABLE ledger_payments_v2 (
+  kiosk_id    TEXT    NOT NULL,
+  payment_id  TEXT    NOT NULL,
+  seq         INTEGER NOT NULL CHECK (seq > 0),
+  account     TEXT,
+  amount      INTEGER NOT NULL CHECK (amount >= 0),
+  currency    TEXT    NOT NULL,
+  kind        TEXT    NOT NULL CHECK (kind IN ('complete', 'partial', 'orphan')),
+  tx_id       TEXT,
+  receipt     INTEGER NOT NULL CHECK (receipt IN (0, 1)),
+  notes       TEXT    NOT NULL,
+  ts          TEXT    NOT NULL,
+  payload     TEXT    NOT NULL,
+  received_at TEXT    NOT NULL
+);
+INSERT INTO ledger_payments_v2 (${PAYMENT_COLUMNS})
+  SELECT ${PAYMENT_COLUMNS} FROM ledger_payments ORDER BY kiosk_id, seq, payment_id;
+DROP TABLE ledger_payments;
+ALTER TABLE ledger_payments_v2 RENAME TO ledger_payments;
+CREATE UNIQUE INDEX ledger_payments_by_id ON ledger_payments (kiosk_id, payment_id);
+CREATE INDEX ledger_payments_by_seq ON ledger_payments (kiosk_id, seq);
+`;
+
+/** Each step takes the file from the version before it to its own, in one transaction with the rest. */
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  { version: 1, sql: LEDGER_SCHEMA_V1 },
+  { version: 2, sql: SCHEMA_V2 },
+];
 
 function closeQuietly(fd: number): void {
   try {
@@ -143,9 +184,7 @@ export class LedgerStore {
     this.path = path;
     this.db = db;
     this.insert = db.prepare(
-      `INSERT OR IGNORE INTO ledger_payments
-         (kiosk_id, payment_id, seq, account, amount, currency, kind, tx_id, receipt, notes, ts, payload, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO ledger_payments (${PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.sharedSeqs = db
       .prepare(
@@ -194,10 +233,8 @@ export class LedgerStore {
             { details: { path, found, known: LEDGER_SCHEMA_VERSION } },
           );
         }
-        if (found < LEDGER_SCHEMA_VERSION) {
-          db.exec(SCHEMA_V1);
-          db.pragma(`user_version = ${LEDGER_SCHEMA_VERSION}`);
-        }
+        for (const step of MIGRATIONS) if (step.version > found) db.exec(step.sql);
+        if (found < LEDGER_SCHEMA_VERSION) db.pragma(`user_version = ${LEDGER_SCHEMA_VERSION}`);
       });
       migrate.immediate();
       return new LedgerStore(path, db);

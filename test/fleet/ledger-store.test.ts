@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isKioskError } from '../../src/errors.js';
-import { LedgerStore } from '../../src/fleet/ledger-store.js';
+import { LEDGER_SCHEMA_V1, LEDGER_SCHEMA_VERSION, LedgerStore } from '../../src/fleet/ledger-store.js';
 import { paymentPayload, scratchDir } from './fleet-test-kit.js';
 
 let dir: ReturnType<typeof scratchDir>;
@@ -22,8 +22,66 @@ describe('ledger store', () => {
     LedgerStore.open(path).close();
     const db = new Database(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(LEDGER_SCHEMA_VERSION);
     db.close();
+  });
+
+  it('migrates a version 1 file: every payment kept as it was, then stored, deduplicated and counted as before', () => {
+    const v1 = new Database(path);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(LEDGER_SCHEMA_V1);
+    v1.pragma('user_version = 1');
+    v1.close();
+    // What a version 1 ledger stored: written through the store of this build would be v2, so
+    // the rows go in by hand, as that build's insert wrote them.
+    const rows = [3, 1, 2].map((seq) => paymentPayload('k-1', seq));
+    const raw = new Database(path);
+    const insert = raw.prepare(
+      `INSERT INTO ledger_payments (kiosk_id, payment_id, seq, account, amount, currency, kind, tx_id, receipt, notes, ts, payload, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const p of rows) {
+      insert.run(
+        p.kioskId,
+        p.paymentId,
+        p.seq,
+        p.account,
+        p.amount,
+        p.currency,
+        p.kind,
+        p.txId,
+        1,
+        JSON.stringify(p.notes),
+        p.ts,
+        JSON.stringify(p),
+        at,
+      );
+    }
+    raw
+      .prepare('INSERT INTO ledger_kiosks (kiosk_id, contiguous_through, max_seq) VALUES (?, 3, 3)')
+      .run('k-1');
+    raw.close();
+
+    const store = LedgerStore.open(path);
+    expect(store.payments('k-1').map((p) => [p.seq, p.paymentId, p.amount, p.notes])).toEqual(
+      [...rows].sort((a, b) => a.seq - b.seq).map((p) => [p.seq, p.paymentId, p.amount, p.notes]),
+    );
+    expect(store.storeBatch([incoming(rows[1]!), incoming(paymentPayload('k-1', 4))], at)).toMatchObject({
+      stored: 1,
+      duplicates: 1,
+    });
+    expect(store.progress('k-1')).toEqual({ contiguousThrough: 4, maxSeq: 4 });
+    store.close();
+
+    const after = new Database(path, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(LEDGER_SCHEMA_VERSION);
+    const sql = after.prepare("SELECT sql FROM sqlite_master WHERE name = 'ledger_payments'").pluck().get();
+    expect(sql).not.toMatch(/WITHOUT ROWID/);
+    expect(
+      after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'ledger_payments_v2'").pluck().get(),
+    ).toBe(0);
+    expect(after.prepare('SELECT count(*) FROM ledger_payments').pluck().get()).toBe(4);
+    after.close();
   });
 
   it('syncs committed batches off the event loop, and says so when it cannot', async () => {
