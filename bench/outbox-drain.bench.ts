@@ -65,7 +65,7 @@ function windowFromEnv(): number | undefined {
 }
 
 /** Both sides move the same number of messages per round. */
-const FULL: Plan = { payments: 10_000, rounds: 3, maxInFlight: windowFromEnv() };
+const FULL: Plan = { payments: 10_000, rounds: 5, maxInFlight: windowFromEnv() };
 const SMOKE: Plan = { payments: 500, rounds: 1, maxInFlight: windowFromEnv() };
 /** How often the bench looks whether the drain has stalled or failed (its end is seen at once). */
 const WATCH_MS = 100;
