@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeReply, Id003Status } from '../../devices/cash-acceptor/id003/index.js';
 import { ErrorCode, KioskError } from '../../src/errors.js';
 import { actionOf, parseControl } from '../harness/control-parse.js';
 
@@ -8,6 +9,24 @@ import { actionOf, parseControl } from '../harness/control-parse.js';
  */
 
 const byte = z.number().int().min(0).max(0xff);
+
+const NO_DATA = new Uint8Array(0);
+
+/**
+ * What a reply frame with this code and no data means in ID-003, or undefined when the protocol
+ * does not define it. The codec's decoder decides, so the simulator and the driver agree on
+ * what "unknown" is: besides the status codes (11–1B, 40–4B, including ESCROW, REJECTING and
+ * FAILURE, which need data), ACK 50 and the setting echoes and reports 80–8A, C0–C7 are taken.
+ */
+export function definedReplyCode(code: number): string | undefined {
+  const reply = decodeReply({ code, data: NO_DATA });
+  if (reply.kind === 'unknownStatus' && reply.malformed !== true) return undefined;
+  const status = Object.entries(Id003Status).find(([, c]) => c === code)?.[0];
+  if (status !== undefined) return `the status ${status}`;
+  return reply.kind === 'unknownStatus' ? 'a setting echo or report' : `the ${reply.kind} reply`;
+}
+
+const hexByte = (code: number): string => `0x${code.toString(16).padStart(2, '0')}`;
 
 /** Phases `power.cutAt` can aim at: where a note is in flight and a cut decides its fate. */
 export const CUT_PHASES = [
@@ -64,6 +83,22 @@ export const controlSchemas = {
     action: z.literal('answers.delay'),
     ms: z.number().int().min(0).max(60_000),
   }),
+  /** The next `count` status requests are answered with `code`, a status code ID-003 does not define. */
+  'status.unknown': z
+    .strictObject({
+      action: z.literal('status.unknown'),
+      code: byte,
+      count: z.number().int().min(1).max(1000).optional(),
+    })
+    .superRefine((c, ctx) => {
+      const defined = definedReplyCode(c.code);
+      if (defined === undefined) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['code'],
+        message: `${hexByte(c.code)} is ${defined} in ID-003; give a code the protocol does not define`,
+      });
+    }),
   ledger: z.strictObject({ action: z.literal('ledger') }),
 } as const;
 

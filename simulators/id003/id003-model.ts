@@ -96,6 +96,8 @@ export interface Id003Counters {
   invalidCommands: number;
   answersDropped: number;
   bytesLostWhileOff: number;
+  /** Status requests answered with a `status.unknown` code. */
+  unknownStatusAnswers: number;
 }
 
 /** Command validity by phase: the transition table the docs describe. Anything else → INVALID COMMAND. */
@@ -186,6 +188,8 @@ export class Id003Model implements DeviceModel {
   private dropCount = 0;
   private dropRate = 0;
   private extraDelayMs = 0;
+  /** `status.unknown`: the code the next `remaining` status requests are answered with. */
+  private unknownStatus: { code: number; remaining: number } | undefined;
 
   private outbox: PendingAnswer[] = [];
   private lastRxAt = 0;
@@ -196,6 +200,7 @@ export class Id003Model implements DeviceModel {
     invalidCommands: 0,
     answersDropped: 0,
     bytesLostWhileOff: 0,
+    unknownStatusAnswers: 0,
   };
 
   constructor(config: Id003ModelConfig) {
@@ -280,6 +285,7 @@ export class Id003Model implements DeviceModel {
         extraDelayMs: this.extraDelayMs,
         armedCut: this.armedCut ? { ...this.armedCut } : null,
         cutDueAt: this.cutDueAt ?? null,
+        unknownStatus: this.unknownStatus ? { ...this.unknownStatus } : null,
       },
       pendingAnswers: this.outbox.length,
     };
@@ -466,7 +472,7 @@ export class Id003Model implements DeviceModel {
     const t = this.config.timing;
     switch (cmd.kind) {
       case 'statusRequest':
-        return this.statusReply();
+        return this.unknownStatusReply() ?? this.statusReply();
       case 'get':
         return this.getReply(cmd.what);
       case 'reset':
@@ -503,6 +509,20 @@ export class Id003Model implements DeviceModel {
         return { kind: 'settingEcho', command: echo.command, data: echo.data };
       }
     }
+  }
+
+  /**
+   * A `status.unknown` answer in place of the unit's real status, which the model keeps
+   * tracking underneath (timers run, the note stays where it is). Counted when the unit
+   * answers, so an answer `answers.drop` then eats still uses one up.
+   */
+  private unknownStatusReply(): AcceptorReply | undefined {
+    const armed = this.unknownStatus;
+    if (!armed) return undefined;
+    armed.remaining--;
+    if (armed.remaining === 0) this.unknownStatus = undefined;
+    this.counters.unknownStatusAnswers++;
+    return { kind: 'unknownStatus', code: armed.code, data: new Uint8Array(0) };
   }
 
   private reset(): void {
@@ -643,6 +663,10 @@ export class Id003Model implements DeviceModel {
       case 'answers.delay':
         this.extraDelayMs = c.ms;
         return this.brief();
+      case 'status.unknown':
+        // Replaces whatever was armed before; survives RESET and power cuts like a firmware quirk.
+        this.unknownStatus = { code: c.code, remaining: c.count ?? 1 };
+        return { ...this.brief(), unknownStatus: { ...this.unknownStatus } };
       case 'ledger':
         return this.cashbox.entries();
     }
@@ -708,7 +732,7 @@ export class Id003Model implements DeviceModel {
   }
 }
 
-/** A reply as a short name for snapshots and logs: `escrow:0x63`, `rejecting:0x77`, `idling`. */
+/** A reply as a short name for snapshots and logs: `escrow:0x63`, `rejecting:0x77`, `unknown:0x5a`, `idling`. */
 export function describeReply(reply: AcceptorReply): string {
   switch (reply.kind) {
     case 'status':
@@ -719,6 +743,8 @@ export function describeReply(reply: AcceptorReply): string {
       return `rejecting:0x${reply.reasonCode.toString(16)}`;
     case 'failure':
       return `failure:0x${reply.failureCode.toString(16)}`;
+    case 'unknownStatus':
+      return `unknown:0x${reply.code.toString(16).padStart(2, '0')}`;
     default:
       return reply.kind;
   }
