@@ -7,6 +7,7 @@ import { connect, type MqttClient } from 'mqtt';
 import { afterEach } from 'vitest';
 import { kioskConfigSchema } from '../../src/config/index.js';
 import type { FleetLinkConfig } from '../../src/fleet-link/fleet-link-config.js';
+import { startFleetLink } from '../../src/fleet-link/start-fleet-link.js';
 import {
   type CommandEnvelope,
   generateFleetKeyPair,
@@ -216,6 +217,45 @@ export function linkConfig(input: {
     },
   });
   return { kioskId: config.kioskId, dataDir: config.dataDir, fleet: config.fleet };
+}
+
+/** A `payment/ack` payload for this kiosk, with the given fields. */
+export function paymentAck(fields: Record<string, unknown>): Record<string, unknown> {
+  return { v: 1, kioskId: KIOSK_ID, ts: new Date().toISOString(), ...fields };
+}
+
+/** The seq of a payment the observer received. */
+export const seqOf = (m: { json: Record<string, unknown> }) => m.json['seq'] as number;
+
+/**
+ * A broker, a journal holding `payments` unsent payments, a fleet observer and the link
+ * started on them (stopped after the test). `prepare` runs on the journal and its directory
+ * before the link starts (to tamper with the file or wrap a journal method).
+ */
+export async function startOutboxRig(
+  options: {
+    payments?: number;
+    maxInFlight?: number;
+    resendAfterMs?: number;
+    prepare?: (journal: Journal, dir: string) => void;
+  } = {},
+) {
+  const broker = await startTestBroker();
+  const dir = tempDir();
+  const journal = openJournal(dir);
+  makePayments(journal, options.payments ?? 0);
+  options.prepare?.(journal, dir);
+  const fleet = await FleetObserver.connect(broker.url);
+  const config = linkConfig({
+    dataDir: dir,
+    brokerUrl: broker.url,
+    fleet: {
+      outbox: { maxInFlight: options.maxInFlight ?? 32, resendAfterMs: options.resendAfterMs ?? 60_000 },
+    },
+  });
+  const { link } = startFleetLink({ config, journal, logger: silentLogger() });
+  onCleanup(() => link.stop());
+  return { broker, journal, fleet, link };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,55 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { startFleetLink } from '../../src/fleet-link/start-fleet-link.js';
 import type { Journal } from '../../src/journal/journal.js';
-import { silentLogger } from '../../src/log.js';
-import {
-  FleetObserver,
-  KIOSK_ID,
-  linkConfig,
-  makePayments,
-  onCleanup,
-  openJournal,
-  sleep,
-  startTestBroker,
-  tempDir,
-} from './fleet-link-rig.js';
+import { paymentAck, seqOf, sleep, startOutboxRig } from './fleet-link-rig.js';
 
 /**
  * Acks the window can vouch for free their slots at once and reach the journal together, a
  * few writes for many acks; what the journal has not written yet is never resent, and a
  * failed write is tried again rather than forgotten.
  */
-function ack(fields: Record<string, unknown>): Record<string, unknown> {
-  return { v: 1, kioskId: KIOSK_ID, ts: new Date().toISOString(), ...fields };
-}
-
-const seqOf = (m: { json: Record<string, unknown> }) => m.json['seq'] as number;
-
 async function rig(payments: number, maxInFlight: number, resendAfterMs = 60_000) {
-  const broker = await startTestBroker();
-  const dir = tempDir();
-  const journal = openJournal(dir);
-  makePayments(journal, payments);
   const writes: Array<Parameters<Journal['markDelivered']>[0]> = [];
   let failNext = 0;
-  const markDelivered = journal.markDelivered.bind(journal);
-  journal.markDelivered = (delivery) => {
-    writes.push(delivery);
-    if (failNext > 0) {
-      failNext -= 1;
-      throw new Error('disk I/O error (simulated)');
-    }
-    return markDelivered(delivery);
-  };
-  const fleet = await FleetObserver.connect(broker.url);
-  const config = linkConfig({
-    dataDir: dir,
-    brokerUrl: broker.url,
-    fleet: { outbox: { maxInFlight, resendAfterMs } },
+  const started = await startOutboxRig({
+    payments,
+    maxInFlight,
+    resendAfterMs,
+    prepare: (journal) => {
+      const markDelivered = journal.markDelivered.bind(journal);
+      journal.markDelivered = (delivery) => {
+        writes.push(delivery);
+        if (failNext > 0) {
+          failNext -= 1;
+          throw new Error('disk I/O error (simulated)');
+        }
+        return markDelivered(delivery);
+      };
+    },
   });
-  const { link } = startFleetLink({ config, journal, logger: silentLogger() });
-  onCleanup(() => link.stop());
-  return { journal, fleet, link, writes, failNextWrites: (n: number) => (failNext = n) };
+  return { ...started, writes, failNextWrites: (n: number) => (failNext = n) };
 }
 
 describe('fleet link: journal writes of delivered payments', () => {
@@ -60,7 +37,7 @@ describe('fleet link: journal writes of delivered payments', () => {
     fleet.client.on('message', (topic) => {
       if (!topic.endsWith('/payment')) return;
       seen += 1;
-      if (seen % 10 === 0) void fleet.publish('payment/ack', ack({ ackThroughSeq: seen }));
+      if (seen % 10 === 0) void fleet.publish('payment/ack', paymentAck({ ackThroughSeq: seen }));
     });
     await fleet.waitFor('all delivered', () => journal.outboxStats().pending === 0 || undefined, 10_000);
     expect(fleet.on('payment').map(seqOf)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
@@ -73,7 +50,7 @@ describe('fleet link: journal writes of delivered payments', () => {
   it('writes at once when nothing is left in flight', async () => {
     const { journal, fleet, writes } = await rig(3, 10);
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 3 || undefined);
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 3 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 3 }));
     await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
     expect(writes).toEqual([{ throughSeq: 3 }]);
   });
@@ -82,7 +59,7 @@ describe('fleet link: journal writes of delivered payments', () => {
     const { journal, fleet, link, writes, failNextWrites } = await rig(4, 4, 1000);
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 4 || undefined);
     failNextWrites(1);
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 2 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 2 }));
     await fleet.waitFor('a failed write', () => writes.length >= 1 || undefined);
     expect(journal.outboxStats()).toMatchObject({ pending: 4, delivered: 0 });
     expect(link.paymentsInFlight).toBe(2);
@@ -102,7 +79,7 @@ describe('fleet link: journal writes of delivered payments', () => {
   it('records a send attempt for a payment left unacknowledged, none for one acknowledged at once', async () => {
     const { journal, fleet } = await rig(2, 10);
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 2 || undefined);
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 1 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 1 }));
     await fleet.waitFor(
       'the attempt of seq 2',
       () => journal.outboxPending({ limit: 10 })[0]?.attempts === 1 || undefined,
@@ -115,8 +92,8 @@ describe('fleet link: journal writes of delivered payments', () => {
   it('still lets the journal judge an ack the window cannot vouch for', async () => {
     const { journal, fleet } = await rig(3, 10);
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 3 || undefined);
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 1 }));
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 9 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 1 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 9 }));
     const reasons = () =>
       journal
         .auditTail(50)

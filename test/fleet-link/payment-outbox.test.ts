@@ -2,57 +2,29 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { frozenPayloadProblem } from '../../src/fleet-link/payment-outbox-sender.js';
-import { startFleetLink } from '../../src/fleet-link/start-fleet-link.js';
 import { paymentPayloadSchema } from '../../src/fleet-protocol/index.js';
-import { silentLogger } from '../../src/log.js';
-import {
-  FleetObserver,
-  KIOSK_ID,
-  linkConfig,
-  makePayments,
-  onCleanup,
-  openJournal,
-  sleep,
-  startTestBroker,
-  tempDir,
-} from './fleet-link-rig.js';
+import { FleetObserver, makePayments, paymentAck, seqOf, sleep, startOutboxRig } from './fleet-link-rig.js';
 
-function ack(fields: Record<string, unknown>): Record<string, unknown> {
-  return { v: 1, kioskId: KIOSK_ID, ts: new Date().toISOString(), ...fields };
-}
-
-async function rig(
+/** The outbox rig; `tamper` runs on the journal file before the link starts. */
+function rig(
   options: {
     payments?: number;
     maxInFlight?: number;
     resendAfterMs?: number;
-    /** Runs on the journal file before the link starts. */
     tamper?: (db: Database.Database) => void;
   } = {},
 ) {
-  const broker = await startTestBroker();
-  const dir = tempDir();
-  const journal = openJournal(dir);
-  makePayments(journal, options.payments ?? 0);
-  if (options.tamper !== undefined) {
-    const db = new Database(join(dir, 'journal.sqlite'));
-    options.tamper(db);
-    db.close();
-  }
-  const fleet = await FleetObserver.connect(broker.url);
-  const config = linkConfig({
-    dataDir: dir,
-    brokerUrl: broker.url,
-    fleet: {
-      outbox: { maxInFlight: options.maxInFlight ?? 32, resendAfterMs: options.resendAfterMs ?? 60_000 },
+  const { tamper, ...rest } = options;
+  return startOutboxRig({
+    ...rest,
+    prepare: (_journal, dir) => {
+      if (tamper === undefined) return;
+      const db = new Database(join(dir, 'journal.sqlite'));
+      tamper(db);
+      db.close();
     },
   });
-  const { link } = startFleetLink({ config, journal, logger: silentLogger() });
-  onCleanup(() => link.stop());
-  return { broker, journal, fleet, link };
 }
-
-const seqOf = (m: { json: Record<string, unknown> }) => m.json['seq'] as number;
 
 describe('fleet link payment outbox', () => {
   it('delivers 100 payments in seq order, each acked by a ledger that acks what it stored', async () => {
@@ -69,7 +41,7 @@ describe('fleet link payment outbox', () => {
       while (seqs.has(through + 1)) through += 1;
       if (through > acked) {
         acked = through;
-        void fleet.publish('payment/ack', ack({ ackThroughSeq: through }));
+        void fleet.publish('payment/ack', paymentAck({ ackThroughSeq: through }));
       }
     });
     await fleet.waitFor('all delivered', () => journal.outboxStats().pending === 0 || undefined, 10_000);
@@ -84,11 +56,14 @@ describe('fleet link payment outbox', () => {
     await fleet.waitFor('first window', () => fleet.on('payment').length >= 5 || undefined);
     await sleep(400);
     expect(fleet.on('payment').map(seqOf)).toEqual([1, 2, 3, 4, 5]);
-    await fleet.publish('payment/ack', ack({ paymentIds: [fleet.on('payment')[0]?.json['paymentId']] }));
+    await fleet.publish(
+      'payment/ack',
+      paymentAck({ paymentIds: [fleet.on('payment')[0]?.json['paymentId']] }),
+    );
     await fleet.waitFor('seq 6', () => fleet.on('payment').some((m) => seqOf(m) === 6) || undefined);
     await sleep(400);
     expect(fleet.on('payment').map(seqOf)).toEqual([1, 2, 3, 4, 5, 6]);
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 6 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 6 }));
     await fleet.waitFor('seq 11', () => fleet.on('payment').some((m) => seqOf(m) === 11) || undefined);
     await sleep(300);
     expect(fleet.on('payment').map(seqOf)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
@@ -122,7 +97,7 @@ describe('fleet link payment outbox', () => {
     // The ledger stored it, but its ack never reached the kiosk: nothing is published here.
     const resent = await fleet.waitFor('resend', () => fleet.on('payment')[1], 3000);
     expect(resent.json).toEqual(first.json);
-    await fleet.publish('payment/ack', ack({ paymentIds: [first.json['paymentId']] }));
+    await fleet.publish('payment/ack', paymentAck({ paymentIds: [first.json['paymentId']] }));
     await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
     const sends = fleet.on('payment').length;
     await sleep(1200);
@@ -132,11 +107,14 @@ describe('fleet link payment outbox', () => {
   it("refuses acks for seqs or payments it never made, another kiosk's, or garbage, changing nothing and auditing each", async () => {
     const { journal, fleet, link } = await rig({ payments: 3 });
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 3 || undefined);
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 99 }));
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 1, paymentIds: ['01ARZ3NDEKTSV4RRFFQ69G5FAV'] }));
-    await fleet.publish('payment/ack', { ...ack({ ackThroughSeq: 3 }), kioskId: 'K-0002' });
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 99 }));
+    await fleet.publish(
+      'payment/ack',
+      paymentAck({ ackThroughSeq: 1, paymentIds: ['01ARZ3NDEKTSV4RRFFQ69G5FAV'] }),
+    );
+    await fleet.publish('payment/ack', { ...paymentAck({ ackThroughSeq: 3 }), kioskId: 'K-0002' });
     await fleet.publish('payment/ack', 'not json');
-    await fleet.publish('payment/ack', ack({}));
+    await fleet.publish('payment/ack', paymentAck({}));
     const reasons = () =>
       journal
         .auditTail(50)
@@ -147,7 +125,7 @@ describe('fleet link payment outbox', () => {
     expect(journal.outboxStats()).toMatchObject({ pending: 3, delivered: 0 });
     expect(link.paymentsInFlight).toBe(3);
     // Still working: a good ack right after is applied.
-    await fleet.publish('payment/ack', ack({ ackThroughSeq: 3 }));
+    await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 3 }));
     await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
   });
 
@@ -169,7 +147,7 @@ describe('fleet link payment outbox', () => {
     expect(link.paymentsInFlight).toBe(2);
     await fleet.publish(
       'payment/ack',
-      ack({ paymentIds: fleet.on('payment').map((m) => m.json['paymentId']) }),
+      paymentAck({ paymentIds: fleet.on('payment').map((m) => m.json['paymentId']) }),
     );
     await fleet.waitFor('two delivered', () => journal.outboxStats().delivered === 2 || undefined);
     expect(journal.outboxPending({ limit: 10 }).map((e) => e.seq)).toEqual([2, 3]);
@@ -206,7 +184,7 @@ describe('fleet link payment outbox', () => {
     const again = await FleetObserver.connect(broker.url);
     await again.waitFor('both again', () => again.on('payment').length >= 2 || undefined, 5000);
     expect(again.on('payment').map(seqOf)).toEqual([1, 2]);
-    await again.publish('payment/ack', ack({ ackThroughSeq: 2 }));
+    await again.publish('payment/ack', paymentAck({ ackThroughSeq: 2 }));
     await again.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
   });
 });
