@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
+import { afterEach } from 'vitest';
 import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { createId003Acceptor, type Id003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
 import type { Id003Clock, Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
@@ -216,6 +217,18 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
 }
 
 /** Polls `check` every 5 ms until it returns true; fails naming `what` after `timeoutMs`. */
+/**
+ * The rigs a test file starts, closed after each test: `const rigs = closeRigsAfterEach()`
+ * at the top of the file, then `rigs.push(rig)` for each one started.
+ */
+export function closeRigsAfterEach(): Id003Rig[] {
+  const rigs: Id003Rig[] = [];
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) await rig.close();
+  });
+  return rigs;
+}
+
 export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
   const started = performance.now();
   while (!check()) {

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  closeRigsAfterEach,
   type Id003Rig,
   type Id003Variant,
   startAndEnable,
@@ -7,10 +8,7 @@ import {
   waitUntil,
 } from '../../../helpers/id003-rig.js';
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 async function rigFor(variant: Id003Variant): Promise<Id003Rig> {
   const rig = await startId003Rig({ variant });

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../../../devices/device-status.js';
 import {
+  closeRigsAfterEach,
   type Id003Rig,
   type Id003Variant,
   insertAndSettle,
@@ -9,10 +10,7 @@ import {
   waitUntil,
 } from '../../../helpers/id003-rig.js';
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 interface FaultCase {
   name: string;

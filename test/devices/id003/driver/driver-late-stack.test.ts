@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Id003Clock } from '../../../../devices/cash-acceptor/id003/driver.js';
 import {
+  closeRigsAfterEach,
   type Id003Rig,
   type Id003Variant,
   startAndEnable,
@@ -8,10 +9,7 @@ import {
   waitUntil,
 } from '../../../helpers/id003-rig.js';
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 interface ModelNote {
   noteId: string;

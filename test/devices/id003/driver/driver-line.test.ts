@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CNY_NOTES,
-  type Id003Rig,
+  closeRigsAfterEach,
   type Id003Variant,
   insertAndSettle,
   startAndEnable,
@@ -9,10 +9,7 @@ import {
   waitUntil,
 } from '../../../helpers/id003-rig.js';
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 describe.each<Id003Variant>(['inProcess', 'pty'])('ID-003 driver when the line goes away (%s)', (variant) => {
   it('goes offline on unplug, re-initialises on replug and restores the enable state', async () => {

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CNY_NOTES,
-  type Id003Rig,
+  closeRigsAfterEach,
   type Id003Variant,
   insertAndSettle,
   startAndEnable,
@@ -9,10 +9,7 @@ import {
   waitUntil,
 } from '../../../helpers/id003-rig.js';
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 async function rigFor(
   variant: Id003Variant,

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  closeRigsAfterEach,
   type Id003Rig,
   type Id003Variant,
   insertAndSettle,
@@ -8,10 +9,7 @@ import {
   waitUntil,
 } from '../../../helpers/id003-rig.js';
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 /** Arms a power cut, inserts a note, and powers the unit back on once the driver has lost it. */
 async function cutWithNoteAt(rig: Id003Rig, phase: string, denomination: number): Promise<void> {

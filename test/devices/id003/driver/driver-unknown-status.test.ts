@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  closeRigsAfterEach,
   type Id003Rig,
   insertAndSettle,
   startAndEnable,
@@ -15,10 +16,7 @@ import {
  * to the unit, and normal handling as soon as a defined status comes back.
  */
 
-const rigs: Id003Rig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const rigs = closeRigsAfterEach();
 
 async function rigWith(model: Record<string, unknown> = {}): Promise<Id003Rig> {
   const rig = await startId003Rig({ variant: 'inProcess', model });
