@@ -165,10 +165,11 @@ function storeError(path: string, stage: string, cause: unknown): KioskError {
 export class LedgerStore {
   readonly path: string;
   private readonly db: Database.Database;
-  /** The WAL file whose directory entry is known to be on disk. */
-  private syncedWalIno: number | undefined;
-  /** The WAL, kept open between syncs: SQLite keeps one WAL file for as long as it has the database open. */
-  private wal: { fd: number; ino: number; syncing: number; retired: boolean } | undefined;
+  /**
+   * The WAL, kept open between syncs: SQLite keeps one WAL file for as long as it has the
+   * database open. `dirSynced`: its directory entry is known to be on disk.
+   */
+  private wal: { fd: number; ino: number; syncing: number; retired: boolean; dirSynced: boolean } | undefined;
   private readonly insert: Database.Statement;
   /** Seqs of a kiosk, in a range, held by more than one payment id. */
   private readonly sharedSeqs: Database.Statement;
@@ -264,14 +265,14 @@ export class LedgerStore {
         // Closed only once no sync uses it: a number closed early could be reused by another file.
         if (wal.retired && wal.syncing === 0) closeQuietly(wal.fd);
       }
-      if (wal.ino !== this.syncedWalIno) {
+      if (!wal.dirSynced) {
         const dir = await open(dirname(this.path), 'r');
         try {
           await dir.sync();
         } finally {
           await dir.close();
         }
-        this.syncedWalIno = wal.ino;
+        wal.dirSynced = true;
       }
     } catch (cause) {
       this.closeWal();
@@ -290,7 +291,7 @@ export class LedgerStore {
     if (this.wal?.ino === ino) return this.wal;
     this.closeWal();
     const fd = openSync(path, 'r+');
-    this.wal = { fd, ino: fstatSync(fd).ino, syncing: 0, retired: false };
+    this.wal = { fd, ino: fstatSync(fd).ino, syncing: 0, retired: false, dirSynced: false };
     return this.wal;
   }
 
@@ -354,18 +355,13 @@ export class LedgerStore {
       else seqs.push(p.seq);
     }
     for (const [kioskId, outcome] of byKiosk) {
-      const seqs = storedSeqs.get(kioskId) ?? [];
-      let lowest = Number.POSITIVE_INFINITY;
-      let highest = 0;
-      for (const seq of seqs) {
-        if (seq < lowest) lowest = seq;
-        if (seq > highest) highest = seq;
-      }
+      const mine = [...new Set(storedSeqs.get(kioskId))].sort((a, b) => a - b);
+      const lowest = mine[0] ?? 0;
+      const highest = mine.at(-1) ?? 0;
       // A seq this batch stored that another payment id of the kiosk also holds (stored by this
       // batch, an earlier one, or another instance). A batch's seqs are usually a dense run: one
       // range query per kiosk and batch; scattered ones (a late payment beside new ones) are
       // looked up one by one rather than scanning every seq between them.
-      const mine = [...new Set(seqs)].sort((a, b) => a - b);
       if (mine.length > 0 && highest - lowest < 4 * mine.length) {
         const wanted = new Set(mine);
         for (const seq of this.sharedSeqs.iterate(kioskId, lowest, highest) as IterableIterator<number>) {
