@@ -29,6 +29,12 @@ describe('httpAccountChecker', () => {
       if (account === '13800000004') return reply(503, 'busy');
       if (account === '13800000005') return reply(200, '{"ok":true,"dailyTotalSoFar":12.5}');
       if (account === '13800000006') return; // never answers
+      if (account === '13800000007') {
+        // An answer far bigger than any lookup's, streamed without a length.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        for (let i = 0; i < 20; i++) res.write(`${'x'.repeat(8 * 1024)}`);
+        return res.end();
+      }
       return reply(200, 'not json');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -55,6 +61,13 @@ describe('httpAccountChecker', () => {
     const startedAt = Date.now();
     await expect(checker()('13800000006')).rejects.toThrow();
     expect(Date.now() - startedAt).toBeLessThan(2_000);
+  });
+
+  it('refuses an answer larger than a lookup ever sends, without reading it all', async () => {
+    await expect(checker()('13800000007')).rejects.toMatchObject({
+      code: ErrorCode.ApiInternal,
+      message: expect.stringContaining('more than 65536 bytes'),
+    });
   });
 
   it('refuses a config without a URL', () => {
