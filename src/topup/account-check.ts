@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
+import { readBoundedBody } from '../http/read-bounded-body.js';
 
 /** An answer is a few dozen bytes; anything past this is not the lookup service talking. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -18,27 +19,18 @@ function get(url: URL, signal: AbortSignal): Promise<{ status: number; text: str
       url,
       { method: 'GET', headers: { accept: 'application/json' }, signal },
       (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) {
-            request.destroy(
-              new KioskError(
-                ErrorCode.ApiInternal,
-                `account check answered more than ${MAX_ANSWER_BYTES} bytes`,
-              ),
-            );
-            return;
-          }
-          chunks.push(chunk);
-        });
-        response.on('error', reject);
         response.on('close', () => {
           if (!response.complete) reject(signal.reason ?? new Error('account check answer cut short'));
         });
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        const tooLarge = () =>
+          new KioskError(ErrorCode.ApiInternal, `account check answered more than ${MAX_ANSWER_BYTES} bytes`);
+        readBoundedBody(response, MAX_ANSWER_BYTES, tooLarge).then(
+          (text) => resolve({ status: response.statusCode ?? 0, text }),
+          (error: unknown) => {
+            // Nothing more of this answer is wanted.
+            request.destroy();
+            reject(error);
+          },
         );
       },
     );
