@@ -8,16 +8,17 @@ import type { BrokerConnection } from './broker-session.js';
 export const MAX_ACK_BYTES = 64 * 1024;
 /**
  * Send attempts are bookkeeping for health, not money: they are written in one journal
- * transaction at most this often, so a fast drain does not pay a disk sync per publish, and
- * one period late, for the payments still unacknowledged by then (so a drain, acknowledged
+ * transaction at most this often, so a fast drain does not pay a journal write per publish,
+ * and one period late, for the payments still unacknowledged by then (so a drain, acknowledged
  * within milliseconds, rewrites no row for them).
  */
 export const ATTEMPT_FLUSH_MS = 200;
 /**
  * Acks the window can vouch for (see #confirmable) free their window slots at once and are
  * written to the journal together: when the window runs dry, when a window's worth waits, or
- * this long after the first. A journal write blocks the event loop for a disk sync; one per
- * ledger ack (a ledger commits every few ms) made the kiosk's own syncs pace the drain.
+ * this long after the first. A journal write blocks the event loop (the rows it rewrites, and
+ * a checkpoint now and then); one per ledger ack (a ledger commits every few ms) would have the
+ * kiosk's own writes pace the drain.
  */
 export const DELIVERY_WRITE_MS = 50;
 const PAYMENT_PUBLISH = { qos: 1 } as const;
@@ -197,8 +198,8 @@ export class PaymentOutboxSender {
   /**
    * Takes a `payment/ack`. A bad one (unreadable, another kiosk's, naming a seq or payment
    * this journal never made) is refused whole, audited, and changes nothing. Good ones that
-   * arrive together (one TCP read holds many) are applied in one journal write, since each
-   * write is a disk sync and a ledger acking one payment at a time would otherwise set the pace.
+   * arrive together (one TCP read holds many) are applied together (see DELIVERY_WRITE_MS), so
+   * a ledger acking one payment at a time does not cost a journal write per payment.
    */
   handleAck(raw: Buffer): void {
     const read = this.#readAck(raw);
