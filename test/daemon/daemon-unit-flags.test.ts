@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { unitEnvironment } from '../../bench/systemd-unit-env.js';
 import { EMBEDDED_LEDGER_FILE } from '../../src/fleet-broker/embedded-fleet.js';
+import { waitUntil } from '../api/kiosk-daemon-rig.js';
 import { collectOutput, exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
 
 /**
@@ -29,16 +30,6 @@ async function json(method: string, url: string, body?: unknown): Promise<{ stat
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('kioskd run under the systemd unit environment', () => {
@@ -70,19 +61,26 @@ describe('kioskd run under the systemd unit environment', () => {
       const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 30_000);
       const api = `${String(up['api'])}/api/v1`;
       const control = `${String(up['simulatorControl'])}/devices/id003/control`;
-      await until('the kiosk in service', async () =>
-        (await json('GET', `${api}/state`)).body.kiosk.mode === 'inService' ? true : undefined,
+      await waitUntil(
+        async () => ((await json('GET', `${api}/state`)).body.kiosk.mode === 'inService' ? true : undefined),
+        'the kiosk in service',
+        10_000,
       );
       expect((await json('POST', `${api}/topups`, {})).status).toBe(201);
       const entered = await json('PUT', `${api}/topups/current/account`, { account: '13800138000' });
       expect(entered.body.state).toBe('insertingCash');
-      await until('the acceptor to draw the note in', async () =>
-        (await json('POST', control, { action: 'note.insert', denomination: 5000 })).status === 200
-          ? true
-          : undefined,
+      await waitUntil(
+        async () =>
+          (await json('POST', control, { action: 'note.insert', denomination: 5000 })).status === 200
+            ? true
+            : undefined,
+        'the acceptor to draw the note in',
+        10_000,
       );
-      await until('the note credited', async () =>
-        (await json('GET', `${api}/topups/current`)).body.total === 5000 ? true : undefined,
+      await waitUntil(
+        async () => ((await json('GET', `${api}/topups/current`)).body.total === 5000 ? true : undefined),
+        'the note credited',
+        10_000,
       );
       const done = await json('POST', `${api}/topups/current/confirm`, {});
       expect(done.status).toBe(200);
@@ -90,14 +88,17 @@ describe('kioskd run under the systemd unit environment', () => {
 
       const journal = new Database(join(dir, 'var', 'journal.sqlite'), { readonly: true });
       try {
-        await until('the ledger to acknowledge the payment', () =>
-          (
-            journal.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'delivered'").get() as {
-              n: number;
-            }
-          ).n === 1
-            ? true
-            : undefined,
+        await waitUntil(
+          () =>
+            (
+              journal.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'delivered'").get() as {
+                n: number;
+              }
+            ).n === 1
+              ? true
+              : undefined,
+          'the ledger to acknowledge the payment',
+          10_000,
         );
       } finally {
         journal.close();
