@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import type { BenchResult } from './bench-result.js';
+import { statusBytes } from './proc-stats.js';
 import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
 /**
@@ -62,14 +63,6 @@ type Json = any;
 interface StreamEvent {
   type: string;
   data: Json;
-}
-
-/** One field of /proc/<pid>/status in bytes: VmRSS, or its parts RssAnon and RssFile. */
-function statusBytes(pid: number, field = 'VmRSS'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(kb) * 1024;
 }
 
 const rssBytes = (pid: number) => statusBytes(pid);

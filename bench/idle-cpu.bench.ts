@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -10,7 +10,7 @@ import { SimulatorHost } from '../simulators/harness/simulator-host.js';
 import { id003SimulatorFactory } from '../simulators/id003/id003-factory.js';
 import { silentLogger } from '../src/log.js';
 import type { BenchResult } from './bench-result.js';
-import { clockTicksPerSecond, cpuTicks } from './process-cpu.js';
+import { clockTicksPerSecond, cpuTicks, statusBytes } from './proc-stats.js';
 import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
 /**
@@ -32,12 +32,6 @@ const SMOKE_SETTLE_MS = 500;
 const DEFAULT_POLL_INTERVAL_MS = 150;
 const TARGET_PERCENT = 1;
 const DAEMON_ENTRY = fileURLToPath(new URL('../dist/src/cli/bin.js', import.meta.url));
-
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return kb === undefined ? Number.NaN : Number(kb) * 1024;
-}
 
 function waitForLog(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -131,7 +125,7 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
         'cpu ticks': ticks,
         'clock ticks per s': clockTicks,
         'cpu % of one core': Math.round(percent * 1000) / 1000,
-        'daemon RSS MB': Math.round(rssBytes(pid) / 1e5) / 10,
+        'daemon RSS MB': Math.round(statusBytes(pid) / 1e5) / 10,
       },
       ratio: { name: '1 % / idle CPU', value: ratio, target: '>= 1', pass: ratio >= 1 },
     };

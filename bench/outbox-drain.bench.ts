@@ -38,7 +38,7 @@ import { silentLogger } from '../src/log.js';
 import { type MosquittoBroker, startMosquitto } from '../test/helpers/mosquitto.js';
 import { createTestPki, type TestPki } from '../test/helpers/pki.js';
 import type { BenchResult } from './bench-result.js';
-import { clockTicksPerSecond, cpuMicros } from './process-cpu.js';
+import { clockTicksPerSecond, cpuMicros } from './proc-stats.js';
 
 const TARGET = 0.5;
 const KIOSK = 'K-DRAIN';

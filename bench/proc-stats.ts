@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /**
- * CPU time of another process (one the bench did not start with node, such as the broker),
- * read from /proc: Linux only, like the kiosks.
+ * CPU time and memory of another process (the daemon, the broker), read from /proc: Linux
+ * only, like the kiosks.
  */
 
 /** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
@@ -22,4 +22,12 @@ export function clockTicksPerSecond(): number {
 /** utime + stime of a process in microseconds, at the resolution of a clock tick. */
 export function cpuMicros(pid: number, ticksPerSecond: number): number {
   return (cpuTicks(pid) * 1_000_000) / ticksPerSecond;
+}
+
+/** One field of /proc/<pid>/status in bytes: VmRSS, or its parts RssAnon and RssFile. */
+export function statusBytes(pid: number, field = 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(kb) * 1024;
 }
