@@ -1,9 +1,20 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorCode, KioskError } from '../errors.js';
+import { MAX_EPOCH } from '../fleet-protocol/index.js';
 import type { Logger } from '../log.js';
 
 export const EPOCH_FILE_NAME = 'fleet-epoch.json';
+
+/**
+ * The highest epoch a damaged file makes the store restart from, whatever the clock says:
+ * half the wire bound, so 2^31 more connections fit above it. A clock set far ahead (a flat
+ * RTC battery, a bad time server) must not push the kiosk's epochs to the edge of MAX_EPOCH,
+ * where its status would stop being valid on the wire.
+ */
+export const MAX_TRUSTED_EPOCH = 2 ** 31 - 1;
+/** The restart value counts seconds from here; from 1970 it would pass 2^31 in 2038. */
+const RESTART_ORIGIN_MS = Date.UTC(2020, 0, 1);
 
 /**
  * The per-connection `epoch` of the kiosk's status, kept in a small file under dataDir. Each
@@ -50,11 +61,13 @@ export class ConnectionEpochStore {
     const epoch = parseEpoch(text);
     if (epoch !== undefined) return epoch;
     // Only a failing disk gets here (the file is only ever replaced whole). Counting on from a
-    // value no counted epoch can have reached keeps epochs growing, which is all they are for.
-    const restart = Math.floor(this.#now().getTime() / 1000);
+    // value no counted epoch can have reached keeps epochs growing, which is all they are for:
+    // the seconds since 2020, as no kiosk connects more than once a second.
+    const seconds = Math.floor((this.#now().getTime() - RESTART_ORIGIN_MS) / 1000);
+    const restart = Math.min(MAX_TRUSTED_EPOCH, Math.max(0, seconds));
     this.#log.error(
       { path: this.path, restartAt: restart },
-      'fleet epoch file is unreadable; continuing from the current time in seconds',
+      'fleet epoch file is unreadable or out of range; continuing from the seconds since 2020',
     );
     return restart;
   }
@@ -81,10 +94,13 @@ export class ConnectionEpochStore {
   }
 }
 
+/** The stored epoch, when it is one the store can count on from (below MAX_EPOCH). */
 function parseEpoch(text: string): number | undefined {
   try {
     const value = (JSON.parse(text) as { epoch?: unknown } | null)?.epoch;
-    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < MAX_EPOCH
+      ? value
+      : undefined;
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@ import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import {
   type AlertPayload,
   alertPayloadSchema,
+  alertSetPayloadSchema,
   type CommandResult,
   commandResultSchema,
   FLEET_PAYLOAD_VERSION,
@@ -26,6 +27,7 @@ import { ConnectionEpochStore } from './connection-epoch-store.js';
 import { DeviceAlertTracker } from './device-alerts.js';
 import { clientIdOf, type FleetLinkConfig, readTlsMaterial, resolveBrokerUrl } from './fleet-link-config.js';
 import type { CommandHandlers, CommandOutput, FleetLinkContext } from './fleet-link-context.js';
+import { OpenAlertSet } from './open-alert-set.js';
 import { orphanCreditAlert } from './orphan-alerts.js';
 import { PaymentOutboxSender } from './payment-outbox-sender.js';
 import { ReliablePublishQueue } from './reliable-publish-queue.js';
@@ -98,11 +100,15 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly #outbox: PaymentOutboxSender;
   readonly #queue: ReliablePublishQueue;
   readonly #alerts: DeviceAlertTracker;
+  readonly #openAlerts = new OpenAlertSet();
   readonly #newId: UlidFactory;
   readonly #timers: NodeJS.Timeout[] = [];
   #healthDebounce: NodeJS.Timeout | undefined;
   #unsubscribeContext: (() => void) | undefined;
   #publishedMode: string | undefined;
+  /** The seq of the payment the last health carried; a newer one makes health go out again. */
+  #reportedPaymentSeq: number | null | undefined;
+  #alertSetDue = false;
   #started = false;
   #stopped = false;
 
@@ -187,8 +193,14 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     readTlsMaterial(this.#config.fleet);
     this.#started = true;
     this.#unsubscribeContext = this.#context.onChange(() => this.#onContextChange());
+    this.#openUnpaidOrphans();
     this.#scanDeviceAlerts();
-    this.#timers.push(setInterval(() => this.#outbox.pump(), OUTBOX_POLL_MS));
+    this.#timers.push(
+      setInterval(() => {
+        this.#outbox.pump();
+        this.#reportNewPayment();
+      }, OUTBOX_POLL_MS),
+    );
     this.#timers.push(setInterval(() => this.#periodic(), this.#config.fleet.healthIntervalMs));
     this.#timers.push(setInterval(() => this.#pruneCommandIds(), DAY_MS));
     this.#session.start();
@@ -292,6 +304,9 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   #onUp(connection: BrokerConnection): void {
     this.#publishStatus(connection);
     this.#publishHealth(connection);
+    // Before the queued single alerts: the set is the truth, and a view ignores single alerts
+    // older than the set it holds.
+    this.#publishAlertSet(connection);
     this.#queue.attach(connection);
     this.#outbox.attach(connection);
     this.#scanOrphanAlerts();
@@ -310,6 +325,11 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     const connection = this.#session.connection;
     if (connection !== undefined && this.#context.mode() !== this.#publishedMode)
       this.#publishStatus(connection);
+    this.#scheduleHealth();
+  }
+
+  /** Health within HEALTH_DEBOUNCE_MS, once for a burst of reasons. */
+  #scheduleHealth(): void {
     if (this.#healthDebounce !== undefined) return;
     this.#healthDebounce = setTimeout(() => {
       this.#healthDebounce = undefined;
@@ -353,34 +373,87 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   #publishHealth(connection: BrokerConnection): void {
     let payload: string | undefined;
+    let report: ReturnType<typeof healthPayload>;
     try {
-      payload = this.#validJson(
-        healthPayloadSchema,
-        healthPayload({
-          kioskId: this.#config.kioskId,
-          epoch: connection.epoch,
-          context: this.#context,
-          journal: this.#journal,
-          now: this.#clock(),
-        }),
-        'health',
-      );
+      report = healthPayload({
+        kioskId: this.#config.kioskId,
+        epoch: connection.epoch,
+        context: this.#context,
+        journal: this.#journal,
+        now: this.#clock(),
+      });
+      payload = this.#validJson(healthPayloadSchema, report, 'health');
     } catch (error) {
       this.#log.error({ err: error }, 'cannot read what health reports');
       return;
     }
     if (payload === undefined) return;
-    const properties =
-      connection.protocolVersion === 5
-        ? {
-            // Stale health is worthless: a broker may drop it once the next one is due anyway.
-            messageExpiryInterval: Math.ceil((2 * this.#config.fleet.healthIntervalMs) / 1000),
-            contentType: 'application/json',
-          }
-        : undefined;
+    this.#reportedPaymentSeq = report.lastPayment?.seq ?? null;
+    // Retained, as the latest state: a monitor that starts later sees the kiosk at once. No
+    // message expiry: the last health of a kiosk that went offline is still its last known
+    // cashbox and devices, and the view shows how old it is.
+    const properties = connection.protocolVersion === 5 ? { contentType: 'application/json' } : undefined;
     connection
-      .publish(this.topics.health, payload, { qos: 0, retain: false, ...(properties ? { properties } : {}) })
+      .publish(this.topics.health, payload, { qos: 0, retain: true, ...(properties ? { properties } : {}) })
       .catch((error: unknown) => this.#log.debug({ err: error }, 'health not published'));
+  }
+
+  /**
+   * A payment committed since the last health changes what health says (last payment,
+   * cashbox), so health goes out again: a monitor started right after a payment sees it.
+   */
+  #reportNewPayment(): void {
+    if (this.#session.connection === undefined || !this.#journal.isOpen) return;
+    let seq: number | null;
+    try {
+      seq = this.#journal.lastPayment()?.seq ?? null;
+    } catch (error) {
+      this.#log.debug({ err: error }, 'cannot read the last payment');
+      return;
+    }
+    if (seq !== this.#reportedPaymentSeq) this.#scheduleHealth();
+  }
+
+  /** Publishes the set of open alerts (retained); also the empty set, replacing a stale one. */
+  #publishAlertSet(connection: BrokerConnection): void {
+    const payload = this.#validJson(
+      alertSetPayloadSchema,
+      this.#openAlerts.payload(this.#config.kioskId, this.#clock()),
+      'alerts',
+    );
+    if (payload === undefined) return;
+    connection
+      .publish(this.topics.alerts, payload, { qos: 1, retain: true })
+      .catch((error: unknown) =>
+        this.#log.debug({ err: error }, 'alert set not published; sent again on reconnect'),
+      );
+  }
+
+  /** After the single alerts of one change, the set goes out once (on the next turn). */
+  #alertSetChanged(): void {
+    if (this.#alertSetDue) return;
+    this.#alertSetDue = true;
+    setImmediate(() => {
+      this.#alertSetDue = false;
+      const connection = this.#session.connection;
+      if (connection !== undefined && !this.#stopped) this.#publishAlertSet(connection);
+    });
+  }
+
+  /**
+   * Orphan credits without a payment are open across restarts (a technician has to find their
+   * value); their single alerts went out before, so only the set lists them again.
+   */
+  #openUnpaidOrphans(): void {
+    if (!this.#journal.isOpen) return;
+    try {
+      for (const orphan of this.#journal.orphanCredits({ unpaidOnly: true })) {
+        const alert = orphanCreditAlert(orphan, this.#config.kioskId, this.#clock());
+        this.#openAlerts.apply({ ...alert, ts: orphan.alertRaisedAt ?? orphan.createdAt });
+      }
+    } catch (error) {
+      this.#log.error({ err: error }, 'cannot read unpaid orphan credits for the alert set');
+    }
   }
 
   #scanDeviceAlerts(): void {
@@ -419,6 +492,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       'fleet alert',
     );
     this.#queue.enqueue({ topic: this.topics.alert, payload, ...extra });
+    if (this.#openAlerts.apply(alert)) this.#alertSetChanged();
   }
 
   #pruneCommandIds(): void {
@@ -496,6 +570,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
         if (connection === undefined) throw new KioskError(ErrorCode.FleetConnect, 'not connected');
         this.#publishStatus(connection);
         this.#publishHealth(connection);
+        this.#publishAlertSet(connection);
         return { epoch: connection.epoch };
       }
       case 'setMode':

@@ -46,6 +46,7 @@ export function healthPayload(input: {
     };
   }
   const outbox = journal.outboxStats();
+  const last = journal.lastPayment();
   const memory = process.memoryUsage();
   return {
     v: FLEET_PAYLOAD_VERSION,
@@ -59,5 +60,16 @@ export function healthPayload(input: {
     cashbox,
     paper: input.context.paperLevel(),
     outbox: { pending: outbox.pending, oldestPendingSeq: outbox.oldestPendingSeq },
+    lastPayment:
+      last === null
+        ? null
+        : {
+            paymentId: last.paymentId,
+            seq: last.seq,
+            amount: last.amount,
+            currency: last.currency,
+            kind: last.kind,
+            ts: last.createdAt,
+          },
   };
 }

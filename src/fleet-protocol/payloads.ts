@@ -30,13 +30,21 @@ export const deviceStatusSchema = z.strictObject({
 
 export const KIOSK_MODES = ['starting', 'inService', 'outOfService', 'maintenance'] as const;
 
+/**
+ * The highest epoch on the wire (2^32 - 1). A kiosk counts one per connection, so a real one
+ * stays far below it; a payload beyond it is malformed. Without a bound, one forged status at
+ * 2^53 - 1 would be "newer" than anything the real kiosk can ever send.
+ */
+export const MAX_EPOCH = 2 ** 32 - 1;
+const epoch = z.int().nonnegative().max(MAX_EPOCH);
+
 /** `kiosk/v1/{id}/status`, retained; the Last Will is the same with `state: offline` and the same epoch. */
 export const statusPayloadSchema = z.strictObject({
   ...envelope,
   state: z.enum(['online', 'offline']),
   mode: z.enum(KIOSK_MODES),
   /** +1 on every connection, persisted: a receiver ignores a status older than the newest epoch it saw. */
-  epoch: z.int().nonnegative(),
+  epoch,
   version: z.string().max(64),
 });
 export type StatusPayload = z.infer<typeof statusPayloadSchema>;
@@ -51,10 +59,24 @@ export const cashboxHealthSchema = z.strictObject({
   denominations: z.array(z.strictObject({ denomination: money, count: z.int().nonnegative() })),
 });
 
-/** `kiosk/v1/{id}/health`, QoS 0, periodic and on every device status change. */
+/** The kiosk's newest payment as health reports it, so a monitor started later shows it too. */
+export const lastPaymentSchema = z.strictObject({
+  paymentId: ulid,
+  seq: z.int().positive(),
+  amount: money,
+  currency: z.string().regex(CURRENCY_PATTERN),
+  kind: z.enum(['complete', 'partial', 'orphan']),
+  ts: isoUtc,
+});
+export type LastPayment = z.infer<typeof lastPaymentSchema>;
+
+/**
+ * `kiosk/v1/{id}/health`, QoS 0, retained (the latest state): on connect, periodic, on every
+ * device status change and after every payment.
+ */
 export const healthPayloadSchema = z.strictObject({
   ...envelope,
-  epoch: z.int().nonnegative(),
+  epoch,
   mode: z.enum(KIOSK_MODES),
   uptimeS: z.int().nonnegative(),
   memory: z.strictObject({ rssBytes: z.int().nonnegative(), heapUsedBytes: z.int().nonnegative() }),
@@ -62,6 +84,8 @@ export const healthPayloadSchema = z.strictObject({
   cashbox: z.record(z.string().max(32), cashboxHealthSchema),
   paper: z.enum(['ok', 'nearEnd', 'out', 'unknown']),
   outbox: z.strictObject({ pending: z.int().nonnegative(), oldestPendingSeq: z.int().positive().nullable() }),
+  /** null before the first payment; absent from kiosks older than the field. */
+  lastPayment: lastPaymentSchema.nullable().optional(),
 });
 export type HealthPayload = z.infer<typeof healthPayloadSchema>;
 
@@ -77,6 +101,32 @@ export const alertPayloadSchema = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type AlertPayload = z.infer<typeof alertPayloadSchema>;
+
+/** How many open alerts one `alerts` message lists; the oldest beyond it are counted in `omitted`. */
+export const MAX_ALERTS_IN_SET = 100;
+
+/** One open alert in the set: its `alert` payload without the envelope and `cleared`. */
+export const openAlertSchema = alertPayloadSchema.pick({
+  alertId: true,
+  device: true,
+  kind: true,
+  action: true,
+  ts: true,
+  details: true,
+});
+export type OpenAlertEntry = z.infer<typeof openAlertSchema>;
+
+/**
+ * `kiosk/v1/{id}/alerts`, QoS 1, retained: every open alert of the kiosk, republished whole when
+ * the set changes and on every connection (empty too, so a stale retained set is replaced).
+ */
+export const alertSetPayloadSchema = z.strictObject({
+  ...envelope,
+  alerts: z.array(openAlertSchema).max(MAX_ALERTS_IN_SET),
+  /** Open alerts left out of `alerts` (the oldest) because the set is longer than the bound. */
+  omitted: z.int().nonnegative(),
+});
+export type AlertSetPayload = z.infer<typeof alertSetPayloadSchema>;
 
 /** `kiosk/v1/{id}/payment`, QoS 1, from the journal's outbox (the payload is frozen at commit). */
 export const paymentPayloadSchema = z.strictObject({

@@ -9,6 +9,7 @@ export const TOPIC_KINDS = [
   'status',
   'health',
   'alert',
+  'alerts',
   'payment',
   'payment/ack',
   'cmd',
@@ -20,6 +21,8 @@ export interface KioskTopics {
   status: string;
   health: string;
   alert: string;
+  /** The retained set of open alerts. */
+  alerts: string;
   payment: string;
   paymentAck: string;
   cmd: string;
@@ -40,6 +43,7 @@ export function kioskTopics(kioskId: string, prefix = DEFAULT_TOPIC_PREFIX): Kio
     status: `${base}/status`,
     health: `${base}/health`,
     alert: `${base}/alert`,
+    alerts: `${base}/alerts`,
     payment: `${base}/payment`,
     paymentAck: `${base}/payment/ack`,
     cmd: `${base}/cmd`,

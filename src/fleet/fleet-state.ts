@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   alertPayloadSchema,
+  alertSetPayloadSchema,
   type cashboxHealthSchema,
   commandResultSchema,
   DEFAULT_TOPIC_PREFIX,
@@ -20,11 +21,32 @@ import {
  * carries the epoch of the connection it belongs to. A broker may deliver an old connection's
  * Will after the new connection's `online` (the old TCP session times out late), so a status
  * or health older than the newest epoch seen is stale and ignored.
+ *
+ * An epoch more than MAX_EPOCH_JUMP away from the one the view holds is not a reconnect: it is
+ * not taken on its word (the kiosk is flagged with an `epochWarning` and keeps what the view
+ * believed), so one forged retained status cannot make every real message look stale. The view
+ * moves to such an epoch only when a second, different message of it arrives (another kind, or
+ * a later `ts`): a kiosk whose epoch file was rebuilt says `online` and sends health at once; a
+ * retained forgery is one message, and delivered again on a reconnect it is the same one.
  */
 
 export type KioskMode = (typeof KIOSK_MODES)[number];
 export type DeviceStatus = z.infer<typeof deviceStatusSchema>;
 export type CashboxHealth = z.infer<typeof cashboxHealthSchema>;
+
+/** How far a status or health may move the epoch at once; a kiosk reconnects one at a time. */
+export const MAX_EPOCH_JUMP = 1000;
+
+export interface EpochWarning {
+  /** The epoch the message claimed. */
+  claimedEpoch: number;
+  /** The epoch the view held when it came. */
+  believedEpoch: number;
+  kind: 'status' | 'health';
+  ts: string;
+  /** true once a second, different message of that epoch made the view move to it. */
+  adopted: boolean;
+}
 
 export interface OpenAlert {
   alertId: string;
@@ -55,8 +77,15 @@ export interface KioskView {
     kind: string;
     ts: string;
   } | null;
-  /** One per device and kind, oldest first; an alert with `cleared: true` closes it. */
+  /**
+   * Oldest first. The kiosk's retained `alerts` set replaces them whole; single alerts since
+   * then open one per device and kind, and one with `cleared: true` closes it.
+   */
   openAlerts: OpenAlert[];
+  /** Open alerts the kiosk's set left out (it lists at most MAX_ALERTS_IN_SET). */
+  omittedAlerts: number;
+  /** The last epoch the view would not take on its word; null when none. */
+  epochWarning: EpochWarning | null;
   lastCommandResult: { cmdId: string | null; status: string; ts: string } | null;
 }
 
@@ -65,14 +94,26 @@ export interface FleetSnapshot {
   kiosks: KioskView[];
   /** Messages on kiosk topics that failed validation (ignored). */
   invalidMessages: number;
-  /** Status or health messages ignored for an epoch older than the newest seen. */
+  /**
+   * Messages ignored as older than what the view holds: a status or health of an older epoch,
+   * a single alert older than the kiosk's alert set.
+   */
   staleMessages: number;
+  /** Status or health messages not taken for an epoch jump beyond MAX_EPOCH_JUMP. */
+  suspectMessages: number;
 }
 
-export type ApplyOutcome = 'applied' | 'stale' | 'invalid' | 'ignored';
+export type ApplyOutcome = 'applied' | 'stale' | 'suspect' | 'invalid' | 'ignored';
+
+type EpochVerdict = 'current' | 'adopted' | 'stale' | 'suspect';
 
 interface KioskRecord extends Omit<KioskView, 'openAlerts'> {
+  /** By alertId. */
   alerts: Map<string, OpenAlert>;
+  /** `ts` of the newest alert set taken. */
+  alertSetTs: string | null;
+  /** The first message of a far epoch, waiting for a second to confirm it. */
+  epochClaim: { epoch: number; kind: 'status' | 'health'; ts: string } | null;
 }
 
 function newRecord(kioskId: string): KioskRecord {
@@ -89,6 +130,10 @@ function newRecord(kioskId: string): KioskRecord {
     outboxPending: null,
     lastPayment: null,
     alerts: new Map(),
+    omittedAlerts: 0,
+    alertSetTs: null,
+    epochWarning: null,
+    epochClaim: null,
     lastCommandResult: null,
   };
 }
@@ -101,6 +146,7 @@ export class FleetState {
   private readonly kiosks = new Map<string, KioskRecord>();
   private invalid = 0;
   private stale = 0;
+  private suspect = 0;
 
   constructor(private readonly topicPrefix: string = DEFAULT_TOPIC_PREFIX) {}
 
@@ -125,6 +171,8 @@ export class FleetState {
         return this.applyHealth(kioskId, json);
       case 'alert':
         return this.applyAlert(kioskId, json);
+      case 'alerts':
+        return this.applyAlertSet(kioskId, json);
       case 'payment':
         return this.applyPayment(kioskId, json);
       case 'cmd/result':
@@ -135,13 +183,20 @@ export class FleetState {
   snapshot(now: Date = new Date()): FleetSnapshot {
     const kiosks = [...this.kiosks.values()]
       .sort((a, b) => (a.kioskId < b.kioskId ? -1 : a.kioskId > b.kioskId ? 1 : 0))
-      .map(({ alerts, ...rest }) => ({
+      .map(({ alerts, alertSetTs: _setTs, epochClaim: _claim, ...rest }) => ({
         ...rest,
+        epochWarning: rest.epochWarning === null ? null : { ...rest.epochWarning },
         devices: { ...rest.devices },
         cashbox: { ...rest.cashbox },
         openAlerts: [...alerts.values()].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)),
       }));
-    return { at: now.toISOString(), kiosks, invalidMessages: this.invalid, staleMessages: this.stale };
+    return {
+      at: now.toISOString(),
+      kiosks,
+      invalidMessages: this.invalid,
+      staleMessages: this.stale,
+      suspectMessages: this.suspect,
+    };
   }
 
   private rejected(): ApplyOutcome {
@@ -169,14 +224,44 @@ export class FleetState {
     return record;
   }
 
+  /** Where a status or health of `epoch` stands against what the view holds (see the epoch rule). */
+  private judgeEpoch(
+    record: KioskRecord,
+    epoch: number,
+    kind: 'status' | 'health',
+    ts: string,
+  ): EpochVerdict {
+    const believed = record.epoch;
+    if (believed === null) return 'current';
+    if (Math.abs(epoch - believed) <= MAX_EPOCH_JUMP) {
+      if (epoch >= believed) return 'current';
+      this.stale++;
+      return 'stale';
+    }
+    const claim = record.epochClaim;
+    if (claim !== null && claim.epoch === epoch && (claim.kind !== kind || claim.ts !== ts)) {
+      record.epochClaim = null;
+      record.epochWarning = {
+        claimedEpoch: epoch,
+        believedEpoch: believed,
+        kind: claim.kind,
+        ts: claim.ts,
+        adopted: true,
+      };
+      return 'adopted';
+    }
+    if (claim === null || claim.epoch !== epoch) record.epochClaim = { epoch, kind, ts };
+    record.epochWarning = { claimedEpoch: epoch, believedEpoch: believed, kind, ts, adopted: false };
+    this.suspect++;
+    return 'suspect';
+  }
+
   private applyStatus(kioskId: string, json: unknown): ApplyOutcome {
     const status = this.read(statusPayloadSchema, kioskId, json);
     if (status === undefined) return this.rejected();
     const record = this.record(kioskId);
-    if (record.epoch !== null && status.epoch < record.epoch) {
-      this.stale++;
-      return 'stale';
-    }
+    const verdict = this.judgeEpoch(record, status.epoch, 'status', status.ts);
+    if (verdict === 'stale' || verdict === 'suspect') return verdict;
     record.epoch = status.epoch;
     record.state = status.state;
     record.mode = status.mode;
@@ -189,11 +274,9 @@ export class FleetState {
     const health = this.read(healthPayloadSchema, kioskId, json);
     if (health === undefined) return this.rejected();
     const record = this.record(kioskId);
-    if (record.epoch !== null && health.epoch < record.epoch) {
-      this.stale++;
-      return 'stale';
-    }
-    if (record.epoch === null || health.epoch > record.epoch) {
+    const verdict = this.judgeEpoch(record, health.epoch, 'health', health.ts);
+    if (verdict === 'stale' || verdict === 'suspect') return verdict;
+    if (record.epoch === null || health.epoch > record.epoch || verdict === 'adopted') {
       // Health is only sent while connected: a newer epoch than any status means online.
       record.epoch = health.epoch;
       record.state = 'online';
@@ -203,6 +286,7 @@ export class FleetState {
     record.cashbox = health.cashbox;
     record.paper = health.paper;
     record.outboxPending = health.outbox.pending;
+    if (health.lastPayment) this.takePayment(record, health.lastPayment);
     record.lastSeenAt = later(record.lastSeenAt, health.ts);
     return 'applied';
   }
@@ -211,10 +295,17 @@ export class FleetState {
     const alert = this.read(alertPayloadSchema, kioskId, json);
     if (alert === undefined) return this.rejected();
     const record = this.record(kioskId);
-    const key = `${alert.device}\u0000${alert.kind}`;
-    if (alert.cleared) record.alerts.delete(key);
-    else
-      record.alerts.set(key, {
+    // The kiosk's set is the truth up to its `ts`: this alert is in it, or was cleared from it.
+    if (record.alertSetTs !== null && alert.ts < record.alertSetTs) {
+      this.stale++;
+      return 'stale';
+    }
+    const sameCondition = (open: OpenAlert) => open.device === alert.device && open.kind === alert.kind;
+    if (alert.cleared && !record.alerts.delete(alert.alertId)) {
+      for (const [id, open] of record.alerts) if (sameCondition(open)) record.alerts.delete(id);
+    } else if (!alert.cleared) {
+      for (const [id, open] of record.alerts) if (sameCondition(open)) record.alerts.delete(id);
+      record.alerts.set(alert.alertId, {
         alertId: alert.alertId,
         device: alert.device,
         kind: alert.kind,
@@ -222,25 +313,56 @@ export class FleetState {
         ts: alert.ts,
         ...(alert.details !== undefined ? { details: alert.details } : {}),
       });
+    }
     record.lastSeenAt = later(record.lastSeenAt, alert.ts);
     return 'applied';
+  }
+
+  private applyAlertSet(kioskId: string, json: unknown): ApplyOutcome {
+    const set = this.read(alertSetPayloadSchema, kioskId, json);
+    if (set === undefined) return this.rejected();
+    const record = this.record(kioskId);
+    if (record.alertSetTs !== null && set.ts < record.alertSetTs) {
+      this.stale++;
+      return 'stale';
+    }
+    record.alerts = new Map(
+      set.alerts.map((a) => [
+        a.alertId,
+        {
+          alertId: a.alertId,
+          device: a.device,
+          kind: a.kind,
+          action: a.action,
+          ts: a.ts,
+          ...(a.details !== undefined ? { details: a.details } : {}),
+        },
+      ]),
+    );
+    record.omittedAlerts = set.omitted;
+    record.alertSetTs = set.ts;
+    record.lastSeenAt = later(record.lastSeenAt, set.ts);
+    return 'applied';
+  }
+
+  /** Resends of older payments arrive after newer ones; the last payment is the highest seq. */
+  private takePayment(record: KioskRecord, payment: NonNullable<KioskView['lastPayment']>): void {
+    if (record.lastPayment !== null && payment.seq < record.lastPayment.seq) return;
+    record.lastPayment = {
+      paymentId: payment.paymentId,
+      seq: payment.seq,
+      amount: payment.amount,
+      currency: payment.currency,
+      kind: payment.kind,
+      ts: payment.ts,
+    };
   }
 
   private applyPayment(kioskId: string, json: unknown): ApplyOutcome {
     const payment = this.read(paymentPayloadSchema, kioskId, json);
     if (payment === undefined) return this.rejected();
     const record = this.record(kioskId);
-    // Resends of older payments arrive after newer ones; the last payment is the highest seq.
-    if (record.lastPayment === null || payment.seq >= record.lastPayment.seq) {
-      record.lastPayment = {
-        paymentId: payment.paymentId,
-        seq: payment.seq,
-        amount: payment.amount,
-        currency: payment.currency,
-        kind: payment.kind,
-        ts: payment.ts,
-      };
-    }
+    this.takePayment(record, payment);
     record.lastSeenAt = later(record.lastSeenAt, payment.ts);
     return 'applied';
   }

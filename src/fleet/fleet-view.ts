@@ -5,9 +5,9 @@ import { connectOnce, type FleetBrokerSettings } from './broker-connection.js';
 import { type FleetSnapshot, FleetState } from './fleet-state.js';
 
 /**
- * The live view's connection: every kiosk's status (retained, so a fresh view is right at
- * once), health, alerts, payments and command results, without a shared subscription (each
- * view sees everything). It reconnects by itself after the first connection; on reconnect
+ * The live view's connection: every kiosk's status, health and set of open alerts (all
+ * retained, so a fresh view is right at once), single alerts, payments and command results,
+ * without a shared subscription (each view sees everything). It reconnects by itself after the first connection; on reconnect
  * the retained statuses come again and the epoch rule keeps stale ones out.
  */
 export interface FleetViewOptions {
@@ -21,6 +21,7 @@ const SUBSCRIBED: ReadonlyArray<{ kind: TopicKind; qos: 0 | 1 }> = [
   { kind: 'status', qos: 1 },
   { kind: 'health', qos: 0 },
   { kind: 'alert', qos: 1 },
+  { kind: 'alerts', qos: 1 },
   { kind: 'payment', qos: 1 },
   { kind: 'cmd/result', qos: 1 },
 ];
@@ -42,7 +43,9 @@ export class FleetView {
     const state = new FleetState(prefix);
     const view = new FleetView(client, state, options.broker.url);
     client.on('message', (topic, payload) => {
-      if (state.apply(topic, payload) === 'invalid') logger.debug({ topic }, 'invalid message ignored');
+      const outcome = state.apply(topic, payload);
+      if (outcome === 'invalid') logger.debug({ topic }, 'invalid message ignored');
+      else if (outcome === 'suspect') logger.warn({ topic }, 'epoch jump not taken on its word');
     });
     client.on('error', (error) => logger.warn({ err: error.message }, 'broker connection error'));
     client.on('close', () => {

@@ -2,8 +2,9 @@ import type { FleetSnapshot, KioskView } from './fleet-state.js';
 
 /**
  * The live view as text: a header, then one line per kiosk (sorted by id) with its state,
- * mode, devices, cashbox fill, last payment and open alerts. Pure, so it is tested as text;
- * the terminal loop only adds the cursor movements.
+ * mode, devices, cashbox fill, last payment and open alerts, then one line per kiosk whose
+ * epoch the view would not take on its word. Pure, so it is tested as text; the terminal loop
+ * only adds the cursor movements.
  */
 
 /** Currencies whose minor unit is not a hundredth (ISO 4217 exponent 0). */
@@ -58,10 +59,27 @@ function paymentCell(kiosk: KioskView, now: Date): string {
 }
 
 function alertsCell(kiosk: KioskView): string {
-  if (kiosk.openAlerts.length === 0) return '-';
-  return kiosk.openAlerts
-    .map((a) => `${a.kind}(${DEVICE_ABBREVIATIONS[a.device] ?? a.device})/${a.action}`)
-    .join(', ');
+  if (kiosk.openAlerts.length === 0 && kiosk.omittedAlerts === 0) return '-';
+  const listed = kiosk.openAlerts.map(
+    (a) => `${a.kind}(${DEVICE_ABBREVIATIONS[a.device] ?? a.device})/${a.action}`,
+  );
+  if (kiosk.omittedAlerts > 0) listed.push(`+${kiosk.omittedAlerts} older`);
+  return listed.join(', ');
+}
+
+/** An epoch cell ends in "!" while the kiosk has an epoch warning (explained under the table). */
+function epochCell(kiosk: KioskView): string {
+  if (kiosk.epoch === null) return '-';
+  return kiosk.epochWarning === null ? String(kiosk.epoch) : `${kiosk.epoch}!`;
+}
+
+function epochWarningLine(kiosk: KioskView, now: Date): string | undefined {
+  const w = kiosk.epochWarning;
+  if (w === null) return undefined;
+  const age = formatAge(w.ts, now);
+  return w.adopted
+    ? `${kiosk.kioskId}: epoch moved from ${w.believedEpoch} to ${w.claimedEpoch}, ${age} ago, on a second message of it; check the kiosk's fleet-epoch.json`
+    : `${kiosk.kioskId}: ignored a ${w.kind} claiming epoch ${w.claimedEpoch} (believed ${w.believedEpoch}), ${age} ago; a jump that far is not a reconnect`;
 }
 
 const COLUMNS = [
@@ -92,7 +110,7 @@ function cut(line: string, width: number | undefined): string {
 export function renderFleetTable(snapshot: FleetSnapshot, options: RenderOptions): string[] {
   const { now } = options;
   const online = snapshot.kiosks.filter((k) => k.state === 'online').length;
-  const alerts = snapshot.kiosks.reduce((sum, k) => sum + k.openAlerts.length, 0);
+  const alerts = snapshot.kiosks.reduce((sum, k) => sum + k.openAlerts.length + k.omittedAlerts, 0);
   const header = [
     `kioskd fleet view  ${snapshot.at}`,
     `${snapshot.kiosks.length} kiosks, ${online} online, ${alerts} open alerts`,
@@ -105,7 +123,7 @@ export function renderFleetTable(snapshot: FleetSnapshot, options: RenderOptions
     k.kioskId,
     k.state,
     k.mode ?? '-',
-    k.epoch === null ? '-' : String(k.epoch),
+    epochCell(k),
     formatAge(k.lastSeenAt, now),
     devicesCell(k),
     cashboxCell(k),
@@ -121,6 +139,8 @@ export function renderFleetTable(snapshot: FleetSnapshot, options: RenderOptions
       .trimEnd(),
   );
   if (rows.length === 0) lines.push('(no kiosk has reported yet)');
+  const warnings = snapshot.kiosks.map((k) => epochWarningLine(k, now)).filter((line) => line !== undefined);
+  if (warnings.length > 0) lines.push('', ...warnings);
   return [header, '', ...lines].map((line) => cut(line, options.width));
 }
 

@@ -291,6 +291,7 @@ function prepareStatements(db: Database.Database) {
     payment: s('SELECT * FROM payments WHERE payment_id = ?'),
     paymentOfTx: s('SELECT * FROM payments WHERE tx_id = ?'),
     paymentOfOrphan: s('SELECT * FROM payments WHERE orphan_id = ?'),
+    lastPayment: s('SELECT * FROM payments ORDER BY seq DESC LIMIT 1'),
     paymentNoteDenominations:
       s(`SELECT n.denomination FROM payment_notes pn JOIN notes n ON n.note_id = pn.note_id
                                  WHERE pn.payment_id = ?`),
@@ -720,6 +721,14 @@ export class Journal {
       const row = this.st.payment.get(id) as PaymentRow | undefined;
       if (!row) throw notFound('paymentId', id);
       return this.paymentFromRow(row);
+    });
+  }
+
+  /** The payment with the highest seq; null before the first. One index lookup (health reads it often). */
+  lastPayment(): PaymentRecord | null {
+    return this.read('lastPayment', () => {
+      const row = this.st.lastPayment.get() as PaymentRow | undefined;
+      return row ? this.paymentFromRow(row) : null;
     });
   }
 

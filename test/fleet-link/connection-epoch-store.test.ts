@@ -2,7 +2,12 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, isKioskError } from '../../src/errors.js';
-import { ConnectionEpochStore, EPOCH_FILE_NAME } from '../../src/fleet-link/connection-epoch-store.js';
+import {
+  ConnectionEpochStore,
+  EPOCH_FILE_NAME,
+  MAX_TRUSTED_EPOCH,
+} from '../../src/fleet-link/connection-epoch-store.js';
+import { MAX_EPOCH, statusPayloadSchema } from '../../src/fleet-protocol/index.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir } from './fleet-link-rig.js';
 
@@ -31,8 +36,29 @@ describe('connection epoch store', () => {
     const now = new Date('2026-01-01T00:00:00Z');
     const store = new ConnectionEpochStore({ dataDir: dir, logger: silentLogger(), now: () => now });
     const epoch = store.next();
-    expect(epoch).toBe(now.getTime() / 1000 + 1);
+    // Seconds since 2020-01-01: above anything counted one connection at a time since then.
+    expect(epoch).toBe((now.getTime() - Date.UTC(2020, 0, 1)) / 1000 + 1);
     expect(store.next()).toBe(epoch + 1);
+  });
+
+  it('cannot be pushed near the wire bound: a huge stored value or a far-future clock stays below MAX_TRUSTED_EPOCH', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, EPOCH_FILE_NAME), `{"epoch": ${Number.MAX_SAFE_INTEGER - 1}}\n`);
+    const now = new Date('2026-01-01T00:00:00Z');
+    const store = new ConnectionEpochStore({ dataDir: dir, logger: silentLogger(), now: () => now });
+    const epoch = store.next();
+    expect(epoch).toBeLessThan(2 ** 30);
+    expect(statusPayloadSchema.shape.epoch.safeParse(epoch).success).toBe(true);
+
+    const future = tempDir();
+    writeFileSync(join(future, EPOCH_FILE_NAME), 'garbage');
+    const farClock = new ConnectionEpochStore({
+      dataDir: future,
+      logger: silentLogger(),
+      now: () => new Date('9999-12-31T00:00:00Z'),
+    });
+    expect(farClock.next()).toBe(MAX_TRUSTED_EPOCH + 1);
+    expect(MAX_EPOCH - MAX_TRUSTED_EPOCH).toBeGreaterThanOrEqual(2 ** 31);
   });
 
   it('refuses with FleetStateIo when the epoch cannot be made durable, leaving the old value', () => {

@@ -1,10 +1,15 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
+import { FleetView } from '../../src/fleet/fleet-view.js';
 import { FleetLink } from '../../src/fleet-link/fleet-link.js';
 import { KioskStatusBoard } from '../../src/fleet-link/kiosk-status-board.js';
 import { statusBoardCommandHandlers } from '../../src/fleet-link/status-board-commands.js';
-import { alertPayloadSchema, healthPayloadSchema } from '../../src/fleet-protocol/index.js';
+import {
+  alertPayloadSchema,
+  alertSetPayloadSchema,
+  healthPayloadSchema,
+} from '../../src/fleet-protocol/index.js';
 import { silentLogger } from '../../src/log.js';
 import {
   FleetObserver,
@@ -16,6 +21,14 @@ import {
   startTestBroker,
   tempDir,
 } from './fleet-link-rig.js';
+
+async function waitUntil(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 async function rig(options: { healthIntervalMs?: number; payments?: number } = {}) {
   const broker = await startTestBroker();
@@ -49,7 +62,6 @@ describe('fleet link health', () => {
     const health = fleet.on('health');
     for (const message of health) {
       expect(message.qos).toBe(0);
-      expect(message.retain).toBe(false);
     }
     const last = healthPayloadSchema.parse(health[2]?.json);
     expect(last).toMatchObject({
@@ -205,5 +217,119 @@ describe('fleet link alerts', () => {
     ).toThrow(expect.objectContaining({ code: ErrorCode.FleetBadPayload, details: { field: 'kind' } }));
     await sleep(200);
     expect(fleet.on('alert')).toHaveLength(1);
+  });
+});
+
+describe('what a monitor started later sees (retained health and open alerts)', () => {
+  async function lateView(url: string) {
+    const view = await FleetView.connect({ broker: { url, protocolVersion: 4 }, logger: silentLogger() });
+    onCleanup(() => view.close());
+    return view;
+  }
+
+  it('shows devices, cashbox, the last payment and the open alerts at once, from retained messages', async () => {
+    const { broker, board, fleet, journal } = await rig();
+    await fleet.waitFor('connect health', () => fleet.on('health')[0]);
+    makePayments(journal, 2);
+    board.setDeviceStatus('cashAcceptor', {
+      state: 'hardwareError',
+      action: 'maintenance',
+      reason: 'jamInStacker',
+    });
+    await fleet.waitFor('the alert', () => fleet.on('alert')[0]);
+    // The kiosk republishes health after the payment on its own (no health period passes here).
+    await fleet.waitFor(
+      'health naming the last payment',
+      () => fleet.on('health').find((m) => (m.json['lastPayment'] as { seq?: number } | null)?.seq === 2),
+      10_000,
+    );
+
+    const view = await lateView(broker.url);
+    await waitUntil(
+      'the late view to hold the kiosk as the retained messages describe it',
+      () => {
+        const kiosk = view.snapshot().kiosks[0];
+        return kiosk?.lastPayment?.seq === 2 && kiosk.openAlerts.length === 1;
+      },
+      10_000,
+    );
+    const kiosk = view.snapshot().kiosks[0]!;
+    expect(kiosk).toMatchObject({
+      kioskId: 'K-0001',
+      state: 'online',
+      devices: { cashAcceptor: { state: 'hardwareError', action: 'maintenance', reason: 'jamInStacker' } },
+      cashbox: { cashAcceptor: { notes: 2, value: 2000 } },
+      lastPayment: { seq: 2, amount: 1000, currency: 'CNY', kind: 'complete' },
+      openAlerts: [{ device: 'cashAcceptor', kind: 'jamInStacker', action: 'maintenance' }],
+    });
+    const health = fleet.on('health');
+    expect(health.at(-1)).toMatchObject({ qos: 0 });
+    const sets = fleet.on('alerts');
+    expect(sets.at(-1)).toMatchObject({ qos: 1 });
+    expect(alertSetPayloadSchema.parse(sets.at(-1)?.json).alerts).toHaveLength(1);
+  });
+
+  it('drops a cleared alert from the retained set, so a later monitor does not see it', async () => {
+    const { broker, board, fleet } = await rig();
+    board.setDeviceStatus('printer', { state: 'userError', action: 'clear', reason: 'paperOut' });
+    await fleet.waitFor('the open set', () =>
+      fleet.on('alerts').find((m) => (m.json['alerts'] as unknown[]).length === 1),
+    );
+    board.setDeviceStatus('printer', { state: 'online' });
+    await fleet.waitFor('the emptied set', () =>
+      fleet.on('alerts').find((m, i) => i > 0 && (m.json['alerts'] as unknown[]).length === 0),
+    );
+    const view = await lateView(broker.url);
+    await waitUntil(
+      'the late view to see the kiosk',
+      () => view.snapshot().kiosks[0]?.devices['printer'] !== undefined,
+      10_000,
+    );
+    expect(view.snapshot().kiosks[0]?.openAlerts).toEqual([]);
+    // What the broker keeps: the retained copy, as a subscriber arriving now gets it.
+    const late = await FleetObserver.connect(broker.url);
+    const retained = await late.waitFor('the retained set', () => late.on('alerts').find((m) => m.retain));
+    expect(alertSetPayloadSchema.parse(retained.json)).toMatchObject({ kioskId: 'K-0001', alerts: [] });
+    const retainedHealth = await late.waitFor('the retained health', () =>
+      late.on('health').find((m) => m.retain),
+    );
+    expect(retainedHealth.json).toMatchObject({ devices: { printer: { state: 'online' } } });
+  });
+
+  it('publishes the empty set on connect, replacing a stale retained one', async () => {
+    const broker = await startTestBroker();
+    const stale = await FleetObserver.connect(broker.url);
+    await stale.client.publishAsync(
+      'kiosk/v1/K-0001/alerts',
+      JSON.stringify({
+        v: 1,
+        kioskId: 'K-0001',
+        ts: new Date().toISOString(),
+        alerts: [],
+        omitted: 0,
+        stale: true,
+      }),
+      { qos: 1, retain: true },
+    );
+    const dir = tempDir();
+    const journal = openJournal(dir);
+    const board = new KioskStatusBoard({ mode: 'inService' });
+    const link = new FleetLink({
+      config: linkConfig({ dataDir: dir, brokerUrl: broker.url }),
+      journal,
+      context: board,
+      commands: statusBoardCommandHandlers(board, journal),
+      logger: silentLogger(),
+    });
+    link.start();
+    onCleanup(() => link.stop());
+    await link.waitForConnection(10_000);
+    const late = await FleetObserver.connect(broker.url);
+    const retained = await late.waitFor(
+      'the kiosk’s own set',
+      () => late.on('alerts').find((m) => m.retain && alertSetPayloadSchema.safeParse(m.json).success),
+      10_000,
+    );
+    expect(retained.json).toMatchObject({ alerts: [], omitted: 0 });
   });
 });

@@ -30,6 +30,7 @@ describe('topics', () => {
       status: 'kiosk/v1/k-001/status',
       health: 'kiosk/v1/k-001/health',
       alert: 'kiosk/v1/k-001/alert',
+      alerts: 'kiosk/v1/k-001/alerts',
       payment: 'kiosk/v1/k-001/payment',
       paymentAck: 'kiosk/v1/k-001/payment/ack',
       cmd: 'kiosk/v1/k-001/cmd',
@@ -45,6 +46,7 @@ describe('topics', () => {
   it('parses topics back, and only ours', () => {
     expect(parseKioskTopic('kiosk/v1/k-9/payment/ack')).toEqual({ kioskId: 'k-9', kind: 'payment/ack' });
     expect(parseKioskTopic('kiosk/v1/k-9/cmd/result')).toEqual({ kioskId: 'k-9', kind: 'cmd/result' });
+    expect(parseKioskTopic('kiosk/v1/k-9/alerts')).toEqual({ kioskId: 'k-9', kind: 'alerts' });
     expect(parseKioskTopic('kiosk/v1/k-9/other')).toBeUndefined();
     expect(parseKioskTopic('other/v1/k-9/status')).toBeUndefined();
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FleetState } from '../../src/fleet/fleet-state.js';
+import { FleetState, MAX_EPOCH_JUMP } from '../../src/fleet/fleet-state.js';
 import { formatAmount, inPlaceFrame, renderFleetTable } from '../../src/fleet/render-view.js';
+import { MAX_EPOCH } from '../../src/fleet-protocol/index.js';
 import { paymentPayload } from './fleet-test-kit.js';
 
 const ts = (s: number) => new Date(Date.UTC(2026, 10, 25, 3, 0, s)).toISOString();
@@ -117,6 +118,128 @@ describe('fleet state', () => {
     expect(state.snapshot()).toMatchObject({ kiosks: [], invalidMessages: 3 });
   });
 
+  it('refuses an epoch beyond MAX_EPOCH as malformed, so a forged 2^53-1 status changes nothing', () => {
+    const state = new FleetState();
+    state.apply(topic('k-1', 'status'), status('k-1', 'online', 3));
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'offline', Number.MAX_SAFE_INTEGER))).toBe(
+      'invalid',
+    );
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'offline', MAX_EPOCH + 1))).toBe('invalid');
+    expect(state.apply(topic('k-1', 'health'), health('k-1', 3, 5))).toBe('applied');
+    expect(state.snapshot().kiosks[0]).toMatchObject({ state: 'online', epoch: 3, epochWarning: null });
+  });
+
+  it('distrusts a jump of more than MAX_EPOCH_JUMP: flags it, keeps what it believed, and keeps taking the real messages', () => {
+    const state = new FleetState();
+    state.apply(topic('k-1', 'status'), status('k-1', 'online', 3, 'inService', 1));
+    const forged = 3 + MAX_EPOCH_JUMP + 1;
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'offline', forged, 'inService', 2))).toBe(
+      'suspect',
+    );
+    // The same retained message again (a view reconnecting gets it again) proves nothing.
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'offline', forged, 'inService', 2))).toBe(
+      'suspect',
+    );
+    expect(state.apply(topic('k-1', 'health'), health('k-1', 3, 40))).toBe('applied');
+    const kiosk = state.snapshot().kiosks[0]!;
+    expect(kiosk).toMatchObject({ state: 'online', epoch: 3, outboxPending: 2 });
+    expect(kiosk.epochWarning).toEqual({
+      claimedEpoch: forged,
+      believedEpoch: 3,
+      kind: 'status',
+      ts: ts(2),
+      adopted: false,
+    });
+    expect(state.snapshot().suspectMessages).toBe(2);
+    // A jump within the bound is the kiosk reconnecting while the view was away.
+    expect(
+      state.apply(topic('k-1', 'status'), status('k-1', 'online', 3 + MAX_EPOCH_JUMP, 'inService', 41)),
+    ).toBe('applied');
+  });
+
+  it('moves to a far epoch only when a second, different message of it arrives (a kiosk whose epoch file was replaced)', () => {
+    const state = new FleetState();
+    state.apply(topic('k-1', 'status'), status('k-1', 'online', 3, 'inService', 1));
+    const far = 2_000_000_000;
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'online', far, 'inService', 2))).toBe('suspect');
+    expect(state.apply(topic('k-1', 'health'), health('k-1', far, 2))).toBe('applied');
+    expect(state.snapshot().kiosks[0]).toMatchObject({ state: 'online', epoch: far });
+    expect(state.snapshot().kiosks[0]?.epochWarning).toMatchObject({
+      claimedEpoch: far,
+      believedEpoch: 3,
+      adopted: true,
+    });
+    // Now the old line is the far one: its Will is stale.
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'offline', 3, 'inService', 3))).toBe('suspect');
+  });
+
+  it('does not let a forged first status blind a fresh view: the kiosk’s own health, twice, wins', () => {
+    const state = new FleetState();
+    const forged = MAX_EPOCH;
+    expect(state.apply(topic('k-1', 'status'), status('k-1', 'offline', forged, 'inService', 1))).toBe(
+      'applied',
+    );
+    expect(state.apply(topic('k-1', 'health'), health('k-1', 3, 2))).toBe('suspect');
+    expect(state.snapshot().kiosks[0]?.epochWarning).toMatchObject({
+      claimedEpoch: 3,
+      believedEpoch: forged,
+    });
+    expect(state.apply(topic('k-1', 'health'), health('k-1', 3, 32))).toBe('applied');
+    expect(state.snapshot().kiosks[0]).toMatchObject({ state: 'online', epoch: 3, outboxPending: 2 });
+  });
+
+  it('takes the retained alert set as the open alerts, and ignores single alerts the set already covers', () => {
+    const state = new FleetState();
+    state.apply(topic('k-1', 'alert'), alert('k-1', 'printer', 'paperOut', false, 1));
+    const set = {
+      v: 1,
+      kioskId: 'k-1',
+      ts: ts(5),
+      alerts: [
+        {
+          alertId: `01JD${'9'.repeat(22)}`,
+          device: 'cashAcceptor',
+          kind: 'jam',
+          action: 'maintenance',
+          ts: ts(4),
+        },
+      ],
+      omitted: 0,
+    };
+    expect(state.apply(topic('k-1', 'alerts'), JSON.stringify(set))).toBe('applied');
+    expect(state.snapshot().kiosks[0]?.openAlerts.map((a) => a.kind)).toEqual(['jam']);
+    // Older than the set: already in it (or already cleared from it).
+    expect(state.apply(topic('k-1', 'alert'), alert('k-1', 'printer', 'paperOut', false, 3))).toBe('stale');
+    expect(state.apply(topic('k-1', 'alert'), alert('k-1', 'coin', 'jam', false, 6))).toBe('applied');
+    expect(state.snapshot().kiosks[0]?.openAlerts.map((a) => a.device)).toEqual(['cashAcceptor', 'coin']);
+    expect(state.apply(topic('k-1', 'alerts'), JSON.stringify({ ...set, ts: ts(7), alerts: [] }))).toBe(
+      'applied',
+    );
+    expect(state.snapshot().kiosks[0]?.openAlerts).toEqual([]);
+    expect(state.apply(topic('k-1', 'alerts'), JSON.stringify({ ...set, alerts: 'x' }))).toBe('invalid');
+  });
+
+  it('reads the last payment from health too, keeping the highest seq', () => {
+    const state = new FleetState();
+    const withPayment = (seq: number, s: number) => {
+      const h = JSON.parse(health('k-1', 1, s));
+      h.lastPayment = {
+        paymentId: `01JD${String(seq).padStart(22, '0')}`,
+        seq,
+        amount: 5000,
+        currency: 'CNY',
+        kind: 'complete',
+        ts: ts(s),
+      };
+      return JSON.stringify(h);
+    };
+    expect(state.apply(topic('k-1', 'health'), withPayment(4, 1))).toBe('applied');
+    expect(state.snapshot().kiosks[0]?.lastPayment).toMatchObject({ seq: 4, amount: 5000 });
+    state.apply(topic('k-1', 'payment'), JSON.stringify(paymentPayload('k-1', 5)));
+    state.apply(topic('k-1', 'health'), withPayment(4, 2));
+    expect(state.snapshot().kiosks[0]?.lastPayment?.seq).toBe(5);
+  });
+
   it('lists kiosks sorted by id', () => {
     const state = new FleetState();
     for (const id of ['k-3', 'k-1', 'k-2']) state.apply(topic(id, 'status'), status(id, 'online', 1));
@@ -146,8 +269,20 @@ describe('rendering', () => {
     expect(k1).toContain('#7 350.00 CNY 30s ago');
     expect(k1).toContain('jam(acc)/maintenance');
     expect(lines.find((l) => l.startsWith('k-2'))).toMatch(/k-2\s+offline\s+inService\s+2/);
+    expect(lines.join('\n')).not.toContain('epoch');
     expect(lines.findIndex((l) => l.startsWith('k-1'))).toBeLessThan(
       lines.findIndex((l) => l.startsWith('k-2')),
+    );
+  });
+
+  it('marks a kiosk whose epoch jumped and says under the table what it ignored', () => {
+    const state = new FleetState();
+    state.apply(topic('k-1', 'status'), status('k-1', 'online', 3));
+    state.apply(topic('k-1', 'status'), status('k-1', 'offline', 5_000_000, 'inService', 2));
+    const lines = renderFleetTable(state.snapshot(new Date(ts(30))), { now: new Date(ts(30)) });
+    expect(lines.find((l) => l.startsWith('k-1'))).toMatch(/k-1\s+online\s+inService\s+3!/);
+    expect(lines).toContain(
+      'k-1: ignored a status claiming epoch 5000000 (believed 3), 28s ago; a jump that far is not a reconnect',
     );
   });
 

@@ -25,6 +25,21 @@ const status = (kioskId: string, state: 'online' | 'offline', epoch: number) =>
     version: '0.1.0',
   });
 
+const health = (kioskId: string, epoch: number) =>
+  JSON.stringify({
+    v: 1,
+    kioskId,
+    ts: new Date().toISOString(),
+    epoch,
+    mode: 'inService',
+    uptimeS: 1,
+    memory: { rssBytes: 1, heapUsedBytes: 1 },
+    devices: { cashAcceptor: { state: 'online' } },
+    cashbox: {},
+    paper: 'ok',
+    outbox: { pending: 4, oldestPendingSeq: 1 },
+  });
+
 describe('fleet view over MQTT', () => {
   it('keeps a kiosk online when the Will of its previous connection fires after the new online', async () => {
     const topics = kioskTopics('k-1');
@@ -80,6 +95,41 @@ describe('fleet view over MQTT', () => {
     await waitFor('offline from the Will', () => view.snapshot().kiosks[0]?.state === 'offline');
     await view.close();
     await kiosk.endAsync(true);
+  });
+
+  it('is not blinded by a forged retained status with epoch 2^53-1: the live kiosk stays online and its messages count', async () => {
+    const topics = kioskTopics('k-3');
+    const kiosk = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    await kiosk.publishAsync(topics.status, status('k-3', 'online', 3), { qos: 1, retain: true });
+    const view = await FleetView.connect({
+      broker: { url: broker.url, protocolVersion: 4 },
+      logger: silentLogger(),
+    });
+    await waitFor('online', () => view.snapshot().kiosks[0]?.state === 'online', 10_000);
+
+    const forger = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    await forger.publishAsync(topics.status, status('k-3', 'offline', 9007199254740991), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('the forgery to be refused', () => view.snapshot().invalidMessages === 1, 10_000);
+    // One just inside the bound, far ahead: flagged, not believed.
+    await forger.publishAsync(topics.status, status('k-3', 'offline', 2_000_000_000), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('the jump to be flagged', () => view.snapshot().kiosks[0]?.epochWarning !== null, 10_000);
+    await kiosk.publishAsync(topics.health, health('k-3', 3), { qos: 0, retain: true });
+    await waitFor('the kiosk’s health', () => view.snapshot().kiosks[0]?.outboxPending === 4, 10_000);
+    expect(view.snapshot().kiosks[0]).toMatchObject({
+      state: 'online',
+      epoch: 3,
+      epochWarning: { claimedEpoch: 2_000_000_000, believedEpoch: 3, adopted: false },
+    });
+
+    await view.close();
+    await forger.endAsync();
+    await kiosk.endAsync();
   });
 
   it('says why it cannot connect instead of retrying forever', async () => {
