@@ -411,7 +411,10 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       this.#log.debug({ err: error }, 'cannot read the last payment');
       return;
     }
-    if (seq !== this.#reportedPaymentSeq) this.#scheduleHealth();
+    if (seq === this.#reportedPaymentSeq) return;
+    // Once per new payment, even if that health cannot be built (it logs why): no retry storm.
+    this.#reportedPaymentSeq = seq;
+    this.#scheduleHealth();
   }
 
   /** Publishes the set of open alerts (retained); also the empty set, replacing a stale one. */

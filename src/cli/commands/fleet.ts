@@ -55,7 +55,7 @@ const VIEW_USAGE = `Usage: kioskd fleet view [--json] [--once] [--interval MS] [
 
 A table of every kiosk, refreshed in place every second.
   --json                one JSON object per refresh, one per line, for scripts
-  --once                wait for the retained statuses, print one snapshot and exit
+  --once                wait for the retained status, health and alerts, print one snapshot and exit
   --wait MS             how long --once waits (default 1000)
   --interval MS         refresh period (default 1000)
 
