@@ -8,7 +8,7 @@ import { type FleetSnapshot, FleetState } from './fleet-state.js';
  * The live view's connection: every kiosk's status, health and set of open alerts (all
  * retained, so a fresh view is right at once), single alerts, payments and command results,
  * without a shared subscription (each view sees everything). It reconnects by itself after the first connection; on reconnect
- * the retained statuses come again and the epoch rule keeps stale ones out.
+ * the retained messages come again and the epoch rule keeps stale ones out.
  */
 export interface FleetViewOptions {
   broker: FleetBrokerSettings;
