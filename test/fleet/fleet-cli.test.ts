@@ -10,6 +10,7 @@ import { startFleetLink } from '../../src/fleet-link/start-fleet-link.js';
 import { commandResultSchema, kioskTopics } from '../../src/fleet-protocol/index.js';
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
+import { makePayments } from '../fleet-link/fleet-link-rig.js';
 import { scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
 
 /*
@@ -229,5 +230,29 @@ describe('kioskd fleet view --json --once', () => {
     const kiosk = snapshot.kiosks.find((k: { kioskId: string }) => k.kioskId === KIOSK);
     expect(kiosk).toMatchObject({ state: 'online', version: expect.any(String) });
     expect(kiosk.epoch).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('kioskd fleet view --once started after a payment (the README\'s "what the fleet sees")', () => {
+  it('shows DEVICES, CASHBOX and LAST PAYMENT at once, from the retained health', async () => {
+    await waitFor('the kiosk connected', () => link.connected);
+    board?.setDeviceStatus('cashAcceptor', { state: 'online' });
+    makePayments(journal, 1);
+    // The kiosk republishes health after a payment; wait until the broker holds that one.
+    const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    let lastSeq: number | undefined;
+    watcher.on('message', (_topic, payload) => {
+      lastSeq = (JSON.parse(payload.toString()) as { lastPayment?: { seq: number } }).lastPayment?.seq;
+    });
+    await watcher.subscribeAsync(kioskTopics(KIOSK).health, { qos: 0 });
+    await waitFor('health with the payment', () => lastSeq === 1, 10_000);
+    await watcher.endAsync();
+
+    const result = await kioskd('fleet', 'view', '--once', '--wait', '1000', ...connection());
+    expect(result.code).toBe(0);
+    const line = result.out.split('\n').find((l) => l.startsWith(KIOSK));
+    expect(line).toContain('acc:online');
+    expect(line).toMatch(/ 1 notes/);
+    expect(line).toMatch(/#1 10\.00 CNY \d+s ago/);
   });
 });
