@@ -219,6 +219,30 @@ describe('fleet state', () => {
     expect(state.apply(topic('k-1', 'alerts'), JSON.stringify({ ...set, alerts: 'x' }))).toBe('invalid');
   });
 
+  it('lets the kiosk’s next alert set replace one with a forged future ts', () => {
+    const state = new FleetState();
+    const set = (ts: string, kinds: string[]) =>
+      JSON.stringify({
+        v: 1,
+        kioskId: 'k-1',
+        ts,
+        alerts: kinds.map((kind, i) => ({
+          alertId: `01JD${String(i).padStart(22, '7')}`,
+          device: 'cashAcceptor',
+          kind,
+          action: 'maintenance',
+          ts,
+        })),
+        omitted: 0,
+      });
+    expect(state.apply(topic('k-1', 'alerts'), set('2099-01-01T00:00:00.000Z', []))).toBe('applied');
+    expect(state.apply(topic('k-1', 'alerts'), set(ts(9), ['jam']))).toBe('applied');
+    expect(state.snapshot().kiosks[0]?.openAlerts.map((a) => a.kind)).toEqual(['jam']);
+    expect(state.apply(topic('k-1', 'alert'), alert('k-1', 'printer', 'paperOut', false, 10))).toBe(
+      'applied',
+    );
+  });
+
   it('reads the last payment from health too, keeping the highest seq', () => {
     const state = new FleetState();
     const withPayment = (seq: number, s: number) => {
