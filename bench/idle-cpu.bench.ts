@@ -1,15 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { stringify } from 'yaml';
-import { openPtyPair } from '../simulators/harness/pty-pair.js';
-import { attachToSerialPath } from '../simulators/harness/serial-endpoint.js';
-import { SimulatorHost } from '../simulators/harness/simulator-host.js';
-import { id003SimulatorFactory } from '../simulators/id003/id003-factory.js';
-import { silentLogger } from '../src/log.js';
 import type { BenchResult } from './bench-result.js';
+import {
+  benchPollIntervalMs,
+  type ServedPty,
+  serveId003,
+  startIdleDaemon,
+  terminate,
+  unitChildEnvironment,
+  waitForOutput,
+} from './idle-daemon.js';
 import { clockTicksPerSecond, cpuTicks, statusBytes } from './proc-stats.js';
 import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
@@ -34,72 +37,9 @@ const SMOKE_WINDOW_MS = 1_500;
 /** Start-up (lazy compilation, the first GCs) is not idle cost: wait this long before measuring. */
 const SETTLE_MS = 5_000;
 const SMOKE_SETTLE_MS = 500;
-const DEFAULT_POLL_INTERVAL_MS = 150;
 /** The daemon may cost at most this many times the bare loop (issue 11, item 8). */
 const TARGET_RATIO = 1.25;
-const DAEMON_ENTRY = fileURLToPath(new URL('../dist/src/cli/bin.js', import.meta.url));
 const BARE_LOOP_ENTRY = fileURLToPath(new URL('./bare-poll-loop.mjs', import.meta.url));
-
-/** Resolves once the child's stdout has matched `ready`; rejects if it exits first or takes too long. */
-function waitForOutput(
-  child: ChildProcess,
-  what: string,
-  ready: (out: string) => boolean,
-  timeoutMs: number,
-) {
-  return new Promise<void>((resolve, reject) => {
-    let out = '';
-    const done = (error?: Error) => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolve();
-    };
-    const timer = setTimeout(() => done(new Error(`${what} not ready within ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (ready(out)) done();
-    };
-    const onExit = (code: number | null) =>
-      done(new Error(`${what} exited early with code ${code}: ${out.slice(-500)}`));
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(force);
-}
-
-/** An ID-003 simulator on the device end of its own pty pair. */
-interface ServedPty {
-  readonly hostPath: string;
-  /** Frames the simulated unit has received (each an answered status request, once idle). */
-  framesIn(): number;
-  close(): Promise<void>;
-}
-
-async function serveId003(dir: string): Promise<ServedPty> {
-  const logger = silentLogger();
-  const sim = new SimulatorHost(id003SimulatorFactory.create({}), { name: 'id003', wireTime: true, logger });
-  const pty = await openPtyPair({ dir });
-  const endpoint = await attachToSerialPath(sim, pty.devicePath, logger);
-  return {
-    hostPath: pty.hostPath,
-    framesIn: () => (sim.snapshot().model as { counters: { framesIn: number } }).counters.framesIn,
-    async close() {
-      await endpoint.close();
-      await pty.close();
-      sim.close();
-    },
-  };
-}
 
 interface CpuSample {
   ticks: number;
@@ -113,14 +53,8 @@ const sample = (pid: number, served: ServedPty): CpuSample => ({
 
 export async function run(options: { smoke?: boolean } = {}): Promise<BenchResult> {
   const smoke = options.smoke ?? (process.argv.includes('--smoke') || process.env['BENCH_SMOKE'] === '1');
-  if (!existsSync(DAEMON_ENTRY)) {
-    throw new Error(`idle-cpu measures the compiled daemon: ${DAEMON_ENTRY} is missing (run npm run build)`);
-  }
   const windowMs = smoke ? SMOKE_WINDOW_MS : FULL_WINDOW_MS;
-  const pollIntervalMs = Number(process.env['BENCH_POLL_MS'] ?? DEFAULT_POLL_INTERVAL_MS);
-  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 100 || pollIntervalMs > 200) {
-    throw new Error(`BENCH_POLL_MS must be an integer from 100 to 200, got ${process.env['BENCH_POLL_MS']}`);
-  }
+  const pollIntervalMs = benchPollIntervalMs();
   const clockTicks = clockTicksPerSecond();
   const dir = mkdtempSync(join(tmpdir(), 'kioskd-idle-cpu-'));
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
@@ -129,27 +63,14 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
     cleanups.push(() => daemonPty.close());
     const barePty = await serveId003(join(dir, 'bare-pty'));
     cleanups.push(() => barePty.close());
-    const configPath = join(dir, 'kiosk.yaml');
-    writeFileSync(
-      configPath,
-      stringify({
-        kioskId: 'bench-idle',
-        dataDir: join(dir, 'var'),
-        devices: { cashAcceptor: { port: daemonPty.hostPath, pollIntervalMs } },
-        api: { port: 0 },
-        simulators: { controlPort: 0 },
-        fleet: { enabled: false },
-      }),
-    );
-    const unitEnv = unitEnvironment();
-    // Only the unit's NODE_OPTIONS: the bench's own (a TypeScript loader) is not the daemon's.
-    const env = { ...process.env, NODE_OPTIONS: '', ...unitEnv };
-    const daemon = spawn(process.execPath, [DAEMON_ENTRY, 'run', '--config', configPath], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const env = unitChildEnvironment();
+    const daemon = await startIdleDaemon({
+      dir,
+      port: daemonPty.hostPath,
+      pollIntervalMs,
       env,
     });
     cleanups.push(() => terminate(daemon));
-    await waitForOutput(daemon, 'daemon', (out) => out.includes('"msg":"acceptor ready"'), 30_000);
     const bare = spawn(process.execPath, [BARE_LOOP_ENTRY, barePty.hostPath, String(pollIntervalMs)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env,
@@ -175,6 +96,9 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
       );
     }
     const percentOf = (ticks: number) => (ticks / clockTicks / elapsedS) * 100;
+    // The daemon waits the interval after each answer, the bare loop does not: per poll too.
+    const msPerPoll = (ticks: number, polls: number) =>
+      Math.round(((ticks * 1000) / clockTicks / polls) * 100) / 100;
     const daemonTicks = daemonAfter.ticks - daemonBefore.ticks;
     const bareTicks = bareAfter.ticks - bareBefore.ticks;
     // Judged on at least one tick each, so a window too short to register any cannot pass as 0.
@@ -185,15 +109,17 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
       figures: {
         'window s': Math.round(elapsedS * 10) / 10,
         'poll interval ms': pollIntervalMs,
-        'environment (from kioskd.service)': describeEnvironment(unitEnv),
+        'environment (from kioskd.service)': describeEnvironment(unitEnvironment()),
         'load average 1 / 5 min': `${load1?.toFixed(2)} / ${load5?.toFixed(2)}`,
         'clock ticks per s': clockTicks,
         'daemon polls answered': daemonPolls,
         'daemon cpu ticks': daemonTicks,
         'daemon cpu % of one core': Math.round(percentOf(daemonTicks) * 1000) / 1000,
+        'daemon cpu ms per poll': msPerPoll(daemonTicks, daemonPolls),
         'bare loop polls answered': barePolls,
         'bare loop cpu ticks': bareTicks,
         'bare loop cpu % of one core': Math.round(percentOf(bareTicks) * 1000) / 1000,
+        'bare loop cpu ms per poll': msPerPoll(bareTicks, barePolls),
         'daemon RSS MB': Math.round(statusBytes(daemon.pid!) / 1e5) / 10,
       },
       ratio: {
