@@ -17,6 +17,12 @@ import { unitEnvironment } from './systemd-unit-env.js';
 
 export const DAEMON_ENTRY = fileURLToPath(new URL('../dist/src/cli/bin.js', import.meta.url));
 export const DEFAULT_POLL_INTERVAL_MS = 150;
+/**
+ * Start-up (lazy compilation, the first GCs) is not idle cost. 5 s was not enough: a profile
+ * showed one ~23 ms garbage-collection burst 8–15 s after "acceptor ready" (most likely V8's memory reducer
+ * shrinking the start-up heap), a tenth of the busy samples of a 60 s idle window.
+ */
+export const IDLE_SETTLE_MS = 20_000;
 
 /** An ID-003 simulator on the device end of its own pty pair, served by this process. */
 export interface ServedPty {

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   benchPollIntervalMs,
+  IDLE_SETTLE_MS,
   serveId003,
   startIdleDaemon,
   terminate,
@@ -36,7 +37,6 @@ interface CpuProfile {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SETTLE_MS = 5_000;
 /** 250 µs: an idle poll costs well under a millisecond of CPU, the default 1 ms sees little of it. */
 const SAMPLE_INTERVAL_US = 250;
 /** Frames V8 reports that are not JavaScript functions. */
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       env: unitChildEnvironment(),
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-interval=${SAMPLE_INTERVAL_US}`],
     });
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     // The profile's clock is the daemon's monotonic clock, as this process's hrtime is.
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const framesBefore = served.framesIn();
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `idle daemon, ${seconds} s after ${SETTLE_MS / 1000} s settling: ${polls} polls answered, ` +
+      `idle daemon, ${seconds} s after ${IDLE_SETTLE_MS / 1000} s settling: ${polls} polls answered, ` +
         `${summary.busy} busy and ${summary.idle} idle samples at ${SAMPLE_INTERVAL_US} µs ` +
         `(${((summary.busy * SAMPLE_INTERVAL_US) / 1000 / Math.max(polls, 1)).toFixed(3)} ms busy per poll)`,
     );
