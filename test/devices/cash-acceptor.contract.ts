@@ -396,6 +396,9 @@ export function describeCashAcceptorContract<S extends ContractSimulator>(
       expect(sim.ledger().length).toBeGreaterThan(contract.corruptedLineNotes / 2);
       expect(host.creditedTotal()).toBe(sum(sim.ledger()));
       expect(host.counted).toHaveLength(sim.ledger().length);
+      // Retries and repeats on a noisy line keep the order too.
+      expect(writesBeforeHookDone(host.steps, 'stack', 'decideEntered', 'intentWritten')).toEqual([]);
+      expect(writesBeforeHookDone(host.steps, 'creditAck', 'creditEntered', 'creditCommitted')).toEqual([]);
     }, 120_000);
   });
 }
