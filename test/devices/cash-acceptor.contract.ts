@@ -202,7 +202,8 @@ export interface CashAcceptorContract<S extends ContractSimulator> {
 const CORRUPT_RATE = 0.01;
 const MIN_CORRUPTED_CHUNKS = 5;
 
-async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls `check` every 5 ms; fails naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const started = performance.now();
   while (!check()) {
     if (performance.now() - started > timeoutMs) {

@@ -18,6 +18,7 @@ import {
   type ContractSimulator,
   describeCashAcceptorContract,
   type WireWrite,
+  waitUntil,
 } from '../cash-acceptor.contract.js';
 
 type Variant = 'inProcess' | 'pty';
@@ -25,6 +26,7 @@ type Variant = 'inProcess' | 'pty';
 /** CNY notes in fen, as the simulator's default currency table has them. */
 const CNY_NOTES = [100, 500, 1000, 2000, 5000, 10_000] as const;
 const logger = silentLogger();
+const WAIT_MS = 10_000;
 
 /** Short mechanics for the many-note run, as in driver-line.test.ts. */
 const BURST_TIMING = {
@@ -40,14 +42,6 @@ interface Id003ContractSimulator extends ContractSimulator {
   readonly host: SimulatorHost;
   /** Where the driver plugs in: the port path and the binding that opens it. */
   readonly port: { path: string; binding: BindingInterface };
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > 10_000) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 interface ModelView {
@@ -110,10 +104,14 @@ async function id003Simulator(variant: Variant, pace: ContractPace): Promise<Id0
         // Two status requests in escrow: the answer to the first has reached the host.
         host.control({ action: 'note.insert', denomination });
         const asked = escrowReports;
-        await until('the unit to report the note in escrow twice', () => escrowReports >= asked + 2);
+        await waitUntil(
+          'the unit to report the note in escrow twice',
+          () => escrowReports >= asked + 2,
+          WAIT_MS,
+        );
         host.control({ action: 'power.cut' });
       }
-      await until(`the power cut with a note in the ${where}`, () => model().phase === 'off');
+      await waitUntil(`the power cut with a note in the ${where}`, () => model().phase === 'off', WAIT_MS);
     },
     powerOn: () => void host.control({ action: 'power.on' }),
     corruptLine: (rate) => void host.control({ action: 'line.set', corruptRate: rate }),
