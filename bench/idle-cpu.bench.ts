@@ -1,140 +1,142 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { stringify } from 'yaml';
-import { openPtyPair } from '../simulators/harness/pty-pair.js';
-import { attachToSerialPath } from '../simulators/harness/serial-endpoint.js';
-import { SimulatorHost } from '../simulators/harness/simulator-host.js';
-import { id003SimulatorFactory } from '../simulators/id003/id003-factory.js';
-import { silentLogger } from '../src/log.js';
 import type { BenchResult } from './bench-result.js';
+import {
+  benchPollIntervalMs,
+  IDLE_SETTLE_MS,
+  type ServedPty,
+  serveId003,
+  startIdleDaemon,
+  terminate,
+  unitChildEnvironment,
+  waitForOutput,
+} from './idle-daemon.js';
 import { clockTicksPerSecond, cpuTicks, statusBytes } from './proc-stats.js';
 import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
 
 /**
- * The daemon's CPU while it idle-polls the acceptor: the REAL daemon, compiled (what systemd
- * runs: `node dist/src/cli/bin.js run`), with its journal and kiosk API up and no customer,
- * polling an ID-003 simulator served by this process on a real pty at the config's default
- * interval (BENCH_POLL_MS=100 for the busiest allowed). Its utime+stime from /proc/<pid>/stat
- * over the window is its share of one core. Target ≤ 1 %; ratio = 1 % / measured, pass ≥ 1.
- * The daemon runs with the environment of the shipped systemd unit (node flags such as
- * --jitless change what a poll costs), named in the figures.
+ * The daemon's CPU while it idle-polls the acceptor, judged against the floor this machine sets:
+ * a bare `serialport` loop (bench/bare-poll-loop.mjs) writing the same 5-byte status request at
+ * the same interval to the same kind of pty and reading the answer, with nothing else. An
+ * absolute target (1 % of a core) is at the mercy of the VM; the ratio daemon ÷ bare loop is not.
+ *
+ * Both run at once, each on its own socat pty pair with an ID-003 simulator served by this
+ * process on the other end, and are measured over the same window, so a change in the
+ * machine's load falls on both. The daemon is the REAL one, compiled (what systemd runs:
+ * `node dist/src/cli/bin.js run`), with its journal and kiosk API up and no customer, at the
+ * config's default interval (BENCH_POLL_MS=100 for the busiest allowed). Both processes get the
+ * environment of the shipped systemd unit (node flags such as --jitless change what a poll
+ * costs), named in the figures. CPU is utime+stime from /proc/<pid>/stat over the window.
  * `npm run bench` builds dist/ first; a missing build is an error, never a silent tsx run
  * (tsx's loader would be measured with it).
  */
-const FULL_WINDOW_MS = 30_000;
+const FULL_WINDOW_MS = 60_000;
 const SMOKE_WINDOW_MS = 1_500;
-/** Start-up (lazy compilation, the first GCs) is not idle cost: wait this long before measuring. */
-const SETTLE_MS = 5_000;
+/** The smoke run only shows the bench still works: a short settle (the full run waits IDLE_SETTLE_MS). */
 const SMOKE_SETTLE_MS = 500;
-const DEFAULT_POLL_INTERVAL_MS = 150;
-const TARGET_PERCENT = 1;
-const DAEMON_ENTRY = fileURLToPath(new URL('../dist/src/cli/bin.js', import.meta.url));
+/** The daemon may cost at most this many times the bare loop (issue 11, item 8). */
+const TARGET_RATIO = 1.25;
+const BARE_LOOP_ENTRY = fileURLToPath(new URL('./bare-poll-loop.mjs', import.meta.url));
 
-function waitForLog(child: ChildProcess, msg: string, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => reject(new Error(`daemon did not log "${msg}" within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      if (out.includes(`"msg":"${msg}"`)) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`daemon exited early with code ${code}: ${out.slice(-500)}`));
-    });
-  });
+interface CpuSample {
+  ticks: number;
+  frames: number;
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const force = setTimeout(() => child.kill('SIGKILL'), 3_000);
-  await exited;
-  clearTimeout(force);
-}
+const sample = (pid: number, served: ServedPty): CpuSample => ({
+  ticks: cpuTicks(pid),
+  frames: served.framesIn(),
+});
 
 export async function run(options: { smoke?: boolean } = {}): Promise<BenchResult> {
   const smoke = options.smoke ?? (process.argv.includes('--smoke') || process.env['BENCH_SMOKE'] === '1');
-  if (!existsSync(DAEMON_ENTRY)) {
-    throw new Error(`idle-cpu measures the compiled daemon: ${DAEMON_ENTRY} is missing (run npm run build)`);
-  }
   const windowMs = smoke ? SMOKE_WINDOW_MS : FULL_WINDOW_MS;
-  const pollIntervalMs = Number(process.env['BENCH_POLL_MS'] ?? DEFAULT_POLL_INTERVAL_MS);
-  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 100 || pollIntervalMs > 200) {
-    throw new Error(`BENCH_POLL_MS must be an integer from 100 to 200, got ${process.env['BENCH_POLL_MS']}`);
-  }
+  const pollIntervalMs = benchPollIntervalMs();
   const clockTicks = clockTicksPerSecond();
-  const logger = silentLogger();
-  const sim = new SimulatorHost(id003SimulatorFactory.create({}), { name: 'id003', wireTime: true, logger });
   const dir = mkdtempSync(join(tmpdir(), 'kioskd-idle-cpu-'));
-  const pty = await openPtyPair({ dir: join(dir, 'pty') });
-  const endpoint = await attachToSerialPath(sim, pty.devicePath, logger);
-  const configPath = join(dir, 'kiosk.yaml');
-  writeFileSync(
-    configPath,
-    stringify({
-      kioskId: 'bench-idle',
-      dataDir: join(dir, 'var'),
-      devices: { cashAcceptor: { port: pty.hostPath, pollIntervalMs } },
-      api: { port: 0 },
-      simulators: { controlPort: 0 },
-      fleet: { enabled: false },
-    }),
-  );
-  const unitEnv = unitEnvironment();
-  // Only the unit's NODE_OPTIONS: the bench's own (a TypeScript loader) is not the daemon's.
-  const daemon = spawn(process.execPath, [DAEMON_ENTRY, 'run', '--config', configPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '', ...unitEnv },
-  });
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   try {
-    await waitForLog(daemon, 'acceptor ready', 30_000);
-    await new Promise((resolve) => setTimeout(resolve, smoke ? SMOKE_SETTLE_MS : SETTLE_MS));
-    const pid = daemon.pid!;
-    const framesIn = () => (sim.snapshot().model as { counters: { framesIn: number } }).counters.framesIn;
-    const framesBefore = framesIn();
-    const ticksBefore = cpuTicks(pid);
+    const daemonPty = await serveId003(join(dir, 'daemon-pty'));
+    cleanups.push(() => daemonPty.close());
+    const barePty = await serveId003(join(dir, 'bare-pty'));
+    cleanups.push(() => barePty.close());
+    const env = unitChildEnvironment();
+    const daemon = await startIdleDaemon({
+      dir,
+      port: daemonPty.hostPath,
+      pollIntervalMs,
+      env,
+    });
+    cleanups.push(() => terminate(daemon));
+    const bare = spawn(process.execPath, [BARE_LOOP_ENTRY, barePty.hostPath, String(pollIntervalMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
+    cleanups.push(() => terminate(bare));
+    await waitForOutput(bare, 'bare poll loop', (out) => out.includes('open'), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, smoke ? SMOKE_SETTLE_MS : IDLE_SETTLE_MS));
+
+    const daemonBefore = sample(daemon.pid!, daemonPty);
+    const bareBefore = sample(bare.pid!, barePty);
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, windowMs));
-    const ticks = cpuTicks(pid) - ticksBefore;
+    const daemonAfter = sample(daemon.pid!, daemonPty);
+    const bareAfter = sample(bare.pid!, barePty);
     const elapsedS = (performance.now() - t0) / 1000;
-    const polls = framesIn() - framesBefore;
-    const percent = (ticks / clockTicks / elapsedS) * 100;
-    // Judged on at least one tick, so a window too short to register any cannot pass as 0 %.
-    const judged = (Math.max(ticks, 1) / clockTicks / elapsedS) * 100;
-    const ratio = TARGET_PERCENT / judged;
+
+    const daemonPolls = daemonAfter.frames - daemonBefore.frames;
+    const barePolls = bareAfter.frames - bareBefore.frames;
+    // A side that polled nothing in the window makes the ratio meaningless: a broken setup, not a figure.
+    if (daemonPolls === 0 || barePolls === 0) {
+      throw new Error(
+        `idle-cpu: no status request reached the simulator (daemon ${daemonPolls}, bare loop ${barePolls})`,
+      );
+    }
+    const percentOf = (ticks: number) => (ticks / clockTicks / elapsedS) * 100;
+    // The daemon waits the interval after each answer, the bare loop does not: per poll too.
+    const msPerPoll = (ticks: number, polls: number) =>
+      Math.round(((ticks * 1000) / clockTicks / polls) * 100) / 100;
+    const daemonTicks = daemonAfter.ticks - daemonBefore.ticks;
+    const bareTicks = bareAfter.ticks - bareBefore.ticks;
+    // Judged on at least one tick each, so a window too short to register any cannot pass as 0.
+    const ratio = Math.max(daemonTicks, 1) / Math.max(bareTicks, 1);
+    const [load1, load5] = loadavg();
     return {
-      name: 'idle-cpu (compiled daemon idle-polling the acceptor over a pty)',
+      name: 'idle-cpu (compiled daemon idle-polling the acceptor over a pty, beside a bare serialport loop)',
       figures: {
         'window s': Math.round(elapsedS * 10) / 10,
         'poll interval ms': pollIntervalMs,
-        'environment (from kioskd.service)': describeEnvironment(unitEnv),
-        'polls answered': polls,
-        'cpu ticks': ticks,
+        'environment (from kioskd.service)': describeEnvironment(unitEnvironment()),
+        'load average 1 / 5 min': `${load1?.toFixed(2)} / ${load5?.toFixed(2)}`,
         'clock ticks per s': clockTicks,
-        'cpu % of one core': Math.round(percent * 1000) / 1000,
-        'daemon RSS MB': Math.round(statusBytes(pid) / 1e5) / 10,
+        'daemon polls answered': daemonPolls,
+        'daemon cpu ticks': daemonTicks,
+        'daemon cpu % of one core': Math.round(percentOf(daemonTicks) * 1000) / 1000,
+        'daemon cpu ms per poll': msPerPoll(daemonTicks, daemonPolls),
+        'bare loop polls answered': barePolls,
+        'bare loop cpu ticks': bareTicks,
+        'bare loop cpu % of one core': Math.round(percentOf(bareTicks) * 1000) / 1000,
+        'bare loop cpu ms per poll': msPerPoll(bareTicks, barePolls),
+        'daemon RSS MB': Math.round(statusBytes(daemon.pid!) / 1e5) / 10,
       },
-      ratio: { name: '1 % / idle CPU', value: ratio, target: '>= 1', pass: ratio >= 1 },
+      ratio: {
+        name: 'daemon CPU / bare loop CPU',
+        value: ratio,
+        target: `<= ${TARGET_RATIO}`,
+        pass: ratio <= TARGET_RATIO,
+      },
     };
   } finally {
-    await terminate(daemon);
-    await endpoint.close();
-    await pty.close();
-    sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const step of cleanups.splice(0).reverse()) {
+      try {
+        await step();
+      } catch {
+        // Teardown keeps going: one failed step must not leak the rest (a daemon, a socat).
+      }
+    }
   }
 }
 
