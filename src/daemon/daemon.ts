@@ -4,7 +4,6 @@ import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { Journal } from '../journal/journal.js';
@@ -17,6 +16,7 @@ import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
 import { KioskModeStore } from './kiosk-mode-store.js';
+import { listenRefusal } from './listen-refusal.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
 export interface DaemonOptions {
@@ -52,21 +52,6 @@ const SIM_PREFIX = 'sim:';
  * holds every note, and start-up recovery completes whatever is left.
  */
 const TOP_UP_STOP_BUDGET_MS = 800;
-
-/**
- * Parts of the config that name capabilities this build does not have yet. Running on such a
- * config would silently take money without them, so the daemon refuses with one line each.
- */
-function unbuiltCapabilities(config: KioskConfig): string[] {
-  const problems: string[] = [];
-  if (config.devices.printer?.enabled)
-    problems.push(
-      'devices.printer.enabled: the receipt printer driver is not in this build; set it to false',
-    );
-  if (config.devices.pinPad?.enabled)
-    problems.push('devices.pinPad.enabled: the PIN pad driver is not in this build; set it to false');
-  return problems;
-}
 
 /*
  * What only some configs need is imported when the config asks for it: the simulator harness
@@ -113,12 +98,6 @@ async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
-  const problems = unbuiltCapabilities(config);
-  if (problems.length > 0) {
-    throw new KioskError(ErrorCode.ConfigInvalid, problems.join('\n'), {
-      details: { source: options.configPath, problems },
-    });
-  }
   const notifier = startSystemdNotifier(logger);
   mkdirSync(config.dataDir, { recursive: true });
   const journal = Journal.open({
@@ -151,11 +130,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     if (simulators.names().length > 0) {
       const { startControlServer } = await import('../../simulators/harness/control-server.js');
-      control = await startControlServer({
-        devices: simulators,
+      const listener = {
+        field: 'simulators.controlPort',
+        host: config.simulators.controlHost,
         port: config.simulators.controlPort,
-        logger,
-      });
+      };
+      control = await startControlServer({ devices: simulators, ...listener, logger }).catch(
+        (error: unknown) => {
+          throw listenRefusal(error, listener);
+        },
+      );
       const server = control;
       cleanups.push(() => server.close());
     }
@@ -186,7 +170,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Up before the link connects and, stopped in reverse order, down after it has said offline.
     const embeddedFleet =
       config.fleet.enabled && config.fleet.broker.url === 'embedded'
-        ? await (await import('../fleet-broker/embedded-fleet.js')).startEmbeddedFleet(config, logger)
+        ? await (await import('../fleet-broker/embedded-fleet.js'))
+            .startEmbeddedFleet(config, logger)
+            .catch((error: unknown) => {
+              throw listenRefusal(error, {
+                field: 'fleet.embeddedBroker.port',
+                ...config.fleet.embeddedBroker,
+              });
+            })
         : undefined;
     if (embeddedFleet !== undefined) cleanups.push(() => embeddedFleet.stop());
 
@@ -230,7 +221,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
     // Started last and so closed first on stop: no new customer once stopping begins.
-    const api: KioskApi = await startKioskApi({ service: topUps, config, logger });
+    const api: KioskApi = await startKioskApi({ service: topUps, config, logger }).catch((error: unknown) => {
+      throw listenRefusal(error, { field: 'api.port', ...config.api });
+    });
     cleanups.push(() => api.close());
 
     notifier.ready();
