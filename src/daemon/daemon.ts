@@ -4,6 +4,7 @@ import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import type { KioskConfig } from '../config/index.js';
+import { ErrorCode, KioskError } from '../errors.js';
 import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { Journal } from '../journal/journal.js';
@@ -99,13 +100,27 @@ async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const notifier = startSystemdNotifier(logger);
-  mkdirSync(config.dataDir, { recursive: true });
+  // The journal first: where dataDir holds it (the default), its refusal says why a disk cannot be written.
   const journal = Journal.open({
     path: config.journal.path,
     kioskId: config.kioskId,
     currency: config.currency.code,
     logger,
   });
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (error) {
+    journal.close();
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new KioskError(
+      ErrorCode.JournalIo,
+      `dataDir ${config.dataDir}: cannot create it (${errno ?? String(error)})`,
+      {
+        cause: error,
+        details: { field: 'dataDir', path: config.dataDir, errno },
+      },
+    );
+  }
 
   const simulators = await startSimulators(config, logger);
   let control: ControlServer | undefined;
