@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/index.js';
 import { ErrorCode, type KioskError } from '../../src/errors.js';
+import { loadFleetToolConfig } from '../../src/fleet/fleet-config.js';
 import { REPO_ROOT } from '../helpers/cli-process.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kioskd-config-limits-'));
@@ -71,6 +72,14 @@ describe('config files are read bounded', () => {
     expect(error.code).toBe(ErrorCode.ConfigUnreadable);
     expect(error.message).toContain(path);
     expect(error.message).toContain('larger than 1 MiB');
+  });
+
+  it('applies the same bounds to the fleet tools’ config', () => {
+    const huge = scratchFile('fleet-huge.yaml', `#${'x'.repeat(1024 * 1024 + 1)}\n`);
+    expect(() => loadFleetToolConfig(huge)).toThrow('larger than 1 MiB');
+    const link = join(scratch, 'fleet-zero.yaml');
+    symlinkSync('/dev/zero', link);
+    expect(() => loadFleetToolConfig(link)).toThrow('not a regular file');
   });
 
   it('still reads a file just under the cap', () => {
