@@ -49,10 +49,10 @@ function toKioskError(path: string, stage: string, error: unknown): KioskError {
 }
 
 /** The one way to replace a journal the daemon refuses; every refusal of a journal file names it. */
-export const START_FRESH_ADVICE =
+const START_FRESH_ADVICE =
   'to start a fresh journal on purpose (the file is moved aside, not deleted), stop kioskd and run: kioskd journal init --force --config FILE';
 
-export type MissingJournalReason = 'empty' | 'noSchema';
+type MissingJournalReason = 'empty' | 'noSchema';
 
 function holdsNoJournal(path: string, reason: MissingJournalReason): KioskError {
   const what =
