@@ -7,6 +7,7 @@ import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
+import { listenRefusal } from '../http/listen-refusal.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
@@ -17,7 +18,6 @@ import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
 import { KioskModeStore } from './kiosk-mode-store.js';
-import { listenRefusal } from './listen-refusal.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
 export interface DaemonOptions {
