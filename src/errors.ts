@@ -21,6 +21,8 @@ export const ErrorCode = {
   ConfigParse: 1002,
   ConfigInvalid: 1003,
   ConfigUnreadable: 1004,
+  /** A port the config names could not be listened on (in use, not an address here, not permitted). */
+  ConfigListenFailed: 1005,
 
   // transport: 2xxx
   TransportNotOpen: 2001,

@@ -11,8 +11,10 @@ export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 export interface ControlServerOptions {
   /** One host (served at /state and /control and under /devices/<its name>) or a registry of them. */
   devices: SimulatorHost | SimulatorRegistry;
-  /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
+  /** TCP port; 0 (the default) picks a free one. */
   port?: number;
+  /** A loopback address (127.0.0.1 by default, ::1 or localhost): the channel is never exposed off the machine. */
+  host?: '127.0.0.1' | '::1' | 'localhost';
   logger?: Logger;
 }
 
@@ -198,13 +200,13 @@ export async function startControlServer(options: ControlServerOptions): Promise
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url }, 'simulator control listening');
 
   return {

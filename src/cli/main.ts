@@ -26,6 +26,11 @@ const COMMANDS: readonly CliCommandEntry[] = [
     load: async () => (await import('./commands/config.js')).configCommand,
   },
   {
+    name: 'journal',
+    summary: 'create the journal, or move a refused one aside and start fresh (--force)',
+    load: async () => (await import('./commands/journal.js')).journalCommand,
+  },
+  {
     name: 'sim',
     summary: 'run a device simulator on a pseudo-terminal or a serial port',
     load: async () => (await import('./commands/sim.js')).simCommand,

@@ -57,6 +57,15 @@ const cashAcceptor = z
     reconnect: reconnect({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.3 }),
   })
   .superRefine((value, ctx) => {
+    // The daemon starts the simulator a sim: port names; only the ID-003 one speaks the protocol.
+    if (value.port.startsWith('sim:') && value.port !== 'sim:id003' && fieldsAreClean(ctx, ['port'])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['port'],
+        message: 'expected "sim:id003" for a simulated ID-003 acceptor',
+        input: value.port,
+      });
+    }
     if (
       !value.port.startsWith('sim:') &&
       value.pollIntervalMs < REAL_POLL_MIN_MS &&
@@ -72,6 +81,21 @@ const cashAcceptor = z
   })
   .prefault({});
 
+/**
+ * A device whose driver this build lacks: running with it enabled would take money without it
+ * (no receipt, no PIN), so the config is refused here rather than when the daemon starts.
+ */
+function unbuiltDriver(enabled: boolean, driver: string, ctx: z.RefinementCtx): void {
+  if (enabled && fieldsAreClean(ctx, ['enabled'])) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['enabled'],
+      message: `expected false: ${driver} is not in this build`,
+      input: enabled,
+    });
+  }
+}
+
 const printer = z
   .strictObject({
     enabled: flag().default(false),
@@ -86,6 +110,7 @@ const printer = z
     reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
   })
   .superRefine((value, ctx) => {
+    unbuiltDriver(value.enabled, 'the receipt printer driver', ctx);
     if (value.required && !value.enabled && fieldsAreClean(ctx, ['required'], ['enabled'])) {
       ctx.addIssue({
         code: 'custom',
@@ -116,6 +141,7 @@ const pinPad = z
     silenceTimeoutMs: intFrom(200, 60_000).default(5000),
     reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
   })
+  .superRefine((value, ctx) => unbuiltDriver(value.enabled, 'the PIN pad driver', ctx))
   .prefault({});
 
 const devices = z
@@ -342,7 +368,13 @@ const baseSchema = z
     journal: z.strictObject({ path: filePath().optional() }).prefault({}),
     api: z
       .strictObject({
-        host: nonEmptyText('an IP address or host name').default('127.0.0.1'),
+        /** The kiosk API is for the screen on this machine and nobody else. */
+        host: z
+          .enum(['127.0.0.1', '::1', 'localhost'], {
+            error:
+              'expected a loopback address: 127.0.0.1, ::1 or localhost (the kiosk API is for the screen on this machine)',
+          })
+          .default('127.0.0.1'),
         port: intFrom(0, 65_535).default(8080),
       })
       .prefault({}),

@@ -7,6 +7,7 @@ import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
 import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
+import { listenRefusal } from '../http/listen-refusal.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
@@ -53,21 +54,6 @@ const SIM_PREFIX = 'sim:';
  */
 const TOP_UP_STOP_BUDGET_MS = 800;
 
-/**
- * Parts of the config that name capabilities this build does not have yet. Running on such a
- * config would silently take money without them, so the daemon refuses with one line each.
- */
-function unbuiltCapabilities(config: KioskConfig): string[] {
-  const problems: string[] = [];
-  if (config.devices.printer?.enabled)
-    problems.push(
-      'devices.printer.enabled: the receipt printer driver is not in this build; set it to false',
-    );
-  if (config.devices.pinPad?.enabled)
-    problems.push('devices.pinPad.enabled: the PIN pad driver is not in this build; set it to false');
-  return problems;
-}
-
 /*
  * What only some configs need is imported when the config asks for it: the simulator harness
  * and models for `sim:` ports, the native serial bindings for real ones, MQTT and the fleet link
@@ -113,20 +99,28 @@ async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
-  const problems = unbuiltCapabilities(config);
-  if (problems.length > 0) {
-    throw new KioskError(ErrorCode.ConfigInvalid, problems.join('\n'), {
-      details: { source: options.configPath, problems },
-    });
-  }
   const notifier = startSystemdNotifier(logger);
-  mkdirSync(config.dataDir, { recursive: true });
+  // The journal first: where dataDir holds it (the default), its refusal says why a disk cannot be written.
   const journal = Journal.open({
     path: config.journal.path,
     kioskId: config.kioskId,
     currency: config.currency.code,
     logger,
   });
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (error) {
+    journal.close();
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new KioskError(
+      ErrorCode.JournalIo,
+      `dataDir ${config.dataDir}: cannot create it (${errno ?? String(error)})`,
+      {
+        cause: error,
+        details: { field: 'dataDir', path: config.dataDir, errno },
+      },
+    );
+  }
 
   const simulators = await startSimulators(config, logger);
   let control: ControlServer | undefined;
@@ -151,11 +145,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     if (simulators.names().length > 0) {
       const { startControlServer } = await import('../../simulators/harness/control-server.js');
-      control = await startControlServer({
-        devices: simulators,
+      const listener = {
+        field: 'simulators.controlPort',
+        host: config.simulators.controlHost,
         port: config.simulators.controlPort,
-        logger,
-      });
+      };
+      control = await startControlServer({ devices: simulators, ...listener, logger }).catch(
+        (error: unknown) => {
+          throw listenRefusal(error, listener);
+        },
+      );
       const server = control;
       cleanups.push(() => server.close());
     }
@@ -186,7 +185,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Up before the link connects and, stopped in reverse order, down after it has said offline.
     const embeddedFleet =
       config.fleet.enabled && config.fleet.broker.url === 'embedded'
-        ? await (await import('../fleet-broker/embedded-fleet.js')).startEmbeddedFleet(config, logger)
+        ? await (await import('../fleet-broker/embedded-fleet.js'))
+            .startEmbeddedFleet(config, logger)
+            .catch((error: unknown) => {
+              throw listenRefusal(error, {
+                field: 'fleet.embeddedBroker.port',
+                ...config.fleet.embeddedBroker,
+              });
+            })
         : undefined;
     if (embeddedFleet !== undefined) cleanups.push(() => embeddedFleet.stop());
 
@@ -230,7 +236,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
     // Started last and so closed first on stop: no new customer once stopping begins.
-    const api: KioskApi = await startKioskApi({ service: topUps, config, logger });
+    const api: KioskApi = await startKioskApi({ service: topUps, config, logger }).catch((error: unknown) => {
+      throw listenRefusal(error, { field: 'api.port', ...config.api });
+    });
     cleanups.push(() => api.close());
 
     notifier.ready();

@@ -65,6 +65,14 @@ describe('kioskd: subcommands load on demand', () => {
     expect(resolved.filter((url) => /\/node_modules\/(mqtt|aedes)\//.test(url))).toEqual([]);
   }, 30_000);
 
+  it('`journal --help` loads the journal command only', async () => {
+    const resolved = await modulesResolvedBy(['journal', '--help']);
+    expect(inRepo(resolved, 'src/cli/commands/')).toEqual([
+      pathToFileURL(join(REPO_ROOT, 'src/cli/commands/journal.ts')).href,
+    ]);
+    expect(resolved.filter((url) => /\/node_modules\/(mqtt|aedes)\//.test(url))).toEqual([]);
+  }, 30_000);
+
   it('`--help` lists the commands without loading any of them', async () => {
     const resolved = await modulesResolvedBy(['--help']);
     expect(inRepo(resolved, 'src/cli/commands/')).toEqual([]);

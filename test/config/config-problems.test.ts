@@ -176,6 +176,7 @@ describe('config problem lines', () => {
       'transaction.accountCheck.url: required when enabled is true, got nothing',
     ]);
     expect(problemsOf({ ...ok, devices: { printer: { enabled: true, port: 'sim:id003' } } })).toEqual([
+      'devices.printer.enabled: expected false: the receipt printer driver is not in this build, got true',
       'devices.printer.port: expected a port not already used by devices.cashAcceptor, got "sim:id003"',
     ]);
     expect(problemsOf({ ...ok, devices: { printer: { required: true } } })).toEqual([

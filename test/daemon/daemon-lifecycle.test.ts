@@ -77,7 +77,7 @@ describe('kioskd run', () => {
     const exit = await exitOf(child);
     expect(exit.code).toBe(1);
     expect(output.stderr).toContain(
-      'devices.printer.enabled: the receipt printer driver is not in this build',
+      'devices.printer.enabled: expected false: the receipt printer driver is not in this build',
     );
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });

@@ -2,6 +2,7 @@ import { startControlServer } from '../../../simulators/harness/control-server.j
 import { openPtyPair } from '../../../simulators/harness/pty-pair.js';
 import { attachToSerialPath } from '../../../simulators/harness/serial-endpoint.js';
 import { createSimulatorHost, simulatorFactories } from '../../../simulators/registry.js';
+import { listenRefusal } from '../../http/listen-refusal.js';
 import { createLogger } from '../../log.js';
 import type { CliCommand } from '../command.js';
 import { integerOption, parseCommandArgs, stringOption, usageError } from '../usage.js';
@@ -117,11 +118,26 @@ export const simCommand: CliCommand = {
       throw usageError(`sim: ${error instanceof Error ? error.message : String(error)}`);
     }
 
+    // The control port first: taken, it stops the command before a pty or serial port is opened.
+    const listener = { field: '--control-port', host: '127.0.0.1', port: controlPort } as const;
+    const control = await startControlServer({ devices: host, ...listener, logger }).catch(
+      (error: unknown) => {
+        host.close();
+        throw listenRefusal(error, listener);
+      },
+    );
     const ptyDir = stringOption(parsed, 'pty-dir');
-    const pair = pty ? await openPtyPair(ptyDir !== undefined ? { dir: ptyDir } : {}) : undefined;
-    const devicePath = pair ? pair.devicePath : port!;
-    const endpoint = await attachToSerialPath(host, devicePath, logger);
-    const control = await startControlServer({ devices: host, port: controlPort, logger });
+    let pair: Awaited<ReturnType<typeof openPtyPair>> | undefined;
+    let endpoint: Awaited<ReturnType<typeof attachToSerialPath>>;
+    try {
+      pair = pty ? await openPtyPair(ptyDir !== undefined ? { dir: ptyDir } : {}) : undefined;
+      endpoint = await attachToSerialPath(host, pair ? pair.devicePath : port!, logger);
+    } catch (error) {
+      await control.close();
+      host.close();
+      await pair?.close();
+      throw error;
+    }
     io.out(
       JSON.stringify({
         event: 'ready',
