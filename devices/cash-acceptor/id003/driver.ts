@@ -110,6 +110,10 @@ interface NoteState {
   goneWhileDeciding: boolean;
   timed: boolean;
   cancelHold?: () => void;
+  /** The host ACK of this note's VEND VALID is queued or being written. */
+  ackPending: boolean;
+  /** performance.now() of the latest host ACK's write: a VEND VALID seen by a later poll means it was lost. */
+  ackWrittenAt?: number;
 }
 
 interface Waiter {
@@ -541,7 +545,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
         this.#noteGone('idle');
         return;
       case 'vendValid':
-        this.#onVendValid();
+        this.#onVendValid(answer.writtenAt);
         return;
       case 'stacked':
         if (this.#note?.phase === 'credited') this.#note.phase = 'ended';
@@ -825,6 +829,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       commandFailed: false,
       goneWhileDeciding: false,
       timed: false,
+      ackPending: false,
     };
   }
 
@@ -1031,11 +1036,15 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     }
   }
 
-  #onVendValid(): void {
+  /** `seenAt`: when the status request that was answered VEND VALID was written. */
+  #onVendValid(seenAt: number): void {
     let note = this.#note;
     if (note?.phase === 'credited') {
-      // Our ACK was lost: acknowledge again, never commit again.
-      this.#ack(note);
+      // Still VEND VALID to a poll written after our ACK: it was lost. Acknowledge again,
+      // never commit again. A poll written before it says nothing about the ACK.
+      if (!note.ackPending && (note.ackWrittenAt === undefined || seenAt > note.ackWrittenAt)) {
+        this.#ack(note);
+      }
       return;
     }
     if (this.#commit) return;
@@ -1072,12 +1081,24 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     this.#ack(note);
   }
 
+  /**
+   * Sends the ACK of VEND VALID and goes on polling: the next status confirms it (STACKED or
+   * an idle status) or shows it lost (VEND VALID again, which sends it again).
+   */
   #ack(note: NoteState): void {
-    if (!this.#session?.active) return;
-    this.#exchange.send({ kind: 'ack' }, 'urgent').catch((error: unknown) => {
-      // The unit repeats VEND VALID until an ACK gets through; the next poll sends it again.
-      this.#log.debug({ err: error, escrowId: note.escrowId }, 'ACK of VEND VALID not confirmed');
-    });
+    if (!this.#session?.active || note.ackPending) return;
+    note.ackPending = true;
+    this.#exchange.sendHostAck().then(
+      (writtenAt) => {
+        note.ackPending = false;
+        note.ackWrittenAt = writtenAt;
+      },
+      (error: unknown) => {
+        note.ackPending = false;
+        // The unit repeats VEND VALID until an ACK gets through; the next poll sends it again.
+        this.#log.debug({ err: error, escrowId: note.escrowId }, 'ACK of VEND VALID not written');
+      },
+    );
   }
 
   /** A power-up (or a reset) with a note in the stacker: RESET finishes stacking it, so it is money in the box. */
