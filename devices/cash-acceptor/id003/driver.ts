@@ -3,7 +3,7 @@ import { ErrorCode, KioskError } from '../../../src/errors.js';
 import type { Logger } from '../../../src/log.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import type { LineSettings } from '../../transport/line-settings.js';
-import type { SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
+import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
   CashAcceptor,
   CashAcceptorEvents,
@@ -227,6 +227,13 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   #startPromise: Promise<void> | undefined;
 
   readonly #onOnline = (): void => this.#beginSession();
+  /** A port that will not open, for a reason the OS named: the unit is not there (yet). */
+  readonly #onRetry = (info: RetryInfo): void => {
+    const { reason } = info;
+    if (this.#stopped || reason.code !== ErrorCode.TransportOpenFailed || reason.errno === undefined) return;
+    this.#setStatus({ state: 'noDevice', reason: reason.errno });
+    this.#finishStart();
+  };
   readonly #onOffline = (reason: TransportLossReason): void => {
     this.#endSession(
       new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} is offline: ${reason.message}`, {
@@ -299,6 +306,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     });
     this.#transport.on('online', this.#onOnline);
     this.#transport.on('offline', this.#onOffline);
+    this.#transport.on('retry', this.#onRetry);
     if (this.#transport.state === 'online') this.#beginSession();
     return this.#startPromise;
   }
@@ -309,6 +317,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     this.#stopped = true;
     this.#transport.off('online', this.#onOnline);
     this.#transport.off('offline', this.#onOffline);
+    this.#transport.off('retry', this.#onRetry);
     this.#endSession(new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} stopped`));
     this.#note?.cancelHold?.();
     this.#finishStart();
@@ -423,7 +432,9 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     };
     this.#session = session;
     this.#exchange.open();
-    if (this.#status.state === 'offline') this.#setStatus({ state: 'starting' });
+    if (this.#status.state === 'offline' || this.#status.state === 'noDevice') {
+      this.#setStatus({ state: 'starting' });
+    }
     this.#log.info({ session: session.id }, 'line online: contacting the acceptor');
     this.#runSession(session).catch((error: unknown) => {
       this.#log.error({ err: error, session: session.id }, 'acceptor poll loop failed');
