@@ -6,6 +6,7 @@ import type { Logger } from '../../src/log.js';
 import { assertBackoffPolicy, type BackoffPolicy, backoffDelayMs } from './backoff.js';
 import { type TraceDirection, traceEntry } from './byte-trace.js';
 import { type LineSettings, lineSettingsProblem } from './line-settings.js';
+import { openFailureErrno } from './open-failure.js';
 import type { BindingInterface } from './serial-binding.js';
 
 export type TransportState = 'idle' | 'connecting' | 'online' | 'offline' | 'stopped';
@@ -14,6 +15,8 @@ export type TransportState = 'idle' | 'connecting' | 'online' | 'offline' | 'sto
 export interface TransportLossReason {
   code: ErrorCode;
   message: string;
+  /** A failed open: the OS error name (`ENOENT`, `EACCES`, `ENOTTY`…) when it could be told. */
+  errno?: string;
 }
 
 export interface ReconnectPolicy extends BackoffPolicy {
@@ -122,6 +125,8 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
   /** The previous connection's close; a reopen waits for it so a locked port is free again. */
   #lastClose: Promise<void> = Promise.resolve();
   #attempt = 0;
+  /** The errno (or `unknown`) of the last failed open since the line was last online: what was warned about. */
+  #openFailureWarned: string | undefined;
   #everOnline = false;
   #onlineSince = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -352,18 +357,35 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
     this.#everOnline = true;
     this.#onlineSince = conn.openedAt;
     this.#state = 'online';
+    this.#openFailureWarned = undefined;
     this.#log.info({ reconnects: this.#counters.reconnects }, 'transport online');
     this.#emitSafe('online');
   }
 
   #openFailed(error: unknown): void {
-    const reason: TransportLossReason = {
-      code: ErrorCode.TransportOpenFailed,
-      message: `cannot open ${this.path}: ${describe(error)}`,
-    };
-    this.#state = 'offline';
-    this.#log.debug({ reason }, 'open failed');
-    this.#scheduleRetry(reason);
+    void openFailureErrno(this.path, error).then((errno) => {
+      // stop() may have come while the path was looked at.
+      if (this.#state !== 'connecting') return;
+      const reason: TransportLossReason = {
+        code: ErrorCode.TransportOpenFailed,
+        message: `cannot open ${this.path}: ${describe(error)}`,
+        ...(errno === undefined ? {} : { errno }),
+      };
+      this.#state = 'offline';
+      // A missing or wrong port must be visible, but retries every few seconds must not fill
+      // the log: warn on the first failure and whenever the reason changes.
+      const key = errno ?? 'unknown';
+      if (key !== this.#openFailureWarned) {
+        this.#openFailureWarned = key;
+        this.#log.warn(
+          { path: this.path, errno: key, reason },
+          `cannot open serial port ${this.path} (${key}); retrying until it appears`,
+        );
+      } else {
+        this.#log.debug({ reason }, 'open failed');
+      }
+      this.#scheduleRetry(reason);
+    });
   }
 
   /** The current connection is gone: report once, drop it, and start reconnecting. */

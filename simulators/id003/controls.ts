@@ -83,6 +83,11 @@ export const controlSchemas = {
     action: z.literal('answers.delay'),
     ms: z.number().int().min(0).max(60_000),
   }),
+  /** From now on, answer the host's ACK of VEND VALID (true) or take it silently (false). */
+  'answers.hostAck': z.strictObject({
+    action: z.literal('answers.hostAck'),
+    answer: z.boolean(),
+  }),
   /** The next `count` status requests are answered with `code`, a status code ID-003 does not define. */
   'status.unknown': z
     .strictObject({

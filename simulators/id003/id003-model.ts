@@ -142,7 +142,8 @@ interface PendingAnswer {
 
 /**
  * The JCM ID-003 acceptor as a pure state machine: host frames and time in, answer frames out.
- * It is a strict slave: exactly one answer per valid host frame, `answerDelayMs` later, and
+ * It is a strict slave: exactly one answer per valid host frame (the host's ACK of VEND VALID
+ * only with `answersHostAck`), `answerDelayMs` later, and
  * silence otherwise. The note is tracked physically so that power cuts and jams leave it where
  * a real one would be, and the cashbox ledger records a note the instant it drops in.
  */
@@ -188,6 +189,8 @@ export class Id003Model implements DeviceModel {
   private dropCount = 0;
   private dropRate = 0;
   private extraDelayMs = 0;
+  /** `answersHostAck` option, changed at run time by `answers.hostAck`. */
+  private answersHostAck: boolean;
   /** `status.unknown`: the code the next `remaining` status requests are answered with. */
   private unknownStatus: { code: number; remaining: number } | undefined;
 
@@ -207,6 +210,7 @@ export class Id003Model implements DeviceModel {
     this.config = config;
     this.cashbox = new CashboxLedger(config.capacity);
     this.prng = new Prng(config.seed);
+    this.answersHostAck = config.answersHostAck;
   }
 
   // ── DeviceModel ──────────────────────────────────────────────────────────────────────────
@@ -224,7 +228,8 @@ export class Id003Model implements DeviceModel {
     const frames = this.parser.push(bytes);
     for (const frame of frames) {
       this.counters.framesIn++;
-      this.answer(this.handleCommand(decodeCommand(frame)));
+      const reply = this.handleCommand(decodeCommand(frame));
+      if (reply !== undefined) this.answer(reply);
     }
     const badFrames = this.parser.stats.crcErrors - crcErrorsBefore;
     if (badFrames > 0) {
@@ -283,6 +288,7 @@ export class Id003Model implements DeviceModel {
         dropCount: this.dropCount,
         dropRate: this.dropRate,
         extraDelayMs: this.extraDelayMs,
+        answersHostAck: this.answersHostAck,
         armedCut: this.armedCut ? { ...this.armedCut } : null,
         cutDueAt: this.cutDueAt ?? null,
         unknownStatus: this.unknownStatus ? { ...this.unknownStatus } : null,
@@ -464,7 +470,13 @@ export class Id003Model implements DeviceModel {
     this.outbox.push({ at, bytes: encodeReply(reply) });
   }
 
-  private handleCommand(cmd: HostCommand): AcceptorReply {
+  /** The answer to one host frame, or undefined when this unit stays silent. */
+  private handleCommand(cmd: HostCommand): AcceptorReply | undefined {
+    if (cmd.kind === 'ack' && !this.answersHostAck) {
+      // A unit that does not answer the host's ACK takes it in VEND VALID and ignores it elsewhere.
+      if (this.phase === 'vendValid') this.takeHostAck();
+      return undefined;
+    }
     if (!commandAllowed(cmd.kind, this.phase)) {
       this.counters.invalidCommands++;
       return { kind: 'status', status: 'invalidCommand' };
@@ -496,9 +508,7 @@ export class Id003Model implements DeviceModel {
         this.enter('holding', this.now + t.escrowTimeoutMs);
         return { kind: 'ack' };
       case 'ack':
-        this.vend = 'acked';
-        // STACK-1 may still be moving the note: STACKED lasts until it is in the box.
-        this.enter('stacked', Math.max(this.now + t.stackedMs, this.cashboxEntryAt ?? 0));
+        this.takeHostAck();
         return { kind: 'ack' };
       case 'wait':
       case 'unknownCommand':
@@ -509,6 +519,12 @@ export class Id003Model implements DeviceModel {
         return { kind: 'settingEcho', command: echo.command, data: echo.data };
       }
     }
+  }
+
+  private takeHostAck(): void {
+    this.vend = 'acked';
+    // STACK-1 may still be moving the note: STACKED lasts until it is in the box.
+    this.enter('stacked', Math.max(this.now + this.config.timing.stackedMs, this.cashboxEntryAt ?? 0));
   }
 
   /**
@@ -663,6 +679,9 @@ export class Id003Model implements DeviceModel {
       case 'answers.delay':
         this.extraDelayMs = c.ms;
         return this.brief();
+      case 'answers.hostAck':
+        this.answersHostAck = c.answer;
+        return { ...this.brief(), answersHostAck: this.answersHostAck };
       case 'status.unknown':
         // Replaces whatever was armed before; survives RESET and power cuts like a firmware quirk.
         this.unknownStatus = { code: c.code, remaining: c.count ?? 1 };

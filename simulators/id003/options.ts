@@ -36,6 +36,11 @@ export const id003OptionsSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffff_ffff).optional(),
   /** A frame with a bad CRC: no answer (the real unit's default) or COMMUNICATION ERROR 0x4A. */
   onBadFrame: z.enum(['silent', 'communicationError']).optional(),
+  /**
+   * Whether the host's ACK of VEND VALID is answered with an ACK. Units differ: real ones and
+   * the public hosts' expectations say silent (the default); `true` is the other behaviour.
+   */
+  answersHostAck: z.boolean().optional(),
 });
 
 export interface Id003ModelConfig {
@@ -48,6 +53,7 @@ export interface Id003ModelConfig {
   bootVersion: string;
   seed: number;
   onBadFrame: 'silent' | 'communicationError';
+  answersHostAck: boolean;
 }
 
 /** Untrusted factory options → a complete config; a KioskError SimBadControl names the bad field. */
@@ -64,5 +70,6 @@ export function resolveId003Options(options: unknown = {}): Id003ModelConfig {
     bootVersion: o.bootVersion ?? DEFAULT_BOOT_VERSION,
     seed: o.seed ?? 1,
     onBadFrame: o.onBadFrame ?? 'silent',
+    answersHostAck: o.answersHostAck ?? false,
   };
 }

@@ -23,12 +23,32 @@ import { requireTool } from './require-tool.js';
 
 export type Id003Variant = 'inProcess' | 'pty';
 
+/** One way of running a driver test: the cable, and whether the unit answers the host's ACK. */
+export interface Id003RigCase {
+  variant: Id003Variant;
+  answersHostAck: boolean;
+}
+
+/**
+ * Every driver test runs under each: over the in-process binding and a real pty, against a
+ * unit that answers the host's ACK of VEND VALID and one that takes it silently (real units
+ * differ, docs/simulators/id003.md).
+ */
+export const ID003_RIG_CASES: readonly Id003RigCase[] = [
+  { variant: 'inProcess', answersHostAck: false },
+  { variant: 'inProcess', answersHostAck: true },
+  { variant: 'pty', answersHostAck: false },
+  { variant: 'pty', answersHostAck: true },
+];
+
 /** CNY notes, fen: 1, 5, 10, 20, 50 and 100 yuan. */
 export const CNY_NOTES = [100, 500, 1000, 2000, 5000, 10_000] as const;
 export const DEVICE = 'cashAcceptor';
 
 export interface Id003RigOptions {
   variant: Id003Variant;
+  /** The simulator's `answersHostAck` (default false, as the simulator's own default). */
+  answersHostAck?: boolean;
   /** Pace bytes at 9600 8E1; on by default for the pty, off in-process. */
   wireTime?: boolean;
   /** Simulator model options on top of the fast timing preset. */
@@ -99,7 +119,11 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
   };
   try {
     const sim = new SimulatorHost(
-      id003SimulatorFactory.create({ timingPreset: 'fast', ...(options.model ?? {}) }),
+      id003SimulatorFactory.create({
+        timingPreset: 'fast',
+        answersHostAck: options.answersHostAck ?? false,
+        ...(options.model ?? {}),
+      }),
       {
         name: 'id003',
         wireTime: options.wireTime ?? options.variant === 'pty',

@@ -3,7 +3,7 @@ import { ErrorCode, KioskError } from '../../../src/errors.js';
 import type { Logger } from '../../../src/log.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import type { LineSettings } from '../../transport/line-settings.js';
-import type { SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
+import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
   CashAcceptor,
   CashAcceptorEvents,
@@ -110,6 +110,10 @@ interface NoteState {
   goneWhileDeciding: boolean;
   timed: boolean;
   cancelHold?: () => void;
+  /** The host ACK of this note's VEND VALID is queued or being written. */
+  ackPending: boolean;
+  /** performance.now() of the latest host ACK's write: a VEND VALID seen by a later poll means it was lost. */
+  ackWrittenAt?: number;
 }
 
 interface Waiter {
@@ -223,6 +227,13 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   #startPromise: Promise<void> | undefined;
 
   readonly #onOnline = (): void => this.#beginSession();
+  /** A port that will not open, for a reason the OS named: the unit is not there (yet). */
+  readonly #onRetry = (info: RetryInfo): void => {
+    const { reason } = info;
+    if (this.#stopped || reason.code !== ErrorCode.TransportOpenFailed || reason.errno === undefined) return;
+    this.#setStatus({ state: 'noDevice', reason: reason.errno });
+    this.#finishStart();
+  };
   readonly #onOffline = (reason: TransportLossReason): void => {
     this.#endSession(
       new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} is offline: ${reason.message}`, {
@@ -295,6 +306,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     });
     this.#transport.on('online', this.#onOnline);
     this.#transport.on('offline', this.#onOffline);
+    this.#transport.on('retry', this.#onRetry);
     if (this.#transport.state === 'online') this.#beginSession();
     return this.#startPromise;
   }
@@ -305,6 +317,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     this.#stopped = true;
     this.#transport.off('online', this.#onOnline);
     this.#transport.off('offline', this.#onOffline);
+    this.#transport.off('retry', this.#onRetry);
     this.#endSession(new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} stopped`));
     this.#note?.cancelHold?.();
     this.#finishStart();
@@ -419,7 +432,9 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     };
     this.#session = session;
     this.#exchange.open();
-    if (this.#status.state === 'offline') this.#setStatus({ state: 'starting' });
+    if (this.#status.state === 'offline' || this.#status.state === 'noDevice') {
+      this.#setStatus({ state: 'starting' });
+    }
     this.#log.info({ session: session.id }, 'line online: contacting the acceptor');
     this.#runSession(session).catch((error: unknown) => {
       this.#log.error({ err: error, session: session.id }, 'acceptor poll loop failed');
@@ -541,7 +556,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
         this.#noteGone('idle');
         return;
       case 'vendValid':
-        this.#onVendValid();
+        this.#onVendValid(answer.writtenAt);
         return;
       case 'stacked':
         if (this.#note?.phase === 'credited') this.#note.phase = 'ended';
@@ -825,6 +840,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       commandFailed: false,
       goneWhileDeciding: false,
       timed: false,
+      ackPending: false,
     };
   }
 
@@ -1031,11 +1047,15 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     }
   }
 
-  #onVendValid(): void {
+  /** `seenAt`: when the status request that was answered VEND VALID was written. */
+  #onVendValid(seenAt: number): void {
     let note = this.#note;
     if (note?.phase === 'credited') {
-      // Our ACK was lost: acknowledge again, never commit again.
-      this.#ack(note);
+      // Still VEND VALID to a poll written after our ACK: it was lost. Acknowledge again,
+      // never commit again. A poll written before it says nothing about the ACK.
+      if (!note.ackPending && (note.ackWrittenAt === undefined || seenAt > note.ackWrittenAt)) {
+        this.#ack(note);
+      }
       return;
     }
     if (this.#commit) return;
@@ -1072,12 +1092,24 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     this.#ack(note);
   }
 
+  /**
+   * Sends the ACK of VEND VALID and goes on polling: the next status confirms it (STACKED or
+   * an idle status) or shows it lost (VEND VALID again, which sends it again).
+   */
   #ack(note: NoteState): void {
-    if (!this.#session?.active) return;
-    this.#exchange.send({ kind: 'ack' }, 'urgent').catch((error: unknown) => {
-      // The unit repeats VEND VALID until an ACK gets through; the next poll sends it again.
-      this.#log.debug({ err: error, escrowId: note.escrowId }, 'ACK of VEND VALID not confirmed');
-    });
+    if (!this.#session?.active || note.ackPending) return;
+    note.ackPending = true;
+    this.#exchange.sendHostAck().then(
+      (writtenAt) => {
+        note.ackPending = false;
+        note.ackWrittenAt = writtenAt;
+      },
+      (error: unknown) => {
+        note.ackPending = false;
+        // The unit repeats VEND VALID until an ACK gets through; the next poll sends it again.
+        this.#log.debug({ err: error, escrowId: note.escrowId }, 'ACK of VEND VALID not written');
+      },
+    );
   }
 
   /** A power-up (or a reset) with a note in the stacker: RESET finishes stacking it, so it is money in the box. */

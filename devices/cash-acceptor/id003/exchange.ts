@@ -52,6 +52,8 @@ export interface Id003ExchangeStats {
   failures: number;
   /** Frames that arrived while nothing waited for them, or did not fit the command waiting. */
   unsolicited: number;
+  /** Answers to the host's ACK of VEND VALID, from a unit that sends them: taken and dropped. */
+  hostAckAnswers: number;
 }
 
 interface Received {
@@ -62,7 +64,9 @@ interface Received {
 interface Job {
   command: HostCommand;
   bytes: Uint8Array;
-  resolve: (answer: Id003Answer) => void;
+  /** The host's ACK of VEND VALID: written, not waited on; resolves with its write time. */
+  hostAck: boolean;
+  resolve: (answer: Id003Answer | number) => void;
   reject: (error: unknown) => void;
 }
 
@@ -153,8 +157,20 @@ export class Id003Exchange {
   readonly #parser = new Id003FrameParser();
   readonly #waitress = new Waitress<Received>();
   readonly #lanes: Record<Id003Lane, Job[]> = { urgent: [], normal: [], poll: [] };
-  readonly #stats: Id003ExchangeStats = { commands: 0, retries: 0, failures: 0, unsolicited: 0 };
+  readonly #stats: Id003ExchangeStats = {
+    commands: 0,
+    retries: 0,
+    failures: 0,
+    unsolicited: 0,
+    hostAckAnswers: 0,
+  };
   #busy = false;
+  /**
+   * performance.now() until which a frame may still be the unit's answer to the host ACK just
+   * written; the first frame received after that ACK settles it either way.
+   */
+  #hostAckAnswerUntil: number | undefined;
+  #hostAckTimer: NodeJS.Timeout | undefined;
   /** Set while closed: what every command is refused with. */
   #closedWith: KioskError | undefined;
   /** Bumped by close(), so an attempt loop still running from before knows to stop. */
@@ -201,6 +217,7 @@ export class Id003Exchange {
     this.#waitress.rejectAll(error);
     for (const job of queued) job.reject(error);
     this.#parser.reset();
+    this.#endHostAckWindow();
   }
 
   /**
@@ -209,6 +226,26 @@ export class Id003Exchange {
    * was answered, and with the close() error when the line goes away meanwhile.
    */
   send(command: HostCommand, lane: Id003Lane = 'normal'): Promise<Id003Answer> {
+    if (command?.kind === 'ack') {
+      return Promise.reject(
+        new KioskError(ErrorCode.DeviceBadArgument, 'the ACK of VEND VALID is not answered: use sendHostAck'),
+      );
+    }
+    return this.#enqueue(command, lane, false) as Promise<Id003Answer>;
+  }
+
+  /**
+   * Sends the host's ACK of VEND VALID ahead of everything queued and resolves with the
+   * performance.now() of its write, without waiting for an answer: units differ on whether
+   * they answer it (PROTOCOLS.md, "Host ACK"), so it is confirmed by the next status, not by a
+   * reply. An answer that does come is taken and dropped; until it has come (or the answer
+   * timeout has passed) only status requests go out, whose answers cannot be taken for it.
+   */
+  sendHostAck(): Promise<number> {
+    return this.#enqueue({ kind: 'ack' }, 'urgent', true) as Promise<number>;
+  }
+
+  #enqueue(command: HostCommand, lane: Id003Lane, hostAck: boolean): Promise<Id003Answer | number> {
     if (this.#closedWith) return Promise.reject(this.#closedWith);
     let bytes: Uint8Array;
     try {
@@ -216,19 +253,27 @@ export class Id003Exchange {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<Id003Answer>((resolve, reject) => {
-      this.#lanes[lane].push({ command, bytes, resolve, reject });
+    return new Promise<Id003Answer | number>((resolve, reject) => {
+      this.#lanes[lane].push({ command, bytes, hostAck, resolve, reject });
       this.#next();
     });
   }
 
   #next(): void {
     if (this.#busy || this.#closedWith) return;
-    const job = this.#lanes.urgent.shift() ?? this.#lanes.normal.shift() ?? this.#lanes.poll.shift();
-    if (!job) return;
+    const lane = [this.#lanes.urgent, this.#lanes.normal, this.#lanes.poll].find((l) => l.length > 0);
+    const job = lane?.[0];
+    if (!lane || !job) return;
+    if (job.command.kind !== 'statusRequest' && this.#hostAckWindowOpen(performance.now())) {
+      // An ACK answering this command could not be told from one answering the host ACK.
+      this.#armHostAckTimer();
+      return;
+    }
+    lane.shift();
     this.#busy = true;
     this.#stats.commands++;
-    void this.#run(job, this.#epoch).then(
+    const run = job.hostAck ? this.#writeHostAck(job) : this.#run(job, this.#epoch);
+    void run.then(
       (answer) => {
         this.#busy = false;
         job.resolve(answer);
@@ -240,6 +285,41 @@ export class Id003Exchange {
         this.#next();
       },
     );
+  }
+
+  async #writeHostAck(job: Job): Promise<number> {
+    const writtenAt = performance.now();
+    // Open before the write: a quick unit may answer before the write call returns.
+    this.#hostAckAnswerUntil = writtenAt + this.#answerTimeoutMs;
+    try {
+      await this.#port.write(job.bytes);
+    } catch (error) {
+      this.#endHostAckWindow();
+      throw error;
+    }
+    return writtenAt;
+  }
+
+  #hostAckWindowOpen(at: number): boolean {
+    if (this.#hostAckAnswerUntil === undefined) return false;
+    if (at <= this.#hostAckAnswerUntil) return true;
+    this.#endHostAckWindow();
+    return false;
+  }
+
+  #endHostAckWindow(): void {
+    this.#hostAckAnswerUntil = undefined;
+    if (this.#hostAckTimer) clearTimeout(this.#hostAckTimer);
+    this.#hostAckTimer = undefined;
+  }
+
+  #armHostAckTimer(): void {
+    if (this.#hostAckTimer || this.#hostAckAnswerUntil === undefined) return;
+    const waitMs = Math.max(0, Math.ceil(this.#hostAckAnswerUntil - performance.now())) + 1;
+    this.#hostAckTimer = setTimeout(() => {
+      this.#hostAckTimer = undefined;
+      this.#next();
+    }, waitMs);
   }
 
   async #run(job: Job, epoch: number): Promise<Id003Answer> {
@@ -320,12 +400,22 @@ export class Id003Exchange {
     const frames = this.#parser.push(chunk);
     if (frames.length === 0) return;
     const at = performance.now();
-    for (const frame of frames) {
+    const hostAckPending = this.#hostAckWindowOpen(at);
+    if (hostAckPending) this.#endHostAckWindow();
+    for (const [index, frame] of frames.entries()) {
       const reply = decodeReply(frame);
+      if (hostAckPending && index === 0 && (reply.kind === 'ack' || isRefusal(reply))) {
+        // A unit answers before it takes the next command: this is its answer to the host ACK.
+        this.#stats.hostAckAnswers++;
+        this.#log.debug({ kind: reply.kind }, 'answer to the host ACK taken and dropped');
+        continue;
+      }
       if (!this.#waitress.resolve({ reply, at })) {
         this.#stats.unsolicited++;
         this.#log.debug({ code: frame.code, kind: reply.kind }, 'ID-003 frame nobody waited for');
       }
     }
+    // A command held back for the host ACK's answer may go now.
+    if (hostAckPending) this.#next();
   }
 }

@@ -52,6 +52,8 @@ describe('id003 simulator: control validation', () => {
     ['drop with both', { action: 'answers.drop', count: 1, rate: 0.5 }, 'count'],
     ['drop rate above 1', { action: 'answers.drop', rate: 2 }, 'rate'],
     ['delay negative', { action: 'answers.delay', ms: -5 }, 'ms'],
+    ['hostAck without answer', { action: 'answers.hostAck' }, 'answer'],
+    ['hostAck answer not boolean', { action: 'answers.hostAck', answer: 'yes' }, 'answer'],
   ];
   for (const [what, command, field] of cases) {
     it(`refuses ${what}, naming ${field}, and changes nothing`, () => {
@@ -145,6 +147,7 @@ describe('id003 simulator: factory options', () => {
     ['an unknown preset', { timingPreset: 'slow' }, 'timingPreset'],
     ['a negative timing', { timing: { stackingMs: -1 } }, 'timing.stackingMs'],
     ['an unknown timing field', { timing: { stackMs: 5 } }, 'timing.stackMs'],
+    ['answersHostAck not boolean', { answersHostAck: 'no' }, 'answersHostAck'],
     ['a zero capacity', { capacity: 0 }, 'capacity'],
     ['a non-ASCII version', { version: 'JCM 人民币' }, 'version'],
     ['an unknown option', { colour: 'blue' }, 'colour'],

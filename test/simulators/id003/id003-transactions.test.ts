@@ -207,3 +207,47 @@ describe('id003 simulator: accepting and stacking notes', () => {
     expect(host.ledger().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 });
+
+describe("id003 simulator: whether the host's ACK of VEND VALID is answered", () => {
+  function inVendValid(options: Record<string, unknown>) {
+    const host = fastHost(options);
+    host.startUp();
+    host.escrow({ denomination: 1000 });
+    host.ask({ kind: 'stack2' });
+    host.pollUntil((s) => s === 'vendValid');
+    return host;
+  }
+
+  it('a unit that does not answer (the default) takes the ACK silently and goes on to STACKED', () => {
+    const host = inVendValid({ answersHostAck: undefined });
+    expect(host.send({ kind: 'ack' })).toEqual([]);
+    expect(host.pollUntil((s) => s === 'idling')[0]).toBe('stacked');
+    expect(host.ledger()).toHaveLength(1);
+    expect(host.snapshot().counters).toMatchObject({ invalidCommands: 0 });
+  });
+
+  it('a unit that does not answer ignores an ACK outside VEND VALID, without INVALID COMMAND', () => {
+    const host = fastHost({ answersHostAck: false });
+    host.startUp();
+    expect(host.send({ kind: 'ack' }, 50)).toEqual([]);
+    expect(host.poll()).toBe('idling');
+    expect(host.snapshot().counters).toMatchObject({ invalidCommands: 0 });
+  });
+
+  it('answers.hostAck switches the behaviour at run time and shows in the snapshot', () => {
+    const host = inVendValid({ answersHostAck: false });
+    expect(host.control({ action: 'answers.hostAck', answer: true })).toMatchObject({
+      answersHostAck: true,
+    });
+    expect(host.snapshot().lineFaults).toMatchObject({ answersHostAck: true });
+    expect(host.ask({ kind: 'ack' })).toBe('ack');
+    host.pollUntil((s) => s === 'idling');
+    host.control({ action: 'answers.hostAck', answer: false });
+    host.escrow({ denomination: 500 });
+    host.ask({ kind: 'stack2' });
+    host.pollUntil((s) => s === 'vendValid');
+    expect(host.send({ kind: 'ack' })).toEqual([]);
+    expect(host.pollUntil((s) => s === 'idling')[0]).toBe('stacked');
+    expect(host.ledger()).toHaveLength(2);
+  });
+});

@@ -115,10 +115,14 @@ export interface Id003Snapshot {
   faults: Record<string, unknown>;
   cashbox: { notes: number; total: number; counts: Record<string, number>; present: boolean; full: boolean };
   counters: Record<string, number>;
+  lineFaults: Record<string, unknown>;
 }
 
 export const FAST: Record<string, unknown> = { timingPreset: 'fast' };
 
+/** The fast unit; it answers the host's ACK so `ask({kind:'ack'})` works, unless `options` say not. */
 export function fastHost(options: Record<string, unknown> = {}): VirtualHost {
-  return new VirtualHost(id003SimulatorFactory.create({ ...FAST, ...options }) as Id003Model);
+  return new VirtualHost(
+    id003SimulatorFactory.create({ ...FAST, answersHostAck: true, ...options }) as Id003Model,
+  );
 }

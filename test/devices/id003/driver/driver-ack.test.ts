@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   closeRigsAfterEach,
+  ID003_RIG_CASES,
   type Id003Rig,
-  type Id003Variant,
+  type Id003RigCase,
+  insertAndSettle,
   startAndEnable,
   startId003Rig,
   waitUntil,
@@ -10,8 +12,11 @@ import {
 
 const rigs = closeRigsAfterEach();
 
-async function rigFor(variant: Id003Variant): Promise<Id003Rig> {
-  const rig = await startId003Rig({ variant });
+async function rigFor(
+  rigCase: Id003RigCase,
+  options: Omit<Parameters<typeof startId003Rig>[0], keyof Id003RigCase> = {},
+): Promise<Id003Rig> {
+  const rig = await startId003Rig({ ...rigCase, ...options });
   rigs.push(rig);
   await startAndEnable(rig);
   return rig;
@@ -31,11 +36,11 @@ function gate(rig: Id003Rig): () => void {
 const acksReceived = (rig: Id003Rig): number => rig.received.filter((r) => r.kind === 'ack').length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.each<Id003Variant>(['inProcess', 'pty'])(
-  'ID-003 driver acknowledges VEND VALID only after the credit (%s)',
-  (variant) => {
+describe.each(ID003_RIG_CASES)(
+  'ID-003 driver acknowledges VEND VALID only after the credit ($variant, unit answers host ACK: $answersHostAck)',
+  (rigCase) => {
     it('sends no ACK while commitCredit is pending, and one right after it resolves', async () => {
-      const rig = await rigFor(variant);
+      const rig = await rigFor(rigCase);
       const release = gate(rig);
       rig.control({ action: 'note.insert', denomination: 1000 });
       await waitUntil('the credit hook to be called', () => rig.host.creditCalls === 1);
@@ -61,7 +66,7 @@ describe.each<Id003Variant>(['inProcess', 'pty'])(
     });
 
     it('ACKs a VEND VALID repeated after a lost ACK again, without a second credit', async () => {
-      const rig = await rigFor(variant);
+      const rig = await rigFor(rigCase);
       const release = gate(rig);
       rig.control({ action: 'note.insert', denomination: 500 });
       await waitUntil('the credit hook to be called', () => rig.host.creditCalls === 1);
@@ -83,8 +88,30 @@ describe.each<Id003Variant>(['inProcess', 'pty'])(
       expect(rig.ledger().map((e) => e.denomination)).toEqual([500]);
     });
 
+    it('goes on polling after the ACK of VEND VALID and takes the next note at once', async () => {
+      // The production timing: a driver waiting for an answer to its ACK would stall 4 × 300 ms.
+      const rig = await rigFor(rigCase, { driver: { answerTimeoutMs: 300, retries: 3 } });
+      expect(await insertAndSettle(rig, { denomination: 1000 })).toBe('credited');
+      // The next customer's note as soon as the unit takes one; the fast unit gives it back
+      // after 200 ms in escrow, so a driver not polling then loses it.
+      expect(await insertAndSettle(rig, { denomination: 500 }, 10_000)).toBe('credited');
+      expect(acksReceived(rig)).toBe(2);
+      const firstAck = rig.received.findIndex((r) => r.kind === 'ack');
+      // Confirmed by the next status, not by an answer: a status request follows, not a resend.
+      expect(rig.received[firstAck + 1]?.kind).toBe('statusRequest');
+      const counters = rig.acceptor.driver.counters;
+      expect(counters.retries).toBe(0);
+      expect(counters.failures).toBe(0);
+      // An answer to the ACK, from a unit that sends one, is taken and dropped, never taken
+      // for a status.
+      expect(counters.hostAckAnswers).toBe(rigCase.answersHostAck ? 2 : 0);
+      expect(counters.unsolicited).toBe(0);
+      expect(rig.host.creditedDenominations()).toEqual([500, 1000]);
+      expect(rig.ledger().map((e) => e.denomination)).toEqual([1000, 500]);
+    });
+
     it('does not ACK when the commit fails, and commits on a later VEND VALID', async () => {
-      const rig = await rigFor(variant);
+      const rig = await rigFor(rigCase);
       rig.host.failCommits = 2;
       rig.control({ action: 'note.insert', denomination: 2000 });
       await waitUntil('the credit', () => rig.events.credited.length === 1, 5_000);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../../../devices/device-status.js';
 import {
   closeRigsAfterEach,
+  ID003_RIG_CASES,
   type Id003Rig,
-  type Id003Variant,
   insertAndSettle,
   startAndEnable,
   startId003Rig,
@@ -71,44 +71,47 @@ const FAULTS: FaultCase[] = [
   },
 ];
 
-describe.each<Id003Variant>(['inProcess', 'pty'])('ID-003 driver fault reporting (%s)', (variant) => {
-  it('surfaces the reject reason of a counterfeit note and stays online', async () => {
-    // REJECTING must outlast a poll interval to be seen at all, as on a real unit (~800 ms).
-    const rig = await startId003Rig({ variant, model: { timing: { rejectingMs: 300 } } });
-    rigs.push(rig);
-    await startAndEnable(rig);
-    expect(await insertAndSettle(rig, { kind: 'counterfeit', rejectReason: 0x7f })).toBe('rejected');
-    expect(rig.events.rejected).toEqual([{ reason: 'counterfeit', deviceCode: 0x7f }]);
-    expect(await insertAndSettle(rig, { kind: 'damaged', rejectReason: 0x77 })).toBe('rejected');
-    expect(rig.events.rejected[1]).toEqual({ reason: 'photoPattern', deviceCode: 0x77 });
-    expect(rig.events.escrow).toEqual([]);
-    expect(rig.events.credited).toEqual([]);
-    expect(rig.acceptor.driver.status).toEqual({ state: 'online' });
-    expect(rig.events.status.map((s) => s.state)).toEqual(['online']);
-  });
+describe.each(ID003_RIG_CASES)(
+  'ID-003 driver fault reporting ($variant, unit answers host ACK: $answersHostAck)',
+  (rigCase) => {
+    it('surfaces the reject reason of a counterfeit note and stays online', async () => {
+      // REJECTING must outlast a poll interval to be seen at all, as on a real unit (~800 ms).
+      const rig = await startId003Rig({ ...rigCase, model: { timing: { rejectingMs: 300 } } });
+      rigs.push(rig);
+      await startAndEnable(rig);
+      expect(await insertAndSettle(rig, { kind: 'counterfeit', rejectReason: 0x7f })).toBe('rejected');
+      expect(rig.events.rejected).toEqual([{ reason: 'counterfeit', deviceCode: 0x7f }]);
+      expect(await insertAndSettle(rig, { kind: 'damaged', rejectReason: 0x77 })).toBe('rejected');
+      expect(rig.events.rejected[1]).toEqual({ reason: 'photoPattern', deviceCode: 0x77 });
+      expect(rig.events.escrow).toEqual([]);
+      expect(rig.events.credited).toEqual([]);
+      expect(rig.acceptor.driver.status).toEqual({ state: 'online' });
+      expect(rig.events.status.map((s) => s.state)).toEqual(['online']);
+    });
 
-  it.each(FAULTS)('reports $name with the right status, action and events', async (c) => {
-    const rig = await startId003Rig({ variant });
-    rigs.push(rig);
-    await startAndEnable(rig);
-    rig.control(c.fault);
-    await waitUntil(`status ${JSON.stringify(c.status)}`, () => rig.events.status.length > 1);
-    expect(rig.acceptor.driver.status).toEqual(c.status);
-    expect(rig.events.status.at(-1)).toEqual(c.status);
-    // A repeated status on every poll raises its event once.
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    for (const [event, expected] of Object.entries(c.events)) {
-      expect(rig.events[event as keyof typeof c.events]).toEqual(expected);
-    }
-    expect(rig.events.status).toHaveLength(2);
-    if (!c.clear) return;
-    await c.clear(rig);
-    await waitUntil('the acceptor back online', () => rig.acceptor.driver.status.state === 'online');
-    for (const [event, expected] of Object.entries(c.clearedEvents ?? {})) {
-      expect(rig.events[event as 'cashboxReplaced']).toEqual(expected);
-    }
-    // Back in service: the enable state survived, and a note goes through.
-    expect(await insertAndSettle(rig, { denomination: 2000 })).toBe('credited');
-    expect(rig.host.creditedDenominations()).toEqual([2000]);
-  });
-});
+    it.each(FAULTS)('reports $name with the right status, action and events', async (c) => {
+      const rig = await startId003Rig(rigCase);
+      rigs.push(rig);
+      await startAndEnable(rig);
+      rig.control(c.fault);
+      await waitUntil(`status ${JSON.stringify(c.status)}`, () => rig.events.status.length > 1);
+      expect(rig.acceptor.driver.status).toEqual(c.status);
+      expect(rig.events.status.at(-1)).toEqual(c.status);
+      // A repeated status on every poll raises its event once.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      for (const [event, expected] of Object.entries(c.events)) {
+        expect(rig.events[event as keyof typeof c.events]).toEqual(expected);
+      }
+      expect(rig.events.status).toHaveLength(2);
+      if (!c.clear) return;
+      await c.clear(rig);
+      await waitUntil('the acceptor back online', () => rig.acceptor.driver.status.state === 'online');
+      for (const [event, expected] of Object.entries(c.clearedEvents ?? {})) {
+        expect(rig.events[event as 'cashboxReplaced']).toEqual(expected);
+      }
+      // Back in service: the enable state survived, and a note goes through.
+      expect(await insertAndSettle(rig, { denomination: 2000 })).toBe('credited');
+      expect(rig.host.creditedDenominations()).toEqual([2000]);
+    });
+  },
+);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CNY_NOTES,
   closeRigsAfterEach,
-  type Id003Variant,
+  ID003_RIG_CASES,
   insertAndSettle,
   startAndEnable,
   startId003Rig,
@@ -11,62 +11,65 @@ import {
 
 const rigs = closeRigsAfterEach();
 
-describe.each<Id003Variant>(['inProcess', 'pty'])('ID-003 driver when the line goes away (%s)', (variant) => {
-  it('goes offline on unplug, re-initialises on replug and restores the enable state', async () => {
-    // REJECTING must outlast a poll to be seen, as on a real unit.
-    const rig = await startId003Rig({ variant, model: { timing: { rejectingMs: 300 } } });
-    rigs.push(rig);
-    await startAndEnable(rig, [1000, 2000]);
-    expect(await insertAndSettle(rig, { denomination: 1000 })).toBe('credited');
-    const settingsBefore = rig.received.filter((r) => r.kind === 'setEnable').length;
+describe.each(ID003_RIG_CASES)(
+  'ID-003 driver when the line goes away ($variant, unit answers host ACK: $answersHostAck)',
+  (rigCase) => {
+    it('goes offline on unplug, re-initialises on replug and restores the enable state', async () => {
+      // REJECTING must outlast a poll to be seen, as on a real unit.
+      const rig = await startId003Rig({ ...rigCase, model: { timing: { rejectingMs: 300 } } });
+      rigs.push(rig);
+      await startAndEnable(rig, [1000, 2000]);
+      expect(await insertAndSettle(rig, { denomination: 1000 })).toBe('credited');
+      const settingsBefore = rig.received.filter((r) => r.kind === 'setEnable').length;
 
-    await rig.unplug();
-    await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
-    await expect(rig.acceptor.driver.enable([1000])).rejects.toMatchObject({ code: 3004 });
-    // The driver cannot know what happened to the unit while the line was gone: it must put back
-    // the settings the host wanted (the enable mask from before; the refused enable() changed nothing).
-    await rig.plug();
-    await waitUntil(
-      'the driver to come back online',
-      () => rig.acceptor.driver.status.state === 'online',
-      10_000,
-    );
-    // "online" comes with the first status answer; the settings follow it. On the pty the unit
-    // itself never lost power (only the cable went), so it idles all along: wait for the
-    // settings to reach it, not for a state it never left.
-    await waitUntil(
-      'the enable settings sent again',
-      () => rig.received.filter((r) => r.kind === 'setEnable').length > settingsBefore,
-      5_000,
-    );
-    await waitUntil('acceptance to be restored', () => rig.model().status === 'idling', 5_000);
-    expect(rig.received.filter((r) => r.kind === 'reset')).toHaveLength(1);
-    expect(rig.events.status.map((s) => s.state)).toEqual(['online', 'offline', 'starting', 'online']);
+      await rig.unplug();
+      await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
+      await expect(rig.acceptor.driver.enable([1000])).rejects.toMatchObject({ code: 3004 });
+      // The driver cannot know what happened to the unit while the line was gone: it must put back
+      // the settings the host wanted (the enable mask from before; the refused enable() changed nothing).
+      await rig.plug();
+      await waitUntil(
+        'the driver to come back online',
+        () => rig.acceptor.driver.status.state === 'online',
+        10_000,
+      );
+      // "online" comes with the first status answer; the settings follow it. On the pty the unit
+      // itself never lost power (only the cable went), so it idles all along: wait for the
+      // settings to reach it, not for a state it never left.
+      await waitUntil(
+        'the enable settings sent again',
+        () => rig.received.filter((r) => r.kind === 'setEnable').length > settingsBefore,
+        5_000,
+      );
+      await waitUntil('acceptance to be restored', () => rig.model().status === 'idling', 5_000);
+      expect(rig.received.filter((r) => r.kind === 'reset')).toHaveLength(1);
+      expect(rig.events.status.map((s) => s.state)).toEqual(['online', 'offline', 'starting', 'online']);
 
-    expect(await insertAndSettle(rig, { denomination: 2000 })).toBe('credited');
-    expect(rig.host.creditedDenominations()).toEqual([1000, 2000]);
-    expect(rig.ledger().map((e) => e.denomination)).toEqual([1000, 2000]);
-    // The mask from before the unplug still holds: 5 yuan stays refused.
-    expect(await insertAndSettle(rig, { denomination: 500 })).toBe('rejected');
-  });
+      expect(await insertAndSettle(rig, { denomination: 2000 })).toBe('credited');
+      expect(rig.host.creditedDenominations()).toEqual([1000, 2000]);
+      expect(rig.ledger().map((e) => e.denomination)).toEqual([1000, 2000]);
+      // The mask from before the unplug still holds: 5 yuan stays refused.
+      expect(await insertAndSettle(rig, { denomination: 500 })).toBe('rejected');
+    });
 
-  it('a command while offline is refused at once', async () => {
-    const rig = await startId003Rig({ variant });
-    rigs.push(rig);
-    await startAndEnable(rig);
-    await rig.unplug();
-    await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
-    const started = performance.now();
-    for (const command of [
-      () => rig.acceptor.driver.stack(),
-      () => rig.acceptor.driver.readIdentity(),
-      () => rig.acceptor.driver.disable(),
-    ]) {
-      await expect(command()).rejects.toMatchObject({ code: 3004 });
-    }
-    expect(performance.now() - started).toBeLessThan(50);
-  });
-});
+    it('a command while offline is refused at once', async () => {
+      const rig = await startId003Rig(rigCase);
+      rigs.push(rig);
+      await startAndEnable(rig);
+      await rig.unplug();
+      await waitUntil('the driver to report offline', () => rig.acceptor.driver.status.state === 'offline');
+      const started = performance.now();
+      for (const command of [
+        () => rig.acceptor.driver.stack(),
+        () => rig.acceptor.driver.readIdentity(),
+        () => rig.acceptor.driver.disable(),
+      ]) {
+        await expect(command()).rejects.toMatchObject({ code: 3004 });
+      }
+      expect(performance.now() - started).toBeLessThan(50);
+    });
+  },
+);
 
 describe('ID-003 driver on a line corrupting 1 % of frames (inProcess)', () => {
   it('credits each of 1,000 notes exactly once or returns it, and the journal matches the cashbox', async () => {
