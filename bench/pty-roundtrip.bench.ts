@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { autoDetect } from '@serialport/bindings-cpp';
-import { byteTimeMs, type LineSettings } from '../devices/transport/line-settings.js';
+import { byteTimeMs, type LineSettings } from '../core/line-settings.js';
 import type { BindingInterface } from '../devices/transport/serial-binding.js';
 import { SerialTransport } from '../devices/transport/serial-transport.js';
 import { openPtyPair } from '../simulators/harness/pty-pair.js';

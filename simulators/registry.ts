@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../src/errors.js';
+import { ErrorCode, KioskError } from '../core/errors.js';
 import { echoModelFactory } from './echo/echo-model.js';
 import type { DeviceModelFactory } from './harness/device-model.js';
 import { SimulatorHost, type SimulatorHostOptions } from './harness/simulator-host.js';

@@ -1,6 +1,7 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type LoggerOptions, pino } from 'pino';
+import type { Logger } from '../core/logger.js';
 
-export type { Logger } from 'pino';
+export { type Logger, silentLogger } from '../core/logger.js';
 
 /**
  * Paths that never reach a log line in clear: PIN blocks and key material at any level.
@@ -54,9 +55,4 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     },
   };
   return options.destination ? pino(config, options.destination) : pino(config);
-}
-
-/** A logger that writes nothing, for library code used outside the daemon (benchmarks). */
-export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /** How long to wait before reopening a lost port: grows exponentially, capped, with jitter. */
 export interface BackoffPolicy {

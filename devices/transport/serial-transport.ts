@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { SerialPortStream } from '@serialport/stream';
-import { ErrorCode, KioskError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import { type LineSettings, lineSettingsProblem } from '../../core/line-settings.js';
+import type { Logger } from '../../core/logger.js';
 import { assertBackoffPolicy, type BackoffPolicy, backoffDelayMs } from './backoff.js';
 import { type TraceDirection, traceEntry } from './byte-trace.js';
-import { type LineSettings, lineSettingsProblem } from './line-settings.js';
 import { openFailureErrno } from './open-failure.js';
 import type { BindingInterface } from './serial-binding.js';
 

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /** A pending wait: await `promise`, or `cancel()` when the reply is no longer wanted. */
 export interface Wait<T> {

@@ -1,11 +1,11 @@
 import { assign, emit, type SnapshotFrom, setup } from 'xstate';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import {
   DEVICE_STATES,
   type DeviceState,
   type DeviceStatus,
   type ErrorAction,
 } from '../../devices/device-status.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
 
 export type SupervisorEvent =
   /** The transport opened a line session to the device. */

@@ -1,7 +1,7 @@
 import { and, assign, type SnapshotFrom, setup } from 'xstate';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import { DEVICE_STATES } from '../../devices/device-status.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
 import { devicesSettled, KIOSK_DEVICES, type KioskDevice, serviceProblems } from './kiosk-health.js';
 
 export type KioskMode = 'starting' | 'inService' | 'outOfService' | 'maintenance';

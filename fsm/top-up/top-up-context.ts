@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /** Amounts are integers in minor units (fen); never floats. */
 export interface TopUpLimits {

@@ -9,7 +9,7 @@ import {
   type SnapshotFrom,
   setup,
 } from 'xstate';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { isCnMobileNumber } from './account-number.js';
 import { acceptableDenominations } from './cash-in-limits.js';
 import {

@@ -1,6 +1,6 @@
 import type { Snapshot } from 'xstate';
 import { z } from 'zod';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { TopUpContext } from './top-up-context.js';
 import {
   TOP_UP_RESTING_STATES,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { LineSettings } from '../../devices/transport/line-settings.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import type { LineSettings } from '../../core/line-settings.js';
 import { actionOf, parseControl } from '../harness/control-parse.js';
 import type { DeviceModel, DeviceModelFactory } from '../harness/device-model.js';
 

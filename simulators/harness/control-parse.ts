@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /**
  * Validates an untrusted control command against a zod schema. Control commands come from

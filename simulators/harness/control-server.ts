@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, isKioskError, KioskError } from '../../src/errors.js';
-import { readBoundedBody } from '../../src/http/read-bounded-body.js';
-import { type Logger, silentLogger } from '../../src/log.js';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
+import { readBoundedBody } from '../../core/read-bounded-body.js';
 import { SimulatorHost } from './simulator-host.js';
 import { SimulatorRegistry } from './simulator-registry.js';
 

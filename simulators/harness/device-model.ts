@@ -1,4 +1,4 @@
-import type { LineSettings } from '../../devices/transport/line-settings.js';
+import type { LineSettings } from '../../core/line-settings.js';
 
 /**
  * A simulated device: a pure object fed bytes and time, emitting bytes. It holds no timers

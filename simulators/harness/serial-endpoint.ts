@@ -1,6 +1,6 @@
 import { SerialPort } from 'serialport';
-import { ErrorCode, KioskError } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { SimulatorHost } from './simulator-host.js';
 
 export interface SerialEndpoint {

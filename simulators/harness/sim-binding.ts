@@ -1,6 +1,6 @@
 import type { OpenOptions as StreamOpenOptions } from '@serialport/stream';
-import type { LineSettings } from '../../devices/transport/line-settings.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import type { LineSettings } from '../../core/line-settings.js';
 import type { SimulatorHost } from './simulator-host.js';
 import type { SimulatorRegistry } from './simulator-registry.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteTimeMs, type LineSettings } from '../../devices/transport/line-settings.js';
+import { byteTimeMs, type LineSettings } from '../../core/line-settings.js';
 import { parseControl } from './control-parse.js';
 import { Prng } from './prng.js';
 

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
-import { ErrorCode, KioskError } from '../../src/errors.js';
-import { type Logger, silentLogger } from '../../src/log.js';
-import { type Clock, realClock, type TimerHandle } from './clock.js';
+import { type Clock, realClock, type TimerHandle } from '../../core/clock.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 import { actionOf, parseControl } from './control-parse.js';
 import type { DeviceModel } from './device-model.js';
 import { type LineDirection, type LineFaults, SimLine, type SimLineSnapshot } from './sim-line.js';

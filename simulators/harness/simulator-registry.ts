@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { SimulatorHost } from './simulator-host.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -2,7 +2,7 @@ import {
   ESCROW_CODE_FIRST,
   type HostCommand,
   Id003Command,
-} from '../../devices/cash-acceptor/id003/index.js';
+} from '../../devices/cash-acceptor/id003/codec/index.js';
 
 /**
  * What the unit remembers from the setting commands C0..C7. RESET and power-up restore the

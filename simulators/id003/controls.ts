@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { decodeReply, Id003Status } from '../../devices/cash-acceptor/id003/index.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import { decodeReply, Id003Status } from '../../devices/cash-acceptor/id003/codec/index.js';
 import { actionOf, parseControl } from '../harness/control-parse.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ESCROW_CODE_FIRST, ESCROW_CODE_LAST } from '../../devices/cash-acceptor/id003/constants.js';
+import { ESCROW_CODE_FIRST, ESCROW_CODE_LAST } from '../../devices/cash-acceptor/id003/codec/constants.js';
 
 /** One 8A block: `[escrow code][country][base][exponent]`, value = base × 10^exponent major units. */
 export interface CurrencyAssignment {

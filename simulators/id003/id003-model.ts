@@ -1,3 +1,5 @@
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import type { LineSettings } from '../../core/line-settings.js';
 import {
   type AcceptorReply,
   type AcceptorStatusName,
@@ -7,9 +9,7 @@ import {
   type HostCommand,
   Id003FrameParser,
   rejectingReply,
-} from '../../devices/cash-acceptor/id003/index.js';
-import type { LineSettings } from '../../devices/transport/line-settings.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
+} from '../../devices/cash-acceptor/id003/codec/index.js';
 import type { DeviceModel } from '../harness/device-model.js';
 import { Prng } from '../harness/prng.js';
 import {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, KioskError } from '../errors.js';
-import { readBoundedBody } from '../http/read-bounded-body.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import { readBoundedBody } from '../../core/read-bounded-body.js';
 
 /** The most a request body may hold; the screen's bodies are a few dozen bytes. */
 export const MAX_BODY_BYTES = 16 * 1024;

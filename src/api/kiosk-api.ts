@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import { chooseLanguage, isLanguage, LANGUAGES, type Language, type MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { KioskService } from '../topup/top-up-view.js';

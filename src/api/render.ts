@@ -1,4 +1,4 @@
-import { isKioskError, type KioskError } from '../errors.js';
+import { isKioskError, type KioskError } from '../../core/errors.js';
 import { isMessageCode, type Language, type MessageCode, message } from '../i18n/messages.js';
 import { maskAccount } from '../log.js';
 import type { KioskEvent, KioskStateView, TopUpView } from '../topup/top-up-view.js';

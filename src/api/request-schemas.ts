@@ -1,5 +1,5 @@
 import { type ZodType, z } from 'zod';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /*
  * Bodies the kiosk API accepts. Strict: an unknown key is a 400, so a screen that misspells a

@@ -1,4 +1,4 @@
-import { isKioskError } from '../errors.js';
+import { isKioskError } from '../../core/errors.js';
 import { KIOSKD_VERSION } from '../version.js';
 import { type CliCommandEntry, type CliIo, processIo } from './command.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './usage.js';

@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /** Exit status for bad usage, as for most Unix tools; runtime failures exit 1. */
 export const EXIT_USAGE = 2;

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { type CST, Lexer, LineCounter, Parser, parseDocument, type Tags, visit, type YAMLError } from 'yaml';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 export type ConfigFormat = 'yaml' | 'json';
 

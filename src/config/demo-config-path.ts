@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /**
  * Absolute path of seeds/demo.yaml. This module runs from src/config/ (tsx, tests) or from

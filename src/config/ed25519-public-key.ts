@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /**
  * Fleet command signing keys as an operator pastes them: a PEM "PUBLIC KEY" block, or the

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { expectationFor, problemLines } from './problem-lines.js';
 import { type KioskConfig, kioskConfigSchema } from './schema.js';
 

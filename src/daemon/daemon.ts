@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { listenRefusal } from '../http/listen-refusal.js';

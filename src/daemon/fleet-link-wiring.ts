@@ -1,5 +1,5 @@
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import { FleetLink } from '../fleet-link/fleet-link.js';
 import type { CommandHandlers, KioskMode } from '../fleet-link/fleet-link-context.js';
 import { KioskStatusBoard } from '../fleet-link/kiosk-status-board.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { KioskMode } from '../fleet-link/fleet-link-context.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';

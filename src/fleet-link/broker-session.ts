@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { type BackoffPolicy, backoffDelayMs } from '../../devices/transport/backoff.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConnectionEpochStore } from './connection-epoch-store.js';
 

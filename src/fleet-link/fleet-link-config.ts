@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, KioskError } from '../errors.js';
 
 export type FleetConfig = KioskConfig['fleet'];
 

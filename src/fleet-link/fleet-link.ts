@@ -2,9 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IClientOptions } from 'mqtt';
 import type { z } from 'zod';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type { ErrorAction } from '../../devices/device-status.js';
 import { readEd25519PublicKey } from '../config/ed25519-public-key.js';
-import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import {
   type AlertPayload,
   alertPayloadSchema,

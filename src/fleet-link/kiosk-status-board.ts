@@ -1,5 +1,5 @@
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { DEVICE_STATES, type DeviceStatus, ERROR_ACTIONS } from '../../devices/device-status.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import { KIOSK_MODES } from '../fleet-protocol/index.js';
 import type { FleetLinkContext, KioskMode, PaperLevel } from './fleet-link-context.js';
 

@@ -1,4 +1,4 @@
-import { ErrorCode, isKioskError } from '../errors.js';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { FLEET_PAYLOAD_VERSION, type PaymentAck, paymentAckSchema } from '../fleet-protocol/index.js';
 import type { Journal, OutboxPayload } from '../journal/journal.js';
 import type { Logger } from '../log.js';

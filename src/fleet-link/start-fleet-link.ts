@@ -1,5 +1,5 @@
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { FleetLink } from './fleet-link.js';

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { Journal } from '../journal/journal.js';
 import type { CommandHandlers } from './fleet-link-context.js';
 import type { KioskStatusBoard } from './kiosk-status-board.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { fleetMqttTuning } from '../fleet-protocol/index.js';
 import { brokerUrlSchema } from './fleet-config.js';
 

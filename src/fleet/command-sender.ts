@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import {
   COMMAND_ACTIONS,
   type CommandAction,

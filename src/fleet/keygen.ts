@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { generateFleetKeyPair, readPrivateKeyPem } from '../fleet-protocol/index.js';
 
 /**

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, fsync, mkdirSync, openSync, statSync } from 'node
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { PaymentPayloadWire } from '../fleet-protocol/index.js';
 
 /**

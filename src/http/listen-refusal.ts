@@ -1,4 +1,4 @@
-import { ErrorCode, isKioskError, KioskError } from '../errors.js';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 
 /** The errno of a failed listen, wherever the failing module put it (the error, its cause, its details). */
 function errnoOf(error: unknown): string | undefined {

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate } from './migrations.js';
 
 export interface OpenedDatabase {

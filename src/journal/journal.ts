@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { Logger } from '../log.js';
 import { type ConservationChecker, createConservationChecker } from './conservation.js';
 import { openJournalDatabase } from './database-open.js';

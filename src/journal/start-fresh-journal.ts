@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ErrorCode, isKioskError, KioskError } from '../errors.js';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type { Logger } from '../log.js';
 import { Journal } from './journal.js';
 

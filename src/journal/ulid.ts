@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /**
  * ULIDs (https://github.com/ulid/spec): 48-bit millisecond time + 80 random bits in Crockford

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 
 /**
  * Argument checks for journal operations. Each throws JournalBadInput naming the field and

@@ -1,4 +1,5 @@
 import { createActor, waitFor } from 'xstate';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { PaymentKind, TopUpInput } from '../../fsm/top-up/top-up-context.js';
 import {
   type CommitPaymentInput,
@@ -8,7 +9,6 @@ import {
   type TopUpOutput,
 } from '../../fsm/top-up/top-up-machine.js';
 import { restoreTopUp } from '../../fsm/top-up/top-up-snapshot.js';
-import { ErrorCode, KioskError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { TOP_UP_SNAPSHOT_KEY } from '../topup/top-up-service.js';

@@ -1,6 +1,6 @@
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
-import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import type { Journal } from '../journal/journal.js';
 import type { ConservationViolation, NoteRecord, PaymentKind } from '../journal/journal-types.js';
 import type { Logger } from '../log.js';

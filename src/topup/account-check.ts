@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import { readBoundedBody } from '../../core/read-bounded-body.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, KioskError } from '../errors.js';
-import { readBoundedBody } from '../http/read-bounded-body.js';
 
 /** An answer is a few dozen bytes; anything past this is not the lookup service talking. */
 const MAX_ANSWER_BYTES = 64 * 1024;

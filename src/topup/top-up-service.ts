@@ -1,4 +1,5 @@
 import { type Actor, createActor } from 'xstate';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type {
   CashAcceptorEvents,
   EscrowedNote,
@@ -25,7 +26,6 @@ import {
 } from '../../fsm/top-up/top-up-machine.js';
 import { persistTopUp, TOP_UP_SNAPSHOT_VERSION } from '../../fsm/top-up/top-up-snapshot.js';
 import type { KioskConfig } from '../config/index.js';
-import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import type { MessageCode } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';

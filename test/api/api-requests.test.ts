@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode } from '../../core/errors.js';
 import { type KioskRig, startKioskRig } from './kiosk-daemon-rig.js';
 
 /**

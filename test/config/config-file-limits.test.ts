@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCode, type KioskError } from '../../core/errors.js';
 import { loadConfigFile } from '../../src/config/index.js';
-import { ErrorCode, type KioskError } from '../../src/errors.js';
 import { loadFleetToolConfig } from '../../src/fleet/fleet-config.js';
 import { REPO_ROOT } from '../helpers/cli-process.js';
 

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorCode, type KioskError } from '../../core/errors.js';
 import { loadConfigFile } from '../../src/config/index.js';
-import { ErrorCode, type KioskError } from '../../src/errors.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'config');
 const scratch = mkdtempSync(join(tmpdir(), 'kioskd-config-'));

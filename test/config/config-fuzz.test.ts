@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import {
   embeddedDemoConfigPath,
   loadConfigFile,
   parseConfig,
   parseConfigText,
 } from '../../src/config/index.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 const junk = fc.anything({
   withBigInt: true,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { parseConfig } from '../../src/config/index.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 /**
  * devices.cashAcceptor.pollIntervalMs: 100-200 ms for a real unit (faster polling is outside

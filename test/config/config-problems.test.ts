@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { parseConfig } from '../../src/config/index.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 /** The problem lines parseConfig reports for `raw`; fails the test if it accepts it. */
 function problemsOf(raw: unknown): string[] {

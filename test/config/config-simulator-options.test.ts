@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import { parseConfig } from '../../src/config/index.js';
-import { ErrorCode, KioskError } from '../../src/errors.js';
 
 describe('simulators.options', () => {
   it('defaults the ID-003 simulator to realistic timing and takes fast for tests', () => {

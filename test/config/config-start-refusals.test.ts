@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { parseConfig } from '../../src/config/index.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 /*
  * Whatever `kioskd run` refuses at start, `kioskd config check` refuses first: an operator who

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import {
   ConnectionEpochStore,
   EPOCH_FILE_NAME,

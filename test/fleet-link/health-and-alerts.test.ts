@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode } from '../../core/errors.js';
 import { FleetView } from '../../src/fleet/fleet-view.js';
 import { FleetLink } from '../../src/fleet-link/fleet-link.js';
 import { KioskStatusBoard } from '../../src/fleet-link/kiosk-status-board.js';

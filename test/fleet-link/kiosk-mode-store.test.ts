@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../core/errors.js';
 import { KioskModeStore } from '../../src/daemon/kiosk-mode-store.js';
-import { ErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { openJournal, sleep, tempDir } from './fleet-link-rig.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../core/errors.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
-import { ErrorCode } from '../../src/errors.js';
 import type { KioskMode, PaperLevel } from '../../src/fleet-link/fleet-link-context.js';
 import { KioskStatusBoard } from '../../src/fleet-link/kiosk-status-board.js';
 

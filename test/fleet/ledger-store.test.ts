@@ -2,7 +2,7 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { LEDGER_SCHEMA_V1, LEDGER_SCHEMA_VERSION, LedgerStore } from '../../src/fleet/ledger-store.js';
 import { paymentPayload, scratchDir } from './fleet-test-kit.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { isCnMobileNumber } from '../../fsm/top-up/account-number.js';
 import { acceptableDenominations, decideEscrow, remainingLimit } from '../../fsm/top-up/cash-in-limits.js';
 import {
@@ -6,7 +7,6 @@ import {
   type TopUpContext,
   topUpInputFromConfig,
 } from '../../fsm/top-up/top-up-context.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 import { topUpInput } from './top-up-fixture.js';
 
 function cashIn(overrides: Partial<TopUpContext> = {}): TopUpContext {

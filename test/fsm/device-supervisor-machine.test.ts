@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import {
   deviceSupervisorMachine,
@@ -8,7 +9,6 @@ import {
   type SupervisorInput,
   supervisorSummary,
 } from '../../fsm/device/device-supervisor-machine.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 const RECOVER_AFTER = 2000;
 const RECOVERY_TIMEOUT = 10_000;

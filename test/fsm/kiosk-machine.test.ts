@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import { serviceProblems } from '../../fsm/kiosk/kiosk-health.js';
 import {
@@ -9,7 +10,6 @@ import {
   kioskMachine,
   kioskSummary,
 } from '../../fsm/kiosk/kiosk-machine.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 const ONLINE: DeviceStatus = { state: 'online' };
 const STACKER_FULL: DeviceStatus = { state: 'hardwareError', action: 'clear', reason: 'stackerFull' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { createTopUpMachine } from '../../fsm/top-up/top-up-machine.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 import {
   createRig,
   flush,

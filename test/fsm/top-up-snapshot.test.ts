@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { decideEscrow } from '../../fsm/top-up/top-up-machine.js';
 import { persistTopUp, restoreTopUp, TOP_UP_SNAPSHOT_VERSION } from '../../fsm/top-up/top-up-snapshot.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 import {
   createRig,
   flush,

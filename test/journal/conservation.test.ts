@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode } from '../../core/errors.js';
 import type { Journal } from '../../src/journal/journal.js';
 import { creditNotes, tempJournal } from './temp-journal.js';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type KioskError } from '../../src/errors.js';
+import { ErrorCode, type KioskError } from '../../core/errors.js';
 import { openJournal, tempDir } from './temp-journal.js';
 
 function thrown(fn: () => unknown): KioskError {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { openJournal, steppingClock, tempJournal } from './temp-journal.js';
 
 describe('machine snapshots', () => {

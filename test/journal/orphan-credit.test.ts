@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode } from '../../core/errors.js';
 import { tempJournal } from './temp-journal.js';
 
 describe('orphan credits', () => {

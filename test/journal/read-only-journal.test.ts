@@ -3,7 +3,7 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, type KioskError } from '../../src/errors.js';
+import { ErrorCode, type KioskError } from '../../core/errors.js';
 import { openJournal } from './temp-journal.js';
 
 /*

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/index.js';
+import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/codec/index.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
 import { SimulatorHost } from '../../simulators/harness/simulator-host.js';

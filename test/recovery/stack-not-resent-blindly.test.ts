@@ -1,7 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import {
+  decodeCommand,
+  encodeReply,
+  Id003FrameParser,
+} from '../../devices/cash-acceptor/id003/codec/index.js';
 import { Id003Exchange } from '../../devices/cash-acceptor/id003/exchange.js';
-import { decodeCommand, encodeReply, Id003FrameParser } from '../../devices/cash-acceptor/id003/index.js';
 import { silentLogger } from '../../src/log.js';
 
 /** A line whose unit answers what `answer` says, or nothing. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/errors.js';
+import { ErrorCode } from '../../core/errors.js';
 import { httpAccountChecker } from '../../src/topup/account-check.js';
 import { REPO_ROOT } from '../helpers/cli-process.js';
 

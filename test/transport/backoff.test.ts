@@ -1,7 +1,7 @@
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { assertBackoffPolicy, type BackoffPolicy, backoffDelayMs } from '../../devices/transport/backoff.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 
 const policy: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 5_000, factor: 2, jitter: 0.5 };
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 import { requireTool } from '../helpers/require-tool.js';
 
 const binding = autoDetect();

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../core/errors.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import type { RetryInfo } from '../../devices/transport/serial-transport.js';
 import { openPtyPair } from '../../simulators/harness/pty-pair.js';
-import { ErrorCode } from '../../src/errors.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { capturingLogger, makeTransport, nextEvent } from '../helpers/transport-harness.js';
 

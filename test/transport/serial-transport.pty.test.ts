@@ -1,11 +1,11 @@
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../core/errors.js';
 import type { SerialTransport } from '../../devices/transport/serial-transport.js';
 import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
 import { attachToSerialPath, type SerialEndpoint } from '../../simulators/harness/serial-endpoint.js';
 import type { SimulatorHost } from '../../simulators/harness/simulator-host.js';
 import { createSimulatorHost } from '../../simulators/registry.js';
-import { ErrorCode, isKioskError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { delay, makeTransport, nextEvent, recordTransport, roundTrip } from '../helpers/transport-harness.js';

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type { SerialTransport } from '../../devices/transport/serial-transport.js';
 import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
 import type { SimulatorHost } from '../../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { createSimulatorHost } from '../../simulators/registry.js';
-import { ErrorCode, isKioskError, KioskError } from '../../src/errors.js';
 import {
   capturingLogger,
   delay,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import { Waitress } from '../../devices/transport/waitress.js';
-import { ErrorCode, isKioskError, KioskError } from '../../src/errors.js';
 
 interface Frame {
   cmd: number;

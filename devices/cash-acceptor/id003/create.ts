@@ -1,5 +1,5 @@
-import { ErrorCode, KioskError } from '../../../src/errors.js';
-import type { Logger } from '../../../src/log.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
 import type { BindingInterface } from '../../transport/serial-binding.js';
 import { type ReconnectPolicy, SerialTransport } from '../../transport/serial-transport.js';
 import type { CashAcceptorHooks } from '../cash-acceptor.js';

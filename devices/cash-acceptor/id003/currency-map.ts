@@ -1,6 +1,6 @@
 import type { CurrencyTableEntry } from '../cash-acceptor.js';
-import { ESCROW_CODE_FIRST } from './constants.js';
-import type { CurrencyAssignmentEntry } from './messages.js';
+import { ESCROW_CODE_FIRST } from './codec/constants.js';
+import type { CurrencyAssignmentEntry } from './codec/messages.js';
 
 /** Bits in the C0 enable mask: escrow codes 0x61..0x70. */
 const MASK_BITS = 16;

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { ErrorCode, KioskError } from '../../../src/errors.js';
-import type { Logger } from '../../../src/log.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
+import type { LineSettings } from '../../../core/line-settings.js';
+import type { Logger } from '../../../core/logger.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
-import type { LineSettings } from '../../transport/line-settings.js';
 import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
   CashAcceptor,
@@ -13,6 +13,12 @@ import type {
   EscrowedNote,
   NoteCredit,
 } from '../cash-acceptor.js';
+import {
+  type AcceptorReply,
+  type AcceptorStatusName,
+  encodeCommand,
+  type HostCommand,
+} from './codec/messages.js';
 import { ALL_DENOMINATIONS_DISABLED, Id003CurrencyMap } from './currency-map.js';
 import {
   type Id003DriverOptions,
@@ -20,7 +26,6 @@ import {
   resolveId003DriverOptions,
 } from './driver-options.js';
 import { type Id003Answer, Id003Exchange, type Id003ExchangeStats } from './exchange.js';
-import { type AcceptorReply, type AcceptorStatusName, encodeCommand, type HostCommand } from './messages.js';
 import { meaningOf, sameStatus, statusKey } from './status-map.js';
 
 /** JCM ID-003 speaks 9600 baud, 8 data bits, even parity, 1 stop bit, no flow control. */

@@ -1,16 +1,16 @@
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, KioskError } from '../../../src/errors.js';
-import type { Logger } from '../../../src/log.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
 import { Waitress } from '../../transport/waitress.js';
-import { Id003Command } from './constants.js';
-import { Id003FrameParser } from './frame-parser.js';
+import { Id003Command } from './codec/constants.js';
+import { Id003FrameParser } from './codec/frame-parser.js';
 import {
   type AcceptorReply,
   decodeReply,
   encodeCommand,
   GET_REQUEST_CODES,
   type HostCommand,
-} from './messages.js';
+} from './codec/messages.js';
 
 /** The part of SerialTransport the exchange uses; a structural type so it is easy to stand in for. */
 export interface Id003Port {

@@ -1,5 +1,5 @@
 import type { DeviceStatus } from '../../device-status.js';
-import type { AcceptorReply, AcceptorStatusName } from './messages.js';
+import type { AcceptorReply, AcceptorStatusName } from './codec/messages.js';
 
 /**
  * What an ID-003 status means in the DESIGN.md vocabulary, in one table, so the mapping can be

@@ -1,5 +1,5 @@
+import { isKioskError } from '../../../core/errors.js';
 import { configJsonSchema, loadConfigFile } from '../../config/index.js';
-import { isKioskError } from '../../errors.js';
 import type { CliCommand } from '../command.js';
 import { EXIT_FAILURE, parseCommandArgs, usageError } from '../usage.js';
 

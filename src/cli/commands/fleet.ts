@@ -1,4 +1,4 @@
-import { isKioskError } from '../../errors.js';
+import { isKioskError } from '../../../core/errors.js';
 import { connectOnce } from '../../fleet/broker-connection.js';
 import { checkCommand, sendCommand } from '../../fleet/command-sender.js';
 import {

@@ -1,6 +1,6 @@
 import { autoDetect } from '@serialport/bindings-cpp';
+import { decodeCommand, Id003FrameParser } from '../../../devices/cash-acceptor/id003/codec/index.js';
 import { createId003Acceptor } from '../../../devices/cash-acceptor/id003/create.js';
-import { decodeCommand, Id003FrameParser } from '../../../devices/cash-acceptor/id003/index.js';
 import type { BindingInterface, BindingPortInterface } from '../../../devices/transport/serial-binding.js';
 import { openPtyPair, type PtyPair } from '../../../simulators/harness/pty-pair.js';
 import { attachToSerialPath, type SerialEndpoint } from '../../../simulators/harness/serial-endpoint.js';

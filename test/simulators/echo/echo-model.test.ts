@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import { EchoModel, echoModelFactory } from '../../../simulators/echo/echo-model.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 
 function thrown(fn: () => unknown): unknown {
   try {

@@ -1,11 +1,11 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../core/errors.js';
 import { EchoModel } from '../../../simulators/echo/echo-model.js';
 import { type ControlServer, startControlServer } from '../../../simulators/harness/control-server.js';
 import { ManualClock } from '../../../simulators/harness/manual-clock.js';
 import { SimulatorHost } from '../../../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../../../simulators/harness/simulator-registry.js';
-import { ErrorCode } from '../../../src/errors.js';
 
 const servers: ControlServer[] = [];
 afterEach(async () => {

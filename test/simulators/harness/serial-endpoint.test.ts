@@ -1,10 +1,10 @@
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import { EchoModel } from '../../../simulators/echo/echo-model.js';
 import { openPtyPair } from '../../../simulators/harness/pty-pair.js';
 import { attachToSerialPath } from '../../../simulators/harness/serial-endpoint.js';
 import { SimulatorHost } from '../../../simulators/harness/simulator-host.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];

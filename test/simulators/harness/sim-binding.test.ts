@@ -1,10 +1,10 @@
 import { SerialPortStream } from '@serialport/stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import { EchoModel } from '../../../simulators/echo/echo-model.js';
 import { SimulatorBinding, type SimulatorPort } from '../../../simulators/harness/sim-binding.js';
 import { SimulatorHost } from '../../../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../../../simulators/harness/simulator-registry.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 
 const hosts: SimulatorHost[] = [];
 const streams: SerialPortStream[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LineSettings } from '../../../devices/transport/line-settings.js';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
+import type { LineSettings } from '../../../core/line-settings.js';
 import { SimLine } from '../../../simulators/harness/sim-line.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 
 const line8E1: LineSettings = {
   baudRate: 9600,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { LineSettings } from '../../../devices/transport/line-settings.js';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
+import type { LineSettings } from '../../../core/line-settings.js';
 import { EchoModel } from '../../../simulators/echo/echo-model.js';
 import type { DeviceModel } from '../../../simulators/harness/device-model.js';
 import { ManualClock } from '../../../simulators/harness/manual-clock.js';
 import { SimulatorHost, type SimulatorHostOptions } from '../../../simulators/harness/simulator-host.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 
 const BYTE_8N1 = 10 / 9.6;
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import { EchoModel } from '../../../simulators/echo/echo-model.js';
 import { ManualClock } from '../../../simulators/harness/manual-clock.js';
 import { SimulatorHost } from '../../../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../../../simulators/harness/simulator-registry.js';
 import { createSimulatorHost, simulatorFactories } from '../../../simulators/registry.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 
 function thrown(fn: () => unknown): unknown {
   try {

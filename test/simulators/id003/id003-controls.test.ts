@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import { id003SimulatorFactory } from '../../../simulators/id003/id003-factory.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 import { fastHost, type VirtualHost } from './virtual-host.js';
 
 function badControlField(fn: () => unknown): string {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeReply, encodeCommand, Id003FrameParser } from '../../../devices/cash-acceptor/id003/index.js';
+import {
+  decodeReply,
+  encodeCommand,
+  Id003FrameParser,
+} from '../../../devices/cash-acceptor/id003/codec/index.js';
 import { ManualClock } from '../../../simulators/harness/manual-clock.js';
 import { createSimulatorHost } from '../../../simulators/registry.js';
 

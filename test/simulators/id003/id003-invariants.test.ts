@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HostCommand } from '../../../devices/cash-acceptor/id003/index.js';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
+import type { HostCommand } from '../../../devices/cash-acceptor/id003/codec/index.js';
 import type { LedgerEntry } from '../../../simulators/id003/cashbox-ledger.js';
 import { describeReply } from '../../../simulators/id003/id003-model.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 import { fastHost } from './virtual-host.js';
 
 const commands: fc.Arbitrary<HostCommand>[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, encodeFrame } from '../../../devices/cash-acceptor/id003/index.js';
+import { encodeCommand, encodeFrame } from '../../../devices/cash-acceptor/id003/codec/index.js';
 import { id003SimulatorFactory } from '../../../simulators/id003/id003-factory.js';
 import { fastHost, VirtualHost } from './virtual-host.js';
 

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import {
   decodeReply,
   encodeCommand,
   encodeReply,
   Id003FrameParser,
   Id003Status,
-} from '../../../devices/cash-acceptor/id003/index.js';
+} from '../../../devices/cash-acceptor/id003/codec/index.js';
 import { id003SimulatorFactory } from '../../../simulators/id003/id003-factory.js';
 import { FAST_TIMING } from '../../../simulators/id003/timing.js';
-import { ErrorCode, isKioskError } from '../../../src/errors.js';
 import { fastHost, type VirtualHost } from './virtual-host.js';
 
 /** CRC-16/KERMIT written out bit by bit, independent of the codec's table. */

@@ -4,7 +4,7 @@ import {
   encodeCommand,
   type HostCommand,
   Id003FrameParser,
-} from '../../../devices/cash-acceptor/id003/index.js';
+} from '../../../devices/cash-acceptor/id003/codec/index.js';
 import type { DeviceModel } from '../../../simulators/harness/device-model.js';
 import type { LedgerEntry } from '../../../simulators/id003/cashbox-ledger.js';
 import { id003SimulatorFactory } from '../../../simulators/id003/id003-factory.js';

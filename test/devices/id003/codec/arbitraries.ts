@@ -10,7 +10,7 @@ import {
   type Id003Frame,
   REJECT_REASONS,
   STATUS_CODES,
-} from '../../../../devices/cash-acceptor/id003/index.js';
+} from '../../../../devices/cash-acceptor/id003/codec/index.js';
 
 const byte = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });

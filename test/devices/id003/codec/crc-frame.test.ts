@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc16Kermit, decodeFrame, encodeFrame } from '../../../../devices/cash-acceptor/id003/index.js';
-import { ErrorCode, isKioskError } from '../../../../src/errors.js';
+import { ErrorCode, isKioskError } from '../../../../core/errors.js';
+import {
+  crc16Kermit,
+  decodeFrame,
+  encodeFrame,
+} from '../../../../devices/cash-acceptor/id003/codec/index.js';
 import { fromHex, hex } from './arbitraries.js';
 
 const ascii = (text: string) => new TextEncoder().encode(text);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../../core/errors.js';
 import {
   crc16Kermit,
   type Id003Frame,
@@ -7,8 +8,7 @@ import {
   MAX_FRAME_LENGTH,
   MIN_FRAME_LENGTH,
   SYNC,
-} from '../../../../devices/cash-acceptor/id003/index.js';
-import { ErrorCode, isKioskError } from '../../../../src/errors.js';
+} from '../../../../devices/cash-acceptor/id003/codec/index.js';
 import { concat, frameArb, frameBytes, fromHex, splitAt } from './arbitraries.js';
 
 /** The scanning rule written as plainly as possible, over a whole stream at once. */

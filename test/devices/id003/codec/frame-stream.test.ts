@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../core/errors.js';
 import {
   encodeCommand,
   encodeReply,
   type Id003Frame,
   Id003FrameStream,
-} from '../../../../devices/cash-acceptor/id003/index.js';
-import { ErrorCode } from '../../../../src/errors.js';
+} from '../../../../devices/cash-acceptor/id003/codec/index.js';
 
 async function collect(chunks: Buffer[], stream = new Id003FrameStream()): Promise<Id003Frame[]> {
   const frames: Id003Frame[] = [];

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../../core/errors.js';
 import {
   type AcceptorReply,
   decodeCommand,
@@ -9,8 +10,7 @@ import {
   encodeFrame,
   encodeReply,
   type HostCommand,
-} from '../../../../devices/cash-acceptor/id003/index.js';
-import { ErrorCode, isKioskError } from '../../../../src/errors.js';
+} from '../../../../devices/cash-acceptor/id003/codec/index.js';
 import { acceptorReplyArb, frameArb, fromHex, hex, hostCommandArb } from './arbitraries.js';
 
 const GOLDEN_COMMANDS: [string, HostCommand][] = [

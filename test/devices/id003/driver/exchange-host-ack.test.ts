@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { Id003Exchange } from '../../../../devices/cash-acceptor/id003/exchange.js';
+import { ErrorCode } from '../../../../core/errors.js';
 import {
   type AcceptorReply,
   decodeCommand,
   encodeReply,
   Id003FrameParser,
-} from '../../../../devices/cash-acceptor/id003/index.js';
-import { ErrorCode } from '../../../../src/errors.js';
+} from '../../../../devices/cash-acceptor/id003/codec/index.js';
+import { Id003Exchange } from '../../../../devices/cash-acceptor/id003/exchange.js';
 import { silentLogger } from '../../../../src/log.js';
 
 const ANSWER_TIMEOUT_MS = 300;

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import { MIN_FRAME_LENGTH, SYNC } from './constants.js';
 import { crc16Kermit } from './crc.js';
 import type { Id003Frame } from './frame.js';

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 
 /** CRC-16/KERMIT: poly 0x1021 reflected (0x8408), init 0, no final xor. */
 const TABLE = (() => {
