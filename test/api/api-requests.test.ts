@@ -57,6 +57,12 @@ describe('kiosk API: refused requests', () => {
     await expectRefused(405, ErrorCode.ApiMethodNotAllowed, 'GET', '/topups/current/confirm');
   });
 
+  it('answers a malformed percent-encoding in the path with 400 naming the path, not 500', async () => {
+    const error = await expectRefused(400, ErrorCode.ApiBadRequest, 'GET', '/topups/%E0%A4%A');
+    expect(error.reason).toContain('/api/v1/topups/%E0%A4%A');
+    expect(error.reason).toContain('percent-encoding');
+  });
+
   it('refuses bad bodies with 400 and a reason, changing nothing', async () => {
     const bad = (body: string | object, path = '/topups', method = 'POST') =>
       expectRefused(400, ErrorCode.ApiBadRequest, method, path, { body });
@@ -105,7 +111,11 @@ describe('kiosk API: refused requests', () => {
           port: url.port,
           path: url.pathname,
           method: 'POST',
-          headers: { 'transfer-encoding': 'chunked' },
+          headers: {
+            'transfer-encoding': 'chunked',
+            'content-type': 'application/json',
+            authorization: `Bearer ${rig.token()}`,
+          },
         },
         (res) => {
           res.resume();
