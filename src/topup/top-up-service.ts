@@ -28,7 +28,7 @@ import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, isKioskError, KioskError } from '../errors.js';
 import type { MessageCode } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
-import type { Logger } from '../log.js';
+import { type Logger, maskAccount } from '../log.js';
 import { type EscrowPolicy, type JournalCashIn, refuseAllNotes } from '../money/journal-cash-in.js';
 import { type AccountChecker, httpAccountChecker } from './account-check.js';
 import { localMidnight } from './local-midnight.js';
@@ -270,7 +270,9 @@ export class TopUpService implements KioskService {
     if (!isCnMobileNumber(account)) {
       throw new KioskError(
         ErrorCode.ApiBadRequest,
-        `account: expected a CN mobile number (11 digits, 1 then 3-9, e.g. 13800138000), got ${JSON.stringify(account)}`,
+        // Masked like an accepted number: this reason is logged at info, and a near-miss (a
+        // +86 prefix, a stray space) is as much a customer's number as a valid one.
+        `account: expected a CN mobile number (11 digits, 1 then 3-9, e.g. 13800138000), got ${JSON.stringify(maskAccount(account))}`,
         { details: { messageCode: 'invalidAccount', field: 'account' } },
       );
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KioskConfigInput, parseConfig } from '../../src/config/index.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 
 /** A JSON body from the API; the tests' assertions are what check its shape. */
 // biome-ignore lint/suspicious/noExplicitAny: bodies of many shapes, each checked by expect()
@@ -55,6 +55,7 @@ export async function waitUntil<T>(
 export async function startKioskRig(
   overrides: Partial<KioskConfigInput> = {},
   existingDir?: string,
+  options: { logger?: Logger } = {},
 ): Promise<KioskRig> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'kioskd-api-'));
   const config = parseConfig(
@@ -69,7 +70,11 @@ export async function startKioskRig(
     },
     'api test',
   );
-  const daemon = await startDaemon({ config, configPath: 'api test', logger: silentLogger() });
+  const daemon = await startDaemon({
+    config,
+    configPath: 'api test',
+    logger: options.logger ?? silentLogger(),
+  });
   const api = `${daemon.apiUrl}/api/v1`;
   const control = `${daemon.simulatorControlUrl}/devices/id003/control`;
 
