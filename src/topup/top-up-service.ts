@@ -152,9 +152,11 @@ export class TopUpService implements KioskService {
     this.#listen('credited', (credit) => this.#onCredited(credit));
     this.#listen('returned', () => this.#onReturned());
     this.#listen('rejected', (event) => this.#onRejected(event.reason));
-    this.#listen('status', (status) =>
-      this.#emit({ type: 'device.status', data: { device: 'cashAcceptor', status } }),
-    );
+    this.#listen('status', (status) => {
+      this.#emit({ type: 'device.status', data: { device: 'cashAcceptor', status } });
+      // What the customer can insert follows the unit: nothing while it cannot take notes.
+      if (this.#running) this.#publishView(this.#running);
+    });
     this.#detach.push(this.#modes.onModeChange((mode) => this.#emit({ type: 'kiosk.mode', data: { mode } })));
   }
 
@@ -651,9 +653,10 @@ export class TopUpService implements KioskService {
       notes: context.notes.map((n) => ({ noteId: n.noteId, denomination: n.denomination })),
       total: context.total,
       remaining: name === 'done' || name === 'cancelled' ? 0 : this.#remaining(context),
-      // Both told by the machine and confirmed by the device: a note outside either would come back.
+      // Both told by the machine and confirmed by the device, and only while the unit is online
+      // (not off, unplugged, jammed or full): a note outside these would not go in or come back.
       acceptedDenominations:
-        name === 'insertingCash'
+        name === 'insertingCash' && this.#acceptor.status.state === 'online'
           ? this.#enabled.filter((d) => context.acceptedDenominations.includes(d))
           : [],
       noteInProgress: context.noteInProgress,
