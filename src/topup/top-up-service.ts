@@ -30,7 +30,9 @@ import type { MessageCode } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
 import { type Logger, maskAccount } from '../log.js';
 import { type EscrowPolicy, type JournalCashIn, refuseAllNotes } from '../money/journal-cash-in.js';
+import type { AlertSink } from '../recovery/recovery-alerts.js';
 import { type AccountChecker, httpAccountChecker } from './account-check.js';
+import { JournalWriteWatch } from './journal-write-watch.js';
 import { localMidnight } from './local-midnight.js';
 import { rejectMessage, returnMessage } from './reject-message.js';
 import { screenState, topUpMessage } from './top-up-messages.js';
@@ -68,6 +70,8 @@ export interface KioskModeSource {
   refusal(): MessageCode | null;
   transactionStarted(): void;
   transactionEnded(): void;
+  /** The journal failed a write (false) or writes again (true): no customer while it cannot. */
+  journalWritable(writable: boolean): void;
   onModeChange(listener: (mode: KioskMode) => void): () => void;
 }
 
@@ -82,6 +86,8 @@ export interface TopUpServiceOptions {
   logger: Logger;
   /** The online account lookup; from config when not given. */
   accountChecker?: AccountChecker;
+  /** Where the journal-cannot-write alert goes (the daemon's alert list). */
+  alerts?: AlertSink;
   clock?: () => Date;
 }
 
@@ -94,6 +100,8 @@ const ACCEPTOR_RETRIES = 20;
 
 interface Running {
   actor: Actor<TopUpMachine>;
+  /** Why the journal could not open this top-up's transaction, if it could not. */
+  journalFault?: unknown;
   /** The last note event's word for the customer, cleared by the next credit. */
   notice: MessageCode | null;
   /** Why the policy refused the note now in the acceptor's path, for the returned event. */
@@ -135,6 +143,7 @@ export class TopUpService implements KioskService {
   /** The latest acceptor request; an older one still retrying gives way to it. */
   #acceptorTicket = 0;
   #stopping = false;
+  readonly #journalWatch: JournalWriteWatch;
 
   constructor(options: TopUpServiceOptions) {
     this.#config = options.config;
@@ -147,6 +156,12 @@ export class TopUpService implements KioskService {
     this.#clock = options.clock ?? (() => new Date());
     const check = this.#config.transaction.accountCheck;
     this.#checker = options.accountChecker ?? (check.enabled ? httpAccountChecker(check) : undefined);
+    this.#journalWatch = new JournalWriteWatch({
+      journal: this.#journal,
+      onChange: (writable) => this.#modes.journalWritable(writable),
+      ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+      logger: this.#log,
+    });
     this.#machine = this.#createMachine();
 
     this.#listen('credited', (credit) => this.#onCredited(credit));
@@ -290,6 +305,8 @@ export class TopUpService implements KioskService {
       ['checkingAccount', 'openingTransaction'],
       check.enabled ? check.timeoutMs + SETTLE_MS : SETTLE_MS,
     );
+    // The daemon could not serve a valid request: its failure, not a customer's cancellation.
+    if (running.journalFault !== undefined) throw running.journalFault;
     return this.#view(running);
   }
 
@@ -330,6 +347,7 @@ export class TopUpService implements KioskService {
    */
   async stop(budgetMs: number): Promise<void> {
     this.#stopping = true;
+    this.#journalWatch.stop();
     const running = this.#running;
     if (running) {
       await this.#settle(running, ['openingTransaction', 'committing', 'printing'], budgetMs, true);
@@ -362,11 +380,18 @@ export class TopUpService implements KioskService {
           0,
           Math.min(limits.maxPerTransaction, limits.maxPerAccountPerDay - dailyTotalSoFar),
         );
-        const tx = journal.openTransaction({
-          account: input.account,
-          limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
-        });
-        return { txId: tx.txId, dailyTotalSoFar };
+        try {
+          const tx = journal.openTransaction({
+            account: input.account,
+            limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
+          });
+          return { txId: tx.txId, dailyTotalSoFar };
+        } catch (error) {
+          // The account PUT answers with this (5xx), not with a cancelled top-up.
+          if (this.#running) this.#running.journalFault = error;
+          this.#journalWatch.writeFailed(error);
+          throw error;
+        }
       },
       commitPayment: async (input: CommitPaymentInput): Promise<CommitPaymentOutput> => {
         // No printer in this build: the payment says so, and the screen shows the payment id.
