@@ -60,4 +60,37 @@ describe('kiosk API: the journal cannot write', () => {
     ).toBe(200);
     await rig.request('POST', '/topups/current/cancel', { body: {} });
   });
+
+  it('answers 5xx on a full journal (SQLITE_FULL from max_page_count), naming the failure', async () => {
+    // The journal's own write path until SQLite says full: its transactions table has no room left.
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+    try {
+      await waitUntil(
+        () => {
+          try {
+            rig.daemon.journal.openTransaction({ account: '13900000000', limits: { maxAmount: 0 } });
+            return undefined;
+          } catch (error) {
+            return error;
+          }
+        },
+        'the journal to be full',
+        10_000,
+      );
+      expect((await rig.request('POST', '/topups', { body: {} })).status).toBe(201);
+      const answer = await rig.request('PUT', '/topups/current/account', {
+        body: { account: '13800138000' },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBeGreaterThanOrEqual(500);
+      expect(answer.body.error.code).toBe(ErrorCode.JournalIo);
+      expect(answer.body.error.reason).toMatch(/full/);
+    } finally {
+      db.pragma('max_page_count = 1073741823');
+    }
+    await waitUntil(
+      async () => ((await rig.request('GET', '/state')).body.kiosk.mode === 'inService' ? true : undefined),
+      'the kiosk back in service',
+      15_000,
+    );
+  });
 });
