@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type KioskRig, startKioskRig } from './kiosk-daemon-rig.js';
+import { type KioskRig, startKioskRig, waitUntil } from './kiosk-daemon-rig.js';
 
 /**
  * `acceptedDenominations` says what the customer can insert right now (issue 10, F13): while
@@ -39,10 +39,13 @@ describe('kiosk API: accepted denominations follow the acceptor', () => {
           10_000,
         );
         await sim(lost);
-        const offline = await rig.waitForTopUp(
-          () => rig.daemon.cashAcceptor.driver.status.state !== 'online',
+        await waitUntil(
+          () => (rig.daemon.cashAcceptor.driver.status.state !== 'online' ? true : undefined),
+          'the acceptor to leave online',
           10_000,
         );
+        // Read after the status changed: a view fetched before it would still list notes.
+        const offline = (await rig.request('GET', '/topups/current')).body;
         expect(offline.state).toBe('insertingCash');
         expect(offline.acceptedDenominations).toEqual([]);
         await sim(back);
