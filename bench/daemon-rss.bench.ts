@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
+import { API_TOKEN_FILE } from '../src/api/api-token.js';
 import type { BenchResult } from './bench-result.js';
 import { statusBytes } from './proc-stats.js';
 import { describeEnvironment, unitEnvironment } from './systemd-unit-env.js';
@@ -227,12 +228,20 @@ class EventStream {
   }
 }
 
-async function call(method: string, url: string, body?: object): Promise<{ status: number; body: Json }> {
+/** `token`: the kiosk API's per-boot token, for its state-changing routes. */
+async function call(
+  method: string,
+  url: string,
+  body?: object,
+  token?: string,
+): Promise<{ status: number; body: Json }> {
+  const authorization: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
   const response = await fetch(url, {
     method,
     ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ? { headers: authorization }
+      : { headers: { ...authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
@@ -255,6 +264,7 @@ async function until<T>(
 
 interface Driver {
   readonly api: string;
+  readonly token: string;
   readonly control: string;
   readonly events: EventStream;
   readonly random: () => number;
@@ -280,13 +290,13 @@ async function insertNote(driver: Driver, denomination: number): Promise<void> {
 }
 
 async function oneTopUp(driver: Driver): Promise<void> {
-  const { api, events, random } = driver;
+  const { api, token, events, random } = driver;
   events.drain();
-  const started = await call('POST', `${api}/topups`, {});
+  const started = await call('POST', `${api}/topups`, {}, token);
   if (started.status !== 201)
     throw new Error(`start: HTTP ${started.status} ${JSON.stringify(started.body)}`);
   const account = mobileNumber(random);
-  const entered = await call('PUT', `${api}/topups/current/account`, { account });
+  const entered = await call('PUT', `${api}/topups/current/account`, { account }, token);
   if (entered.status !== 200 || entered.body.state !== 'insertingCash') {
     throw new Error(`account ${account}: HTTP ${entered.status} ${JSON.stringify(entered.body)}`);
   }
@@ -316,7 +326,7 @@ async function oneTopUp(driver: Driver): Promise<void> {
     }
   }
   const confirmed = await until(async () => {
-    const answer = await call('POST', `${api}/topups/current/confirm`, {});
+    const answer = await call('POST', `${api}/topups/current/confirm`, {}, token);
     if (answer.status === 409 && answer.body?.error?.reason === 'noteInProgress') return undefined;
     if (answer.status !== 200)
       throw new Error(`confirm: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -427,6 +437,8 @@ export async function run(options: { smoke?: boolean } = {}): Promise<BenchResul
     events = await EventStream.open(`${api}/events`);
     const driver: Driver = {
       api,
+      // Written by the daemon before it listens, so it is there once it is up.
+      token: readFileSync(join(dataDir, API_TOKEN_FILE), 'utf8').trim(),
       control,
       events,
       random: prng(SEED),

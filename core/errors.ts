@@ -81,6 +81,14 @@ export const ErrorCode = {
   ApiBodyTooLarge: 6005,
   /** The request was fine; the daemon failed to serve it (journal or device trouble). */
   ApiInternal: 6006,
+  /** The request came through a Host or from an Origin other than the kiosk screen's own. */
+  ApiForbidden: 6007,
+  /** A state-changing request without the per-boot API token, or with a wrong one. */
+  ApiUnauthorized: 6008,
+  /** A state-changing request whose body is not declared application/json. */
+  ApiUnsupportedMediaType: 6009,
+  /** The per-boot API token could not be written to `<dataDir>/api-token` at start. */
+  ApiTokenFile: 6010,
 
   // cli: 7xxx
   CliUsage: 7001,

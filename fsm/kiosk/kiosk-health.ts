@@ -7,6 +7,8 @@ export interface KioskHealthInput {
   devices: Partial<Record<KioskDevice, DeviceStatus>>;
   printerRequired: boolean;
   cashboxFull: boolean;
+  /** The journal failed a write (full disk, I/O error) and has not written since. */
+  journalUnwritable?: boolean;
 }
 
 /** A busy device is working (e.g. the acceptor pausing while a note is in escrow), not broken. */
@@ -31,6 +33,8 @@ export function serviceProblems(input: KioskHealthInput): string[] {
   if (!isWorking(input.devices.cashAcceptor))
     problems.push(describe('cashAcceptor', input.devices.cashAcceptor));
   if (input.cashboxFull) problems.push('cashbox.full');
+  // No customer while no note could be recorded: money must never go in unjournalled.
+  if (input.journalUnwritable) problems.push('journal.unwritable');
   if (input.printerRequired && !isWorking(input.devices.printer))
     problems.push(describe('printer', input.devices.printer));
   return problems;

@@ -19,6 +19,8 @@ export type KioskEvent =
   | { type: 'DEVICE_STATUS'; device: KioskDevice; status: DeviceStatus }
   /** From the cashbox counters: full before the device itself says so. */
   | { type: 'CASHBOX'; full: boolean }
+  /** From the top-up service: the journal failed a write, or wrote again after failing. */
+  | { type: 'JOURNAL'; writable: boolean }
   | { type: 'SET_MODE'; mode: RequestedMode; by: string }
   | { type: 'ENTER_MAINTENANCE'; by: string }
   | { type: 'LEAVE_MAINTENANCE'; by: string }
@@ -36,6 +38,7 @@ export interface KioskContext {
   printerRequired: boolean;
   devices: Partial<Record<KioskDevice, DeviceStatus>>;
   cashboxFull: boolean;
+  journalUnwritable: boolean;
   requested: ModeRequest;
   /** Where LEAVE_MAINTENANCE goes back to: the mode asked for before maintenance. */
   beforeMaintenance: ModeRequest;
@@ -62,6 +65,7 @@ export function initialKioskContext(input: KioskInput): KioskContext {
     printerRequired: input.printerRequired,
     devices: {},
     cashboxFull: false,
+    journalUnwritable: false,
     requested: { ...requested },
     beforeMaintenance:
       requested.mode === 'maintenance' ? { mode: 'inService', by: requested.by } : { ...requested },
@@ -142,6 +146,9 @@ export const kioskMachine = setup({
     recordCashbox: assign(({ event }) =>
       event.type === 'CASHBOX' ? { cashboxFull: event.full === true } : {},
     ),
+    recordJournal: assign(({ event }) =>
+      event.type === 'JOURNAL' ? { journalUnwritable: event.writable !== true } : {},
+    ),
     applyModeRequest: assign(({ context, event }) => {
       const request = requestOf(event, context);
       return request ? { ...applyRequest(context, request), pendingMode: null } : {};
@@ -161,6 +168,7 @@ export const kioskMachine = setup({
   on: {
     DEVICE_STATUS: { guard: 'validDeviceStatus', actions: 'recordDeviceStatus' },
     CASHBOX: { actions: 'recordCashbox' },
+    JOURNAL: { actions: 'recordJournal' },
     SET_MODE: [
       { guard: and(['validModeRequest', 'transactionActive']), actions: 'deferModeRequest' },
       { guard: 'validModeRequest', actions: 'applyModeRequest' },

@@ -24,6 +24,19 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** A percent-decoded device name; a malformed encoding is the client's 400, not our 500. */
+function decodedName(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new KioskError(
+      ErrorCode.SimBadControl,
+      `path ${JSON.stringify(path.slice(0, 200))}: malformed percent-encoding`,
+      { details: { path: path.slice(0, 200) } },
+    );
+  }
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -168,7 +181,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     } else if (segments.length === 3 && segments[0] === 'devices') {
       verb = segments[2];
       if (verb !== 'state' && verb !== 'control') throw notFound(path);
-      host = registry.require(decodeURIComponent(segments[1]!));
+      host = registry.require(decodedName(segments[1]!, path));
     } else {
       throw notFound(path);
     }

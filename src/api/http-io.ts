@@ -28,6 +28,12 @@ export function statusFor(error: KioskError): number {
       return 409;
     case ErrorCode.ApiBodyTooLarge:
       return 413;
+    case ErrorCode.ApiUnauthorized:
+      return 401;
+    case ErrorCode.ApiForbidden:
+      return 403;
+    case ErrorCode.ApiUnsupportedMediaType:
+      return 415;
     default:
       return 500;
   }

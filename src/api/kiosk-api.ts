@@ -5,18 +5,25 @@ import type { KioskConfig } from '../config/index.js';
 import { chooseLanguage, isLanguage, LANGUAGES, type Language, type MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { KioskService } from '../topup/top-up-view.js';
+import { writeApiToken } from './api-token.js';
 import { openEventStream } from './event-stream.js';
 import { HttpError, readJsonBody, sendJson, statusFor } from './http-io.js';
 import { renderError, renderState, renderTopUp } from './render.js';
+import { RequestGuard, STATE_CHANGING_METHODS } from './request-guard.js';
 import { accountBody, emptyBody, parseBody } from './request-schemas.js';
 
 export interface KioskApi {
   /** e.g. http://127.0.0.1:40123 */
   readonly url: string;
+  /**
+   * This boot's token for state-changing requests, also in `<dataDir>/api-token`: what the
+   * screen page served by the daemon is given, so the screen can drive the API.
+   */
+  readonly token: string;
   close(): Promise<void>;
 }
 
-/** The API has no authentication: it is for the screen on this machine and nobody else. */
+/** The API is for the screen on this machine and nobody else. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 /** ULIDs, as the journal makes them. */
 const TX_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -46,11 +53,13 @@ export async function startKioskApi(input: {
   if (!LOOPBACK_HOSTS.has(host)) {
     throw new KioskError(
       ErrorCode.ConfigInvalid,
-      `api.host: expected a loopback address (127.0.0.1, ::1 or localhost), got "${host}": the kiosk API has no authentication`,
+      `api.host: expected a loopback address (127.0.0.1, ::1 or localhost), got "${host}": the kiosk API is for the screen on this machine only`,
       { details: { field: 'api.host', host } },
     );
   }
 
+  const { token } = writeApiToken(config.dataDir);
+  let guard: RequestGuard | undefined;
   const streams = new Set<{ close(): void }>();
 
   const routes: Array<{ path: string | RegExp; methods: Record<string, Handler> }> = [
@@ -112,7 +121,7 @@ export async function startKioskApi(input: {
       path: /^\/api\/v1\/topups\/([^/]+)$/,
       methods: {
         GET: ({ req, res, language }) => {
-          const txId = decodeURIComponent(pathOf(req).slice(`${PREFIX}/topups/`.length));
+          const txId = decodedSegment(pathOf(req).slice(`${PREFIX}/topups/`.length), pathOf(req));
           if (!TX_ID.test(txId)) throw notFound(`no top-up ${JSON.stringify(txId.slice(0, 64))}`);
           sendJson(res, 200, renderTopUp(service.finished(txId), language));
         },
@@ -139,6 +148,9 @@ export async function startKioskApi(input: {
     let language: Language = chooseLanguage(null, req.headers['accept-language']);
     let fallback: MessageCode = 'badRequest';
     try {
+      // The guard needs the bound port; a request before it exists is refused, never let through.
+      if (guard === undefined) throw new KioskError(ErrorCode.ApiInternal, 'the kiosk api is still starting');
+      guard.checkCaller(req);
       const url = new URL(req.url ?? '/', 'http://kiosk.invalid');
       const lang = url.searchParams.get('lang');
       if (lang !== null) {
@@ -170,6 +182,7 @@ export async function startKioskApi(input: {
           { allow },
         );
       }
+      if (STATE_CHANGING_METHODS.has(method)) guard.checkStateChange(req);
       await handler({ req, res, language });
     } catch (caught) {
       const { status, error, headers } = asHttpError(caught);
@@ -213,11 +226,15 @@ export async function startKioskApi(input: {
     });
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const boundHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${boundHost}:${address.port}`;
+  const configuredHost = host.includes(':') ? `[${host}]` : host;
+  guard = new RequestGuard([`${boundHost}:${address.port}`, `${configuredHost}:${address.port}`], token);
   logger.info({ url }, 'kiosk api listening');
 
   return {
     url,
+    token,
     async close() {
       // Event streams never end by themselves; end them so close() does not wait on them.
       for (const stream of [...streams]) stream.close();
@@ -230,6 +247,18 @@ export async function startKioskApi(input: {
       logger.info({ url }, 'kiosk api closed');
     },
   };
+}
+
+/** A percent-decoded path segment; a malformed encoding is the client's 400, not our 500. */
+function decodedSegment(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new KioskError(
+      ErrorCode.ApiBadRequest,
+      `path ${JSON.stringify(path.slice(0, 200))}: malformed percent-encoding`,
+    );
+  }
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -232,6 +232,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       cashIn: cashAcceptor.cashIn,
       device: CASH_ACCEPTOR_DEVICE,
       modes,
+      alerts,
       logger,
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));

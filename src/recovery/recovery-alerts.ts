@@ -8,10 +8,12 @@ import { EventEmitter } from 'node:events';
 export interface RecoveryAlert {
   alertId: string;
   device: string;
-  kind: 'orphanCredit' | 'countersInaccurate' | 'moneyInvariant';
+  kind: 'orphanCredit' | 'countersInaccurate' | 'moneyInvariant' | 'journalUnwritable';
   action: 'maintenance';
   message: string;
   details: Record<string, unknown>;
+  /** true when the condition has gone (the alert with this kind and device is closed). */
+  cleared?: boolean;
 }
 
 export interface AlertSink {

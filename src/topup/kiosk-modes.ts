@@ -88,6 +88,9 @@ export function startKioskModes(input: {
     transactionStarted() {
       actor.send({ type: 'TRANSACTION_STARTED' });
     },
+    journalWritable(writable) {
+      actor.send({ type: 'JOURNAL', writable });
+    },
     transactionEnded() {
       actor.send({ type: 'TRANSACTION_ENDED' });
     },

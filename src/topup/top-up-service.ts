@@ -28,9 +28,11 @@ import { persistTopUp, TOP_UP_SNAPSHOT_VERSION } from '../../fsm/top-up/top-up-s
 import type { KioskConfig } from '../config/index.js';
 import type { MessageCode } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
-import type { Logger } from '../log.js';
+import { type Logger, maskAccount } from '../log.js';
 import { type EscrowPolicy, type JournalCashIn, refuseAllNotes } from '../money/journal-cash-in.js';
+import type { AlertSink } from '../recovery/recovery-alerts.js';
 import { type AccountChecker, httpAccountChecker } from './account-check.js';
+import { JournalWriteWatch } from './journal-write-watch.js';
 import { localMidnight } from './local-midnight.js';
 import { rejectMessage, returnMessage } from './reject-message.js';
 import { screenState, topUpMessage } from './top-up-messages.js';
@@ -68,6 +70,8 @@ export interface KioskModeSource {
   refusal(): MessageCode | null;
   transactionStarted(): void;
   transactionEnded(): void;
+  /** The journal failed a write (false) or writes again (true): no customer while it cannot. */
+  journalWritable(writable: boolean): void;
   onModeChange(listener: (mode: KioskMode) => void): () => void;
 }
 
@@ -82,6 +86,8 @@ export interface TopUpServiceOptions {
   logger: Logger;
   /** The online account lookup; from config when not given. */
   accountChecker?: AccountChecker;
+  /** Where the journal-cannot-write alert goes (the daemon's alert list). */
+  alerts?: AlertSink;
   clock?: () => Date;
 }
 
@@ -94,6 +100,8 @@ const ACCEPTOR_RETRIES = 20;
 
 interface Running {
   actor: Actor<TopUpMachine>;
+  /** Why the journal could not open this top-up's transaction, if it could not. */
+  journalFault?: unknown;
   /** The last note event's word for the customer, cleared by the next credit. */
   notice: MessageCode | null;
   /** Why the policy refused the note now in the acceptor's path, for the returned event. */
@@ -135,6 +143,7 @@ export class TopUpService implements KioskService {
   /** The latest acceptor request; an older one still retrying gives way to it. */
   #acceptorTicket = 0;
   #stopping = false;
+  readonly #journalWatch: JournalWriteWatch;
 
   constructor(options: TopUpServiceOptions) {
     this.#config = options.config;
@@ -147,14 +156,22 @@ export class TopUpService implements KioskService {
     this.#clock = options.clock ?? (() => new Date());
     const check = this.#config.transaction.accountCheck;
     this.#checker = options.accountChecker ?? (check.enabled ? httpAccountChecker(check) : undefined);
+    this.#journalWatch = new JournalWriteWatch({
+      journal: this.#journal,
+      onChange: (writable) => this.#modes.journalWritable(writable),
+      ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
+      logger: this.#log,
+    });
     this.#machine = this.#createMachine();
 
     this.#listen('credited', (credit) => this.#onCredited(credit));
     this.#listen('returned', () => this.#onReturned());
     this.#listen('rejected', (event) => this.#onRejected(event.reason));
-    this.#listen('status', (status) =>
-      this.#emit({ type: 'device.status', data: { device: 'cashAcceptor', status } }),
-    );
+    this.#listen('status', (status) => {
+      this.#emit({ type: 'device.status', data: { device: 'cashAcceptor', status } });
+      // What the customer can insert follows the unit: nothing while it cannot take notes.
+      if (this.#running) this.#publishView(this.#running);
+    });
     this.#detach.push(this.#modes.onModeChange((mode) => this.#emit({ type: 'kiosk.mode', data: { mode } })));
   }
 
@@ -270,7 +287,9 @@ export class TopUpService implements KioskService {
     if (!isCnMobileNumber(account)) {
       throw new KioskError(
         ErrorCode.ApiBadRequest,
-        `account: expected a CN mobile number (11 digits, 1 then 3-9, e.g. 13800138000), got ${JSON.stringify(account)}`,
+        // Masked like an accepted number: this reason is logged at info, and a near-miss (a
+        // +86 prefix, a stray space) is as much a customer's number as a valid one.
+        `account: expected a CN mobile number (11 digits, 1 then 3-9, e.g. 13800138000), got ${JSON.stringify(maskAccount(account))}`,
         { details: { messageCode: 'invalidAccount', field: 'account' } },
       );
     }
@@ -286,6 +305,8 @@ export class TopUpService implements KioskService {
       ['checkingAccount', 'openingTransaction'],
       check.enabled ? check.timeoutMs + SETTLE_MS : SETTLE_MS,
     );
+    // The daemon could not serve a valid request: its failure, not a customer's cancellation.
+    if (running.journalFault !== undefined) throw running.journalFault;
     return this.#view(running);
   }
 
@@ -326,6 +347,7 @@ export class TopUpService implements KioskService {
    */
   async stop(budgetMs: number): Promise<void> {
     this.#stopping = true;
+    this.#journalWatch.stop();
     const running = this.#running;
     if (running) {
       await this.#settle(running, ['openingTransaction', 'committing', 'printing'], budgetMs, true);
@@ -358,11 +380,18 @@ export class TopUpService implements KioskService {
           0,
           Math.min(limits.maxPerTransaction, limits.maxPerAccountPerDay - dailyTotalSoFar),
         );
-        const tx = journal.openTransaction({
-          account: input.account,
-          limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
-        });
-        return { txId: tx.txId, dailyTotalSoFar };
+        try {
+          const tx = journal.openTransaction({
+            account: input.account,
+            limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
+          });
+          return { txId: tx.txId, dailyTotalSoFar };
+        } catch (error) {
+          // The account PUT answers with this (5xx), not with a cancelled top-up.
+          if (this.#running) this.#running.journalFault = error;
+          this.#journalWatch.writeFailed(error);
+          throw error;
+        }
       },
       commitPayment: async (input: CommitPaymentInput): Promise<CommitPaymentOutput> => {
         // No printer in this build: the payment says so, and the screen shows the payment id.
@@ -649,9 +678,10 @@ export class TopUpService implements KioskService {
       notes: context.notes.map((n) => ({ noteId: n.noteId, denomination: n.denomination })),
       total: context.total,
       remaining: name === 'done' || name === 'cancelled' ? 0 : this.#remaining(context),
-      // Both told by the machine and confirmed by the device: a note outside either would come back.
+      // Both told by the machine and confirmed by the device, and only while the unit is online
+      // (not off, unplugged, jammed or full): a note outside these would not go in or come back.
       acceptedDenominations:
-        name === 'insertingCash'
+        name === 'insertingCash' && this.#acceptor.status.state === 'online'
           ? this.#enabled.filter((d) => context.acceptedDenominations.includes(d))
           : [],
       noteInProgress: context.noteInProgress,

@@ -1,6 +1,8 @@
 import { request as httpRequest } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../core/errors.js';
+import { createLogger } from '../../src/log.js';
 import { type KioskRig, startKioskRig } from './kiosk-daemon-rig.js';
 
 /**
@@ -57,6 +59,12 @@ describe('kiosk API: refused requests', () => {
     await expectRefused(405, ErrorCode.ApiMethodNotAllowed, 'GET', '/topups/current/confirm');
   });
 
+  it('answers a malformed percent-encoding in the path with 400 naming the path, not 500', async () => {
+    const error = await expectRefused(400, ErrorCode.ApiBadRequest, 'GET', '/topups/%E0%A4%A');
+    expect(error.reason).toContain('/api/v1/topups/%E0%A4%A');
+    expect(error.reason).toContain('percent-encoding');
+  });
+
   it('refuses bad bodies with 400 and a reason, changing nothing', async () => {
     const bad = (body: string | object, path = '/topups', method = 'POST') =>
       expectRefused(400, ErrorCode.ApiBadRequest, method, path, { body });
@@ -75,7 +83,14 @@ describe('kiosk API: refused requests', () => {
       expect((await account({ account: 13800138000 })).reason).toMatch(/^account: expected a string/);
       expect((await account({})).reason).toMatch(/^account: /);
       expect((await account({ account: '13800138000', pin: '1234' })).reason).toBe('body: unknown key "pin"');
-      for (const number of ['12345', '12800138000', '138001380001', '1380013800a', ' 13800138000']) {
+      for (const number of [
+        '12345',
+        '12800138000',
+        '138001380001',
+        '1380013800a',
+        ' 13800138000',
+        '+8613800138000',
+      ]) {
         const error = await account({ account: number });
         expect(error.reason).toContain('CN mobile number');
         expect(error.message).toBe('请输入正确的11位手机号码');
@@ -105,7 +120,11 @@ describe('kiosk API: refused requests', () => {
           port: url.port,
           path: url.pathname,
           method: 'POST',
-          headers: { 'transfer-encoding': 'chunked' },
+          headers: {
+            'transfer-encoding': 'chunked',
+            'content-type': 'application/json',
+            authorization: `Bearer ${rig.token()}`,
+          },
         },
         (res) => {
           res.resume();
@@ -187,5 +206,36 @@ describe('kiosk API: refused requests', () => {
       headers: { 'accept-language': 'en' },
     });
     expect(explicitWins.body.error.message).toBe('未找到该笔充值记录');
+  });
+});
+
+describe('kiosk API: a refused account in the log', () => {
+  it('is masked at info level like an accepted one, in the log line and in the reason', async () => {
+    const lines: string[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const rig = await startKioskRig({}, undefined, {
+      logger: createLogger({ level: 'info', destination: sink }),
+    });
+    try {
+      expect((await rig.request('POST', '/topups', { body: {} })).status).toBe(201);
+      const refused = await rig.request('PUT', '/topups/current/account', {
+        body: { account: '+8613912345678' },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.reason).toContain('"+86*******5678"');
+      const accepted = await rig.request('PUT', '/topups/current/account', {
+        body: { account: '13912345678' },
+      });
+      expect(accepted.status).toBe(200);
+      await rig.request('POST', '/topups/current/cancel', { body: {} });
+      const logged = lines.join('\n');
+      expect(logged).toContain('kiosk api request refused');
+      expect(logged).toContain('+86*******5678');
+      expect(logged).not.toContain('8613912345678');
+      expect(logged).not.toContain('13912345678');
+    } finally {
+      await rig.stop();
+    }
   });
 });

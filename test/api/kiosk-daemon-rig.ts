@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KioskConfigInput, parseConfig } from '../../src/config/index.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 
 /** A JSON body from the API; the tests' assertions are what check its shape. */
 // biome-ignore lint/suspicious/noExplicitAny: bodies of many shapes, each checked by expect()
@@ -18,10 +18,16 @@ export interface KioskRig {
   daemon: Daemon;
   api: string;
   dir: string;
+  /** The per-boot token the daemon wrote to `<dataDir>/api-token`, as the screen has it. */
+  token(): string;
+  /**
+   * A request as the screen makes it: JSON body, and the token on every request unless `token`
+   * says otherwise (`null`: none; a string: that one instead).
+   */
   request(
     method: string,
     path: string,
-    init?: { body?: string | object; headers?: Record<string, string> },
+    init?: { body?: string | object; headers?: Record<string, string>; token?: string | null },
   ): Promise<{ status: number; body: Json; headers: Headers }>;
   insertNote(denomination: number, extra?: Record<string, unknown>): Promise<void>;
   /** Inserts a note until it is credited and the top-up's total is `expectedTotal`. */
@@ -49,6 +55,7 @@ export async function waitUntil<T>(
 export async function startKioskRig(
   overrides: Partial<KioskConfigInput> = {},
   existingDir?: string,
+  options: { logger?: Logger } = {},
 ): Promise<KioskRig> {
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'kioskd-api-'));
   const config = parseConfig(
@@ -63,11 +70,18 @@ export async function startKioskRig(
     },
     'api test',
   );
-  const daemon = await startDaemon({ config, configPath: 'api test', logger: silentLogger() });
+  const daemon = await startDaemon({
+    config,
+    configPath: 'api test',
+    logger: options.logger ?? silentLogger(),
+  });
   const api = `${daemon.apiUrl}/api/v1`;
   const control = `${daemon.simulatorControlUrl}/devices/id003/control`;
 
+  const tokenPath = join(config.dataDir, 'api-token');
+  const token = (): string => (existsSync(tokenPath) ? readFileSync(tokenPath, 'utf8').trim() : '');
   const request: KioskRig['request'] = async (method, path, init = {}) => {
+    const bearer = init.token === undefined ? token() : init.token;
     const body =
       init.body === undefined
         ? undefined
@@ -76,7 +90,11 @@ export async function startKioskRig(
           : JSON.stringify(init.body);
     const response = await fetch(`${api}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(bearer === null || bearer === '' ? {} : { authorization: `Bearer ${bearer}` }),
+        ...init.headers,
+      },
       ...(body === undefined ? {} : { body }),
     });
     const text = await response.text();
@@ -91,6 +109,7 @@ export async function startKioskRig(
     daemon,
     api,
     dir,
+    token,
     request,
     async insertNote(denomination, extra = {}) {
       // Like a customer, wait for the slot: the unit draws nothing in while it finishes a note.

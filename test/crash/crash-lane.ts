@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { Prng } from '../../simulators/harness/prng.js';
+import { API_TOKEN_FILE } from '../../src/api/api-token.js';
 import { AcceptorSimProcess } from './acceptor-sim-process.js';
 import { type ConservationFigures, checkConservation, type Violation } from './conservation-check.js';
 import { type JsonLine, JsonLineProcess } from './json-line-process.js';
@@ -202,7 +203,10 @@ export class CrashLane {
       (l) => l['msg'] === 'start-up recovery settled',
       READY_TIMEOUT_MS,
     );
-    const api = new KioskApiClient(String((await listening)['url']), signal);
+    const url = String((await listening)['url']);
+    // The daemon writes this boot's token before it listens.
+    const token = readFileSync(join(this.#dir, 'var', API_TOKEN_FILE), 'utf8').trim();
+    const api = new KioskApiClient(url, signal, token);
     await settled;
     await waitInService(api);
     return api;

@@ -37,18 +37,24 @@ export interface ApiAnswer<T> {
 }
 
 export class KioskApiClient {
+  /** `token`: this boot's API token, from `<dataDir>/api-token`, as the screen is given it. */
   constructor(
     readonly baseUrl: string,
     private readonly signal: AbortSignal,
+    private readonly token: string,
   ) {}
 
   async call<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    const authorization = { authorization: `Bearer ${this.token}` };
     const response = await fetch(`${this.baseUrl}/api/v1${path}`, {
       method,
       signal: this.signal,
       ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        ? { headers: authorization }
+        : {
+            headers: { ...authorization, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          }),
     });
     const text = await response.text();
     return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };

@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { unitEnvironment } from '../../bench/systemd-unit-env.js';
+import { API_TOKEN_FILE } from '../../src/api/api-token.js';
 import { EMBEDDED_LEDGER_FILE } from '../../src/fleet-broker/embedded-fleet.js';
-import { waitUntil } from '../api/kiosk-daemon-rig.js';
+import { type Json, waitUntil } from '../api/kiosk-daemon-rig.js';
 import { collectOutput, exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
 
 /**
@@ -20,13 +21,19 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: API bodies of several shapes; each use reads the fields it checks
-async function json(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function json(
+  method: string,
+  url: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Json }> {
+  const authorization: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
   const response = await fetch(url, {
     method,
     ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      ? { headers: authorization }
+      : { headers: { ...authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
@@ -61,13 +68,14 @@ describe('kioskd run under the systemd unit environment', () => {
       const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 30_000);
       const api = `${String(up['api'])}/api/v1`;
       const control = `${String(up['simulatorControl'])}/devices/id003/control`;
+      const token = readFileSync(join(dir, 'var', API_TOKEN_FILE), 'utf8').trim();
       await waitUntil(
         async () => ((await json('GET', `${api}/state`)).body.kiosk.mode === 'inService' ? true : undefined),
         'the kiosk in service',
         10_000,
       );
-      expect((await json('POST', `${api}/topups`, {})).status).toBe(201);
-      const entered = await json('PUT', `${api}/topups/current/account`, { account: '13800138000' });
+      expect((await json('POST', `${api}/topups`, {}, token)).status).toBe(201);
+      const entered = await json('PUT', `${api}/topups/current/account`, { account: '13800138000' }, token);
       expect(entered.body.state).toBe('insertingCash');
       await waitUntil(
         async () =>
@@ -82,7 +90,7 @@ describe('kioskd run under the systemd unit environment', () => {
         'the note credited',
         10_000,
       );
-      const done = await json('POST', `${api}/topups/current/confirm`, {});
+      const done = await json('POST', `${api}/topups/current/confirm`, {}, token);
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({ state: 'done', total: 5000, kind: 'complete' });
 

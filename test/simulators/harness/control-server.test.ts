@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../core/errors.js';
 import { EchoModel } from '../../../simulators/echo/echo-model.js';
@@ -6,6 +7,7 @@ import { type ControlServer, startControlServer } from '../../../simulators/harn
 import { ManualClock } from '../../../simulators/harness/manual-clock.js';
 import { SimulatorHost } from '../../../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../../../simulators/harness/simulator-registry.js';
+import { createLogger } from '../../../src/log.js';
 
 const servers: ControlServer[] = [];
 afterEach(async () => {
@@ -172,6 +174,26 @@ describe('control server for several hosts', () => {
     const ambiguous = await call(`${url}/state`, 'GET');
     expect(ambiguous.status).toBe(404);
     expect(ambiguous.body.error!.message).toContain('/devices/');
+  });
+
+  it('answers a malformed percent-encoding in a device name with 400 naming the path, logging no error', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const sink = new PassThrough();
+    sink.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+    });
+    const registry = new SimulatorRegistry();
+    registry.register('left', newHost('left'));
+    const server = await startControlServer({
+      devices: registry,
+      logger: createLogger({ level: 'info', destination: sink }),
+    });
+    servers.push(server);
+    const reply = await call(`${server.url}/devices/%E0%A4%A/state`, 'GET');
+    expect(reply.status).toBe(400);
+    expect(reply.body.error!.code).toBe(ErrorCode.SimBadControl);
+    expect(reply.body.error!.message).toContain('/devices/%E0%A4%A/state');
+    expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 
   it('sees devices registered after it started', async () => {
