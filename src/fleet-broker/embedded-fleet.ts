@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { KioskConfig } from '../config/index.js';
 import { FleetLedger } from '../fleet/ledger.js';
 import type { Logger } from '../log.js';
+import type { BrokerCredentials } from './broker-access.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 
 /**
@@ -13,6 +14,8 @@ import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 export interface EmbeddedFleet {
   /** What the fleet link connects to in place of `embedded`. */
   readonly brokerUrl: string;
+  /** The kiosk's login on the broker, for its fleet link (made at start, held in memory only). */
+  readonly kioskLogin: BrokerCredentials;
   readonly broker: EmbeddedBroker;
   readonly ledger: FleetLedger;
   stop(): Promise<void>;
@@ -26,12 +29,19 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
   const broker = await startEmbeddedBroker({
     host: config.fleet.embeddedBroker.host,
     port: config.fleet.embeddedBroker.port,
+    topicPrefix: config.fleet.topicPrefix,
+    maxPacketBytes: config.fleet.embeddedBroker.maxPacketBytes,
     logger,
   });
   let ledger: FleetLedger | undefined;
   try {
     ledger = FleetLedger.start({
-      broker: { url: broker.url, protocolVersion: 4, clientId: `kioskd-embedded-ledger-${config.kioskId}` },
+      broker: {
+        url: broker.url,
+        protocolVersion: 4,
+        clientId: `kioskd-embedded-ledger-${config.kioskId}`,
+        ...broker.fleetCredentials,
+      },
       dbPath: join(config.dataDir, EMBEDDED_LEDGER_FILE),
       topicPrefix: config.fleet.topicPrefix,
       // Aedes never honours $share, and this ledger is the only one on its broker.
@@ -56,6 +66,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
   const running = ledger;
   return {
     brokerUrl: broker.url,
+    kioskLogin: broker.credentialsFor(config.kioskId),
     broker,
     ledger: running,
     async stop() {

@@ -36,9 +36,9 @@ describe('embedded broker', () => {
   it('speaks MQTT 3.1.1 with retained messages on a free loopback port, and frees it on close', async () => {
     const broker = await startEmbeddedBroker({ port: 0, logger: silentLogger() });
     expect(broker.url).toBe(`mqtt://127.0.0.1:${broker.port}`);
-    const a = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const a = await mqtt.connectAsync(broker.url, { protocolVersion: 4, ...broker.credentialsFor('k-1') });
     await a.publishAsync('kiosk/v1/k-1/status', 'kept', { qos: 1, retain: true });
-    const b = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const b = await mqtt.connectAsync(broker.url, { protocolVersion: 4, ...broker.fleetCredentials });
     const got = new Promise<string>((resolve) => b.on('message', (_t, p) => resolve(p.toString())));
     await b.subscribeAsync('kiosk/v1/+/status', { qos: 1 });
     expect(await got).toBe('kept');
@@ -76,7 +76,7 @@ describe('embedded fleet (kioskd demo)', () => {
     });
     const fleet = await startEmbeddedFleet(config, silentLogger());
     expect(fleet.ledger.subscription?.shared).toBe(false);
-    const kiosk = await FakeKiosk.connect(fleet.brokerUrl, 'demo-0001');
+    const kiosk = await FakeKiosk.connect(fleet.brokerUrl, 'demo-0001', fleet.broker);
     const payment = paymentPayload('demo-0001', 1);
     await kiosk.publish(payment);
     await waitFor('the ack', () => kiosk.acks.length === 1);
