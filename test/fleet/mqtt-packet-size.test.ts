@@ -19,9 +19,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A PUBLISH fixed header (QoS 0) announcing `bodyBytes` of topic and payload. */
-function publishHeader(bodyBytes: number): Buffer {
-  const bytes = [0x30];
+/** A fixed header of packet type `type` (0x30 PUBLISH QoS 0, 0x10 CONNECT) announcing `bodyBytes`. */
+function publishHeader(bodyBytes: number, type = 0x30): Buffer {
+  const bytes = [type];
   let left = bodyBytes;
   do {
     let digit = left % 128;
@@ -32,16 +32,8 @@ function publishHeader(bodyBytes: number): Buffer {
   return Buffer.from(bytes);
 }
 
-/** An MQTT 3.1.1 CONNECT without a login: the size guard acts before authentication. */
-function connectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId);
-  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 30]);
-  const body = Buffer.concat([variable, Buffer.from([id.length >> 8, id.length & 0xff]), id]);
-  return Buffer.concat([Buffer.from([0x10, body.length]), body]);
-}
-
 /**
- * Streams one publish of `totalBytes` to host:port in 64 KiB writes of one reused buffer (this
+ * Streams one CONNECT packet of `totalBytes` to host:port in 64 KiB writes of one reused buffer (this
  * process never holds the payload) until it is all written or the peer ends the connection.
  * Resolves with the bytes that went out.
  */
@@ -71,15 +63,16 @@ function throwPublish(port: number, totalBytes: number): Promise<number> {
       if (sent >= totalBytes) socket.end();
     };
     socket.once('connect', () => {
-      socket.write(connectPacket(`thrower-${Date.now()}`));
-      socket.write(publishHeader(totalBytes));
+      // The packet is a CONNECT: mqtt-packet reads it whole before the broker can check the
+      // login in it, so no password is needed to make the broker buffer it.
+      socket.write(publishHeader(totalBytes, 0x10));
       pump();
     });
   });
 }
 
 describe('MQTT packet size limit', () => {
-  it('the daemon with the embedded broker stays under 150 MB RSS while 3 × 250 MB publishes are thrown at it', async () => {
+  it('the daemon with the embedded broker stays under 150 MB RSS while 3 × 250 MB packets are thrown at it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-packet-size-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const configPath = join(dir, 'kiosk.yaml');
@@ -123,9 +116,9 @@ describe('MQTT packet size limit', () => {
     clearInterval(sampler);
     peak = Math.max(peak, statusBytes(pid));
 
+    expect(peak, `peak RSS ${(peak / MIB).toFixed(1)} MiB`).toBeLessThan(150 * MIB);
     // The broker ended each connection long before the 250 MB were through.
     for (const bytes of sent) expect(bytes).toBeLessThan(250 * MIB);
-    expect(peak).toBeLessThan(150 * MIB);
     // And it still works: the API answers and the broker takes a new connection.
     const state = await fetch(`${api}/state`);
     expect(state.status).toBe(200);
