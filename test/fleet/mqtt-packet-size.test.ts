@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { statusBytes } from '../../bench/proc-stats.js';
+import { unitEnvironment } from '../../bench/systemd-unit-env.js';
 import { connectWithPacketLimit } from '../../src/fleet-protocol/mqtt-packet-size-guard.js';
 import { exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
 
@@ -91,7 +92,8 @@ describe('MQTT packet size limit', () => {
         },
       }),
     );
-    const child = spawnKioskd(['demo', '--config', configPath]);
+    // With the systemd unit's Node and malloc settings, as a kiosk runs it.
+    const child = spawnKioskd(['demo', '--config', configPath], { env: { ...unitEnvironment() } });
     cleanups.push(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exitOf(child);
