@@ -4,6 +4,7 @@ import { FleetLedger } from '../fleet/ledger.js';
 import type { Logger } from '../log.js';
 import type { BrokerCredentials } from './broker-access.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
+import { removeFleetLoginFile, writeFleetLoginFile } from './fleet-login-file.js';
 
 /**
  * The fleet side of `kioskd demo` inside the daemon's process: the embedded broker and the
@@ -18,6 +19,8 @@ export interface EmbeddedFleet {
   readonly kioskLogin: BrokerCredentials;
   readonly broker: EmbeddedBroker;
   readonly ledger: FleetLedger;
+  /** The fleet tools' config with the fleet's login (`kioskd fleet view --config ...`). */
+  readonly fleetLoginFile: string;
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
     logger,
   });
   let ledger: FleetLedger | undefined;
+  let fleetLoginFile: string;
   try {
     ledger = FleetLedger.start({
       broker: {
@@ -58,18 +62,26 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
         );
       }),
     ]).finally(() => clearTimeout(timer));
+    fleetLoginFile = writeFleetLoginFile(config.dataDir, {
+      url: broker.url,
+      topicPrefix: config.fleet.topicPrefix,
+      login: broker.fleetCredentials,
+    });
   } catch (error) {
     await ledger?.stop();
     await broker.close();
     throw error;
   }
   const running = ledger;
+  logger.info({ fleetLoginFile }, 'fleet tools log in to the embedded broker with this config file');
   return {
     brokerUrl: broker.url,
     kioskLogin: broker.credentialsFor(config.kioskId),
     broker,
     ledger: running,
+    fleetLoginFile,
     async stop() {
+      removeFleetLoginFile(fleetLoginFile);
       await running.stop();
       await broker.close();
     },

@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kioskConfigSchema } from '../../src/config/index.js';
 import { ErrorCode, isKioskError } from '../../src/errors.js';
+import { loadFleetToolConfig } from '../../src/fleet/fleet-config.js';
 import { startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import { EMBEDDED_LEDGER_FILE, startEmbeddedFleet } from '../../src/fleet-broker/embedded-fleet.js';
 import { silentLogger } from '../../src/log.js';
@@ -82,8 +83,13 @@ describe('embedded fleet (kioskd demo)', () => {
     await waitFor('the ack', () => kiosk.acks.length === 1);
     expect(kiosk.acks[0]).toMatchObject({ ackThroughSeq: 1 });
     expect(kiosk.ackedIds()).toEqual([payment.paymentId]);
+    // The fleet tools' login, for `kioskd fleet view --config <dataDir>/embedded-fleet.yaml`.
+    expect(statSync(fleet.fleetLoginFile).mode & 0o777).toBe(0o600);
+    const tools = loadFleetToolConfig(fleet.fleetLoginFile);
+    expect(tools.broker).toMatchObject({ url: fleet.brokerUrl, ...fleet.broker.fleetCredentials });
     await kiosk.close();
     await fleet.stop();
+    expect(existsSync(fleet.fleetLoginFile)).toBe(false);
     expect(existsSync(join(dir.path, EMBEDDED_LEDGER_FILE))).toBe(true);
     expect(await portIsFree(fleet.broker.port)).toBe(true);
   });
