@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -35,6 +35,18 @@ export function loginAt(
 ): { username: string; password: string } {
   if (broker === undefined) throw new Error(`no test broker at ${url}`);
   return username === 'fleet' ? broker.fleetCredentials : broker.credentialsFor(username);
+}
+
+/** A fleet tools config file (`kioskd fleet ... --config FILE`) with the broker's fleet login. */
+export function fleetToolsConfig(broker: EmbeddedBroker, dir: string, extra = ''): string {
+  const { username, password } = broker.fleetCredentials;
+  const file = join(dir, `fleet-tools-${broker.port}.yaml`);
+  writeFileSync(
+    file,
+    `broker:\n  url: ${broker.url}\n  username: ${username}\n  password: ${password}\n${extra}`,
+    { mode: 0o600 },
+  );
+  return file;
 }
 
 export function scratchDir(name: string): { path: string; remove(): void } {
