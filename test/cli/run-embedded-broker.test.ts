@@ -28,6 +28,18 @@ describe('the embedded broker is for the demo on one machine', () => {
     expect(r.err[0]).toContain('kioskd demo');
   });
 
+  it('kioskd config check passes such a file and says that only kioskd demo runs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-check-embedded-'));
+    const file = join(dir, 'kiosk.yaml');
+    writeFileSync(file, 'kioskId: k-1\nfleet:\n  broker:\n    url: embedded\n');
+    const r = await runCli(['config', 'check', file]);
+    expect(r.status).toBe(0);
+    expect(r.out).toEqual([
+      `${file}: ok (kioskId k-1)`,
+      `${file}: fleet.broker.url is "embedded": kioskd demo runs this file, kioskd run refuses it`,
+    ]);
+  });
+
   it.each(['0.0.0.0', '192.168.1.10', '::', 'example.com'])(
     'the schema refuses fleet.embeddedBroker.host %s, naming the path and the value',
     (host) => {
