@@ -8,6 +8,9 @@ import { statusBytes } from '../../bench/proc-stats.js';
 import { unitEnvironment } from '../../bench/systemd-unit-env.js';
 import { connectWithPacketLimit } from '../../src/fleet-protocol/mqtt-packet-size-guard.js';
 import { exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { createTestPki } from '../helpers/pki.js';
+import { requireTool } from '../helpers/require-tool.js';
 
 /*
  * Issue 10, F4: one 100 MB publish took the daemon from 110 to 418 MB RSS, three of 250 MB
@@ -33,12 +36,27 @@ function publishHeader(bodyBytes: number, type = 0x30): Buffer {
   return Buffer.from(bytes);
 }
 
+/** An MQTT 3.1.1 CONNECT with a user name and password. */
+function loginPacket(clientId: string, username: string, password: string): Buffer {
+  const field = (text: string) => {
+    const bytes = Buffer.from(text);
+    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+  };
+  const variable = Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0xc2, 0, 30]);
+  const body = Buffer.concat([variable, field(clientId), field(username), field(password)]);
+  return Buffer.concat([publishHeader(body.length, 0x10), body]);
+}
+
 /**
  * Streams one CONNECT packet of `totalBytes` to host:port in 64 KiB writes of one reused buffer (this
  * process never holds the payload) until it is all written or the peer ends the connection.
  * Resolves with the bytes that went out.
  */
-function throwPublish(port: number, totalBytes: number): Promise<number> {
+function throwPublish(
+  port: number,
+  totalBytes: number,
+  asPublish?: { login: Buffer; topic: string },
+): Promise<number> {
   return new Promise((resolve) => {
     const socket: Socket = connect({ host: '127.0.0.1', port });
     const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -66,7 +84,17 @@ function throwPublish(port: number, totalBytes: number): Promise<number> {
     socket.once('connect', () => {
       // The packet is a CONNECT: mqtt-packet reads it whole before the broker can check the
       // login in it, so no password is needed to make the broker buffer it.
-      socket.write(publishHeader(totalBytes, 0x10));
+      if (asPublish === undefined) {
+        socket.write(publishHeader(totalBytes, 0x10));
+      } else {
+        // Logged in, a PUBLISH to the kiosk's cmd topic: the topic, then the payload streamed.
+        const topic = Buffer.from(asPublish.topic);
+        socket.write(asPublish.login);
+        socket.write(publishHeader(totalBytes));
+        socket.write(Buffer.from([topic.length >> 8, topic.length & 0xff]));
+        socket.write(topic);
+        sent += 2 + topic.length;
+      }
       pump();
     });
   });
@@ -158,4 +186,70 @@ describe('MQTT packet size limit', () => {
       errors.some((e) => String((e as Error).message).includes('refused: the limit is 262144 bytes')),
     ).toBe(true);
   });
+
+  it('the daemon on Mosquitto stays under 150 MB RSS while 3 × 250 MB publishes go to its cmd topic', async () => {
+    requireTool('openssl');
+    requireTool('mosquitto');
+    const pki = createTestPki();
+    cleanups.push(() => pki.remove());
+    const kioskId = 'packet-size-2';
+    const users = new Map([
+      ['fleet', 'fleet-password'],
+      [kioskId, 'kiosk-password'],
+    ]);
+    const broker = await startMosquitto({ pki, plainUsers: users });
+    cleanups.push(() => broker.dispose());
+    const dir = mkdtempSync(join(tmpdir(), 'kioskd-packet-size-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const configPath = join(dir, 'kiosk.yaml');
+    writeFileSync(
+      configPath,
+      stringify({
+        kioskId,
+        dataDir: join(dir, 'var'),
+        devices: { cashAcceptor: { port: 'sim:id003' } },
+        simulators: { controlPort: 0, options: { id003: { timingPreset: 'fast' } } },
+        api: { port: 0 },
+        fleet: {
+          enabled: true,
+          broker: { url: broker.plainUrl, protocolVersion: 5, username: kioskId, password: 'kiosk-password' },
+        },
+      }),
+    );
+    const child = spawnKioskd(['run', '--config', configPath], { env: { ...unitEnvironment() } });
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exitOf(child);
+    });
+    const connected = waitForJsonLine(child, (line) => line['msg'] === 'fleet link connected', 30_000);
+    const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 30_000);
+    await connected;
+    const pid = child.pid as number;
+    const mosquittoPid = broker.pid as number;
+    const plainPort = broker.plainPort as number;
+
+    let peak = statusBytes(pid);
+    let brokerPeak = statusBytes(mosquittoPid);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, statusBytes(pid));
+      brokerPeak = Math.max(brokerPeak, statusBytes(mosquittoPid));
+    }, 20);
+    cleanups.push(() => clearInterval(sampler));
+    const sent: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      sent.push(
+        await throwPublish(plainPort, 250 * MIB, {
+          login: loginPacket(`thrower-${i}`, 'fleet', 'fleet-password'),
+          topic: `kiosk/v1/${kioskId}/cmd`,
+        }),
+      );
+    }
+    clearInterval(sampler);
+
+    expect(peak, `kioskd peak RSS ${(peak / MIB).toFixed(1)} MiB`).toBeLessThan(150 * MIB);
+    expect(brokerPeak, `mosquitto peak RSS ${(brokerPeak / MIB).toFixed(1)} MiB`).toBeLessThan(150 * MIB);
+    for (const bytes of sent) expect(bytes).toBeLessThan(250 * MIB);
+    const state = await fetch(`${String(up['api'])}/api/v1/state`);
+    expect(state.status).toBe(200);
+  }, 180_000);
 });
