@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldsAreClean, filePath, nonEmptyText } from './field-rules.js';
+import { fieldsAreClean, filePath, intFrom, nonEmptyText } from './field-rules.js';
 
 /** MQTT protocol level: 4 is 3.1.1, 5 is MQTT 5. */
 export const protocolVersionSchema = z.literal([4, 5], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' });
@@ -27,6 +27,11 @@ export function brokerSettingsSchema(shape: {
       key: filePath().optional(),
       username: nonEmptyText().optional(),
       password: nonEmptyText().optional(),
+      /**
+       * The largest MQTT packet this client takes from the broker (fixed header included):
+       * announced in an MQTT 5 CONNECT, and enforced on the socket before a packet is buffered.
+       */
+      maxPacketBytes: intFrom(65_536, 16_777_216).default(262_144),
     })
     .superRefine((value, ctx) => {
       if (value.password !== undefined && value.username === undefined && fieldsAreClean(ctx, ['password'])) {

@@ -310,10 +310,18 @@ const fleet = z
   .strictObject({
     enabled: flag().default(true),
     broker,
+    /** The demo's in-process broker: loopback only, like the kiosk API; it is not for a network. */
     embeddedBroker: z
       .strictObject({
-        host: nonEmptyText('an IP address or host name').default('127.0.0.1'),
+        host: z
+          .enum(['127.0.0.1', '::1', 'localhost'], {
+            error:
+              'expected a loopback address: 127.0.0.1, ::1 or localhost (the embedded broker is for one machine)',
+          })
+          .default('127.0.0.1'),
         port: intFrom(0, 65_535).default(1883),
+        /** The largest MQTT packet a client may send it; larger ones end the connection unread. */
+        maxPacketBytes: intFrom(65_536, 16_777_216).default(262_144),
       })
       .prefault({}),
     topicPrefix: z

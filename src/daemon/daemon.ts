@@ -221,7 +221,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           },
           alerts,
           logger,
-          ...(embeddedFleet === undefined ? {} : { brokerUrl: embeddedFleet.brokerUrl }),
+          ...(embeddedFleet === undefined
+            ? {}
+            : { brokerUrl: embeddedFleet.brokerUrl, brokerLogin: embeddedFleet.kioskLogin }),
         })
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());

@@ -47,6 +47,8 @@ export function startFleetLinkWiring(input: {
   logger: Logger;
   /** The embedded broker's URL when it picked its own port. */
   brokerUrl?: string;
+  /** The kiosk's login on the embedded broker, made when it started. */
+  brokerLogin?: { username: string; password: string };
 }): FleetLinkWiring {
   const { journal, cashAcceptor, modes, alerts, logger } = input;
   const driver = cashAcceptor.driver;
@@ -85,7 +87,7 @@ export function startFleetLinkWiring(input: {
   };
 
   const link = new FleetLink({
-    config: fleetLinkConfigOf(input.config, input.brokerUrl),
+    config: fleetLinkConfigOf(input.config, input.brokerUrl, input.brokerLogin),
     journal,
     context: board,
     commands,

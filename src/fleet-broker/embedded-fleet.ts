@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { KioskConfig } from '../config/index.js';
 import { FleetLedger } from '../fleet/ledger.js';
 import type { Logger } from '../log.js';
+import type { BrokerCredentials } from './broker-access.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
+import { removeFleetLoginFile, writeFleetLoginFile } from './fleet-login-file.js';
 
 /**
  * The fleet side of `kioskd demo` inside the daemon's process: the embedded broker and the
@@ -13,8 +15,12 @@ import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 export interface EmbeddedFleet {
   /** What the fleet link connects to in place of `embedded`. */
   readonly brokerUrl: string;
+  /** The kiosk's login on the broker, for its fleet link (made at start, held in memory only). */
+  readonly kioskLogin: BrokerCredentials;
   readonly broker: EmbeddedBroker;
   readonly ledger: FleetLedger;
+  /** The fleet tools' config with the fleet's login (`kioskd fleet view --config ...`). */
+  readonly fleetLoginFile: string;
   stop(): Promise<void>;
 }
 
@@ -26,12 +32,20 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
   const broker = await startEmbeddedBroker({
     host: config.fleet.embeddedBroker.host,
     port: config.fleet.embeddedBroker.port,
+    topicPrefix: config.fleet.topicPrefix,
+    maxPacketBytes: config.fleet.embeddedBroker.maxPacketBytes,
     logger,
   });
   let ledger: FleetLedger | undefined;
+  let fleetLoginFile: string;
   try {
     ledger = FleetLedger.start({
-      broker: { url: broker.url, protocolVersion: 4, clientId: `kioskd-embedded-ledger-${config.kioskId}` },
+      broker: {
+        url: broker.url,
+        protocolVersion: 4,
+        clientId: `kioskd-embedded-ledger-${config.kioskId}`,
+        ...broker.fleetCredentials,
+      },
       dbPath: join(config.dataDir, EMBEDDED_LEDGER_FILE),
       topicPrefix: config.fleet.topicPrefix,
       // Aedes never honours $share, and this ledger is the only one on its broker.
@@ -48,17 +62,26 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
         );
       }),
     ]).finally(() => clearTimeout(timer));
+    fleetLoginFile = writeFleetLoginFile(config.dataDir, {
+      url: broker.url,
+      topicPrefix: config.fleet.topicPrefix,
+      login: broker.fleetCredentials,
+    });
   } catch (error) {
     await ledger?.stop();
     await broker.close();
     throw error;
   }
   const running = ledger;
+  logger.info({ fleetLoginFile }, 'fleet tools log in to the embedded broker with this config file');
   return {
     brokerUrl: broker.url,
+    kioskLogin: broker.credentialsFor(config.kioskId),
     broker,
     ledger: running,
+    fleetLoginFile,
     async stop() {
+      removeFleetLoginFile(fleetLoginFile);
       await running.stop();
       await broker.close();
     },

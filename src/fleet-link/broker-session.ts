@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import { type BackoffPolicy, backoffDelayMs } from '../../devices/transport/backoff.js';
+import { connectWithPacketLimit } from '../fleet-protocol/mqtt-packet-size-guard.js';
 import type { Logger } from '../log.js';
 import type { ConnectionEpochStore } from './connection-epoch-store.js';
 
@@ -48,6 +49,8 @@ export interface BrokerSessionOptions {
   /** The mqtt.js options for a connection with this epoch (the Will carries it). */
   optionsFor(epoch: number): IClientOptions;
   subscriptions: readonly string[];
+  /** The largest packet taken from the broker; a larger one ends the connection before it is buffered. */
+  maxPacketBytes: number;
   epochs: ConnectionEpochStore;
   reconnect: BackoffPolicy;
   logger: Logger;
@@ -135,7 +138,11 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
       return;
     }
     this.#log.debug({ url: this.#opts.url, epoch }, 'connecting to the fleet broker');
-    const client = connect(this.#opts.url, { ...options, reconnectPeriod: 0 });
+    const client = connectWithPacketLimit(
+      this.#opts.url,
+      { ...options, reconnectPeriod: 0 },
+      this.#opts.maxPacketBytes,
+    );
     this.#client = client;
     let connectedAt: number | undefined;
     client.on('connect', () => {

@@ -148,6 +148,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       url: this.#url,
       optionsFor: (epoch) => this.#clientOptions(epoch),
       subscriptions: [this.topics.paymentAck, this.topics.cmd],
+      maxPacketBytes: config.fleet.broker.maxPacketBytes,
       epochs: new ConnectionEpochStore({ dataDir: config.dataDir, logger: this.#log, now: this.#clock }),
       reconnect: config.fleet.reconnect,
       logger: this.#log,

@@ -8,12 +8,20 @@ import type { CommandHandlers, FleetLinkContext } from './fleet-link-context.js'
 import { KioskStatusBoard } from './kiosk-status-board.js';
 import { statusBoardCommandHandlers } from './status-board-commands.js';
 
-/** The link's part of a whole kiosk config; `brokerUrl` when the broker is not the configured one. */
-export function fleetLinkConfigOf(config: KioskConfig, brokerUrl?: string): FleetLinkConfig {
+/**
+ * The link's part of a whole kiosk config; `brokerUrl` when the broker is not the configured
+ * one, `login` when that broker made the kiosk's password (the embedded broker does at start).
+ */
+export function fleetLinkConfigOf(
+  config: KioskConfig,
+  brokerUrl?: string,
+  login?: { username: string; password: string },
+): FleetLinkConfig {
   return {
     kioskId: config.kioskId,
     dataDir: config.dataDir,
-    fleet: config.fleet,
+    fleet:
+      login === undefined ? config.fleet : { ...config.fleet, broker: { ...config.fleet.broker, ...login } },
     ...(brokerUrl === undefined ? {} : { brokerUrl }),
   };
 }

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import { fleetMqttTuning } from '../fleet-protocol/index.js';
+import {
+  connectWithPacketLimit,
+  DEFAULT_MAX_PACKET_BYTES,
+} from '../fleet-protocol/mqtt-packet-size-guard.js';
 import { brokerUrlSchema } from './fleet-config.js';
 
 /**
@@ -21,6 +25,8 @@ export interface FleetBrokerSettings {
   key?: string | undefined;
   username?: string | undefined;
   password?: string | undefined;
+  /** The largest packet taken from the broker (default DEFAULT_MAX_PACKET_BYTES); a larger one ends the connection. */
+  maxPacketBytes?: number | undefined;
 }
 
 /** Checks what a fleet tool was given before any connection is tried; throws FleetConnect naming the field. */
@@ -94,6 +100,15 @@ export function fleetClientOptions(
 }
 
 /**
+ * Connects a fleet tool with `fleetClientOptions`'s options: the packet size limit is
+ * announced on MQTT 5 and enforced on the socket before a packet is buffered, so a 250 MB
+ * publish to a topic the tool reads costs it one socket read, not 250 MB.
+ */
+export function connectFleetClient(settings: FleetBrokerSettings, options: IClientOptions): MqttClient {
+  return connectWithPacketLimit(settings.url, options, settings.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES);
+}
+
+/**
  * Turns Nagle's algorithm off on a connected client's socket. A fleet tool's traffic is small
  * packets answered by small packets (a PUBACK, a payment ack): with Nagle on, each one that
  * follows an unacknowledged segment waits out the peer's delayed ACK (tens of ms), which
@@ -155,7 +170,7 @@ export function connectOnce(
 ): Promise<MqttClient> {
   const options = fleetClientOptions(settings, role, { reconnectPeriodMs: 0, connectTimeoutMs });
   return new Promise((resolvePromise, reject) => {
-    const client = mqtt.connect(settings.url, options);
+    const client = connectFleetClient(settings, options);
     const timer = setTimeout(
       () => fail(new Error(`no CONNACK within ${connectTimeoutMs} ms`)),
       connectTimeoutMs,

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
+import type { IConnackPacket, MqttClient } from 'mqtt';
 import {
   DEFAULT_TOPIC_PREFIX,
   FLEET_PAYLOAD_VERSION,
@@ -15,6 +15,7 @@ import {
 import type { Logger } from '../log.js';
 import {
   connectError,
+  connectFleetClient,
   disableNagle,
   type FleetBrokerSettings,
   fleetClientOptions,
@@ -193,8 +194,8 @@ export class FleetLedger {
     });
     // Nobody may be awaiting yet; a permanent refusal is also logged and kept for whenSubscribed().
     this.subscribedOnce.catch(() => undefined);
-    this.client = mqtt.connect(
-      options.broker.url,
+    this.client = connectFleetClient(
+      options.broker,
       fleetClientOptions(options.broker, 'ledger', {
         reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,
         connectTimeoutMs: 10_000,

@@ -40,8 +40,8 @@ describe('config defaults', () => {
     });
     expect(config.api).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.fleet.enabled).toBe(true);
-    expect(config.fleet.broker).toEqual({ url: 'embedded', protocolVersion: 5 });
-    expect(config.fleet.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883 });
+    expect(config.fleet.broker).toEqual({ url: 'embedded', protocolVersion: 5, maxPacketBytes: 262_144 });
+    expect(config.fleet.embeddedBroker).toEqual({ host: '127.0.0.1', port: 1883, maxPacketBytes: 262_144 });
     expect(config.fleet.topicPrefix).toBe('kiosk/v1');
     expect(config.fleet.outbox).toEqual({ maxInFlight: 1000, resendAfterMs: 15_000 });
     expect(config.fleet.reconnect).toEqual({

@@ -27,7 +27,7 @@ describe('config problem lines', () => {
       'fleet.brokre: unknown key (did you mean "broker"?)',
     ]);
     expect(problemsOf({ ...ok, fleet: { embeddedBroker: { adress: 'x' } } })).toEqual([
-      'fleet.embeddedBroker.adress: unknown key (expected one of "host", "port")',
+      'fleet.embeddedBroker.adress: unknown key (expected one of "host", "port", "maxPacketBytes")',
     ]);
     expect(problemsOf({ ...ok, colour: 'blue' })).toEqual(['colour: unknown key']);
     expect(problemsOf({ kioskid: 'k-1' })).toEqual([

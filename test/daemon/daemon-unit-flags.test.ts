@@ -62,7 +62,7 @@ describe('kioskd run under the systemd unit environment', () => {
       }),
     );
     // Only the unit's NODE_OPTIONS (the runner's own may carry a loader); tsx comes as an argument.
-    const child = spawnKioskd(['run', '--config', configPath], { env: { ...unitEnv } });
+    const child = spawnKioskd(['demo', '--config', configPath], { env: { ...unitEnv } });
     const output = collectOutput(child);
     try {
       const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 30_000);

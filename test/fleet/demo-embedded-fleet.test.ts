@@ -46,7 +46,7 @@ describe('daemon with the embedded fleet', () => {
     try {
       expect(fleet).toBeDefined();
       const view = await FleetView.connect({
-        broker: { url: fleet!.brokerUrl, protocolVersion: 4 },
+        broker: { url: fleet!.brokerUrl, protocolVersion: 4, ...fleet!.broker.fleetCredentials },
         logger: silentLogger(),
       });
       await waitFor(

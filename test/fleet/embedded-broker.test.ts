@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isKioskError } from '../../core/errors.js';
 import { kioskConfigSchema } from '../../src/config/index.js';
+import { loadFleetToolConfig } from '../../src/fleet/fleet-config.js';
 import { startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import { EMBEDDED_LEDGER_FILE, startEmbeddedFleet } from '../../src/fleet-broker/embedded-fleet.js';
 import { silentLogger } from '../../src/log.js';
@@ -36,9 +37,9 @@ describe('embedded broker', () => {
   it('speaks MQTT 3.1.1 with retained messages on a free loopback port, and frees it on close', async () => {
     const broker = await startEmbeddedBroker({ port: 0, logger: silentLogger() });
     expect(broker.url).toBe(`mqtt://127.0.0.1:${broker.port}`);
-    const a = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const a = await mqtt.connectAsync(broker.url, { protocolVersion: 4, ...broker.credentialsFor('k-1') });
     await a.publishAsync('kiosk/v1/k-1/status', 'kept', { qos: 1, retain: true });
-    const b = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const b = await mqtt.connectAsync(broker.url, { protocolVersion: 4, ...broker.fleetCredentials });
     const got = new Promise<string>((resolve) => b.on('message', (_t, p) => resolve(p.toString())));
     await b.subscribeAsync('kiosk/v1/+/status', { qos: 1 });
     expect(await got).toBe('kept');
@@ -76,14 +77,19 @@ describe('embedded fleet (kioskd demo)', () => {
     });
     const fleet = await startEmbeddedFleet(config, silentLogger());
     expect(fleet.ledger.subscription?.shared).toBe(false);
-    const kiosk = await FakeKiosk.connect(fleet.brokerUrl, 'demo-0001');
+    const kiosk = await FakeKiosk.connect(fleet.brokerUrl, 'demo-0001', fleet.broker);
     const payment = paymentPayload('demo-0001', 1);
     await kiosk.publish(payment);
     await waitFor('the ack', () => kiosk.acks.length === 1);
     expect(kiosk.acks[0]).toMatchObject({ ackThroughSeq: 1 });
     expect(kiosk.ackedIds()).toEqual([payment.paymentId]);
+    // The fleet tools' login, for `kioskd fleet view --config <dataDir>/embedded-fleet.yaml`.
+    expect(statSync(fleet.fleetLoginFile).mode & 0o777).toBe(0o600);
+    const tools = loadFleetToolConfig(fleet.fleetLoginFile);
+    expect(tools.broker).toMatchObject({ url: fleet.brokerUrl, ...fleet.broker.fleetCredentials });
     await kiosk.close();
     await fleet.stop();
+    expect(existsSync(fleet.fleetLoginFile)).toBe(false);
     expect(existsSync(join(dir.path, EMBEDDED_LEDGER_FILE))).toBe(true);
     expect(await portIsFree(fleet.broker.port)).toBe(true);
   });

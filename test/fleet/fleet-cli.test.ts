@@ -11,7 +11,7 @@ import { commandResultSchema, kioskTopics } from '../../src/fleet-protocol/index
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
 import { makePayments } from '../fleet-link/fleet-link-rig.js';
-import { scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
+import { fleetToolsConfig, scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
 
 /*
  * `kioskd fleet` run in-process (main() with captured output), against the embedded broker and
@@ -49,7 +49,7 @@ beforeAll(async () => {
     kioskId: KIOSK,
     dataDir: dir.path,
     fleet: {
-      broker: { url: broker.url, protocolVersion: 4 },
+      broker: { url: broker.url, protocolVersion: 4, ...broker.credentialsFor(KIOSK) },
       commands: { publicKeys: [{ id: 'ops-1', key: keygen.out }] },
     },
   });
@@ -68,7 +68,7 @@ afterAll(async () => {
   dir?.remove();
 });
 
-const connection = () => ['--broker', broker.url];
+const connection = () => ['--config', fleetToolsConfig(broker, dir.path)];
 
 describe('kioskd fleet keygen', () => {
   it('writes the private key 0600 and the public key, prints the public PEM, and never overwrites', async () => {
@@ -134,7 +134,10 @@ describe('kioskd fleet cmd', () => {
   });
 
   it('ignores results of other commands on the same topic', async () => {
-    const other = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    const other = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      ...broker.credentialsFor('K-8000'),
+    });
     const stray = {
       v: 1,
       kioskId: 'K-8000',
@@ -197,11 +200,7 @@ describe('kioskd fleet cmd', () => {
   );
 
   it('takes the broker and key from a fleet config file', async () => {
-    const file = join(dir.path, 'fleet.yaml');
-    writeFileSync(
-      file,
-      `broker:\n  url: ${broker.url}\ncommands:\n  privateKey: ${keyPath}\n  keyId: ops-1\n`,
-    );
+    const file = fleetToolsConfig(broker, dir.path, `commands:\n  privateKey: ${keyPath}\n  keyId: ops-1\n`);
     const result = await kioskd('fleet', 'cmd', KIOSK, 'journalSummary', '--config', file);
     expect(result.code).toBe(0);
     expect(result.err).toContain('signed with key ops-1');

@@ -3,7 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LedgerStore } from '../../src/fleet/ledger-store.js';
 import type { EmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import { collectOutput, exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js';
-import { FakeKiosk, paymentPayload, scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
+import {
+  FakeKiosk,
+  fleetToolsConfig,
+  paymentPayload,
+  scratchDir,
+  startTestBroker,
+  waitFor,
+} from './fleet-test-kit.js';
 
 /* `kioskd fleet ledger` as an operator runs it: a process that stores until SIGTERM. */
 
@@ -21,7 +28,14 @@ afterEach(async () => {
 describe('kioskd fleet ledger', () => {
   it('stores and acknowledges until SIGTERM, then exits 0 with its stats logged', async () => {
     const db = join(dir.path, 'ledger.sqlite');
-    const child = spawnKioskd(['fleet', 'ledger', '--broker', broker.url, '--db', db]);
+    const child = spawnKioskd([
+      'fleet',
+      'ledger',
+      '--config',
+      fleetToolsConfig(broker, dir.path),
+      '--db',
+      db,
+    ]);
     const output = collectOutput(child);
     await waitForJsonLine(
       child,
@@ -52,8 +66,8 @@ describe('kioskd fleet ledger', () => {
     const child = spawnKioskd([
       'fleet',
       'ledger',
-      '--broker',
-      broker.url,
+      '--config',
+      fleetToolsConfig(broker, dir.path),
       '--protocol',
       '5',
       '--db',

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -16,8 +16,37 @@ import { silentLogger } from '../../src/log.js';
 
 /** Shared pieces of the fleet tests: a broker on a free loopback port, scratch dirs, fake kiosks. */
 
+const brokersByUrl = new Map<string, EmbeddedBroker>();
+
 export async function startTestBroker(): Promise<EmbeddedBroker> {
-  return startEmbeddedBroker({ host: '127.0.0.1', port: 0, logger: silentLogger() });
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, logger: silentLogger() });
+  brokersByUrl.set(broker.url, broker);
+  return broker;
+}
+
+/**
+ * The login the embedded broker at `url` (started here, or given) made for `username`: the fleet
+ * identity for "fleet", else the kiosk of that id.
+ */
+export function loginAt(
+  url: string,
+  username: string,
+  broker = brokersByUrl.get(url),
+): { username: string; password: string } {
+  if (broker === undefined) throw new Error(`no test broker at ${url}`);
+  return username === 'fleet' ? broker.fleetCredentials : broker.credentialsFor(username);
+}
+
+/** A fleet tools config file (`kioskd fleet ... --config FILE`) with the broker's fleet login. */
+export function fleetToolsConfig(broker: EmbeddedBroker, dir: string, extra = ''): string {
+  const { username, password } = broker.fleetCredentials;
+  const file = join(dir, `fleet-tools-${broker.port}.yaml`);
+  writeFileSync(
+    file,
+    `broker:\n  url: ${broker.url}\n  username: ${username}\n  password: ${password}\n${extra}`,
+    { mode: 0o600 },
+  );
+  return file;
 }
 
 export function scratchDir(name: string): { path: string; remove(): void } {
@@ -55,7 +84,7 @@ export function useLedgerRig(name: string, options: () => LedgerRigOptions = () 
     rig.broker = await startTestBroker();
     rig.dir = scratchDir(name);
     rig.ledger = FleetLedger.start({
-      broker: { url: rig.broker.url, protocolVersion: 4 },
+      broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
       dbPath: join(rig.dir.path, 'ledger.sqlite'),
       logger: silentLogger(),
       ...options(),
@@ -106,11 +135,12 @@ export class FakeKiosk {
     readonly client: MqttClient,
   ) {}
 
-  static async connect(url: string, kioskId: string): Promise<FakeKiosk> {
+  static async connect(url: string, kioskId: string, broker?: EmbeddedBroker): Promise<FakeKiosk> {
     const client = await mqtt.connectAsync(url, {
       protocolVersion: 4,
       clientId: `kiosk-${kioskId}`,
       reconnectPeriod: 0,
+      ...loginAt(url, kioskId, broker),
     });
     const kiosk = new FakeKiosk(kioskId, client);
     const topics = kioskTopics(kioskId);

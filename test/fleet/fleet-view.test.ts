@@ -47,16 +47,21 @@ describe('fleet view over MQTT', () => {
     // connection said online at epoch 5, as when the old TCP session times out late.
     const old = await mqtt.connectAsync(broker.url, {
       protocolVersion: 4,
+      ...broker.credentialsFor('k-1'),
       clientId: 'k-1-epoch-4',
       reconnectPeriod: 0,
       will: { topic: topics.status, payload: Buffer.from(status('k-1', 'offline', 4)), qos: 1, retain: true },
     });
     await old.publishAsync(topics.status, status('k-1', 'online', 4), { qos: 1, retain: true });
-    const current = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: 'k-1-epoch-5' });
+    const current = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      clientId: 'k-1-epoch-5',
+      ...broker.credentialsFor('k-1'),
+    });
     await current.publishAsync(topics.status, status('k-1', 'online', 5), { qos: 1, retain: true });
 
     const view = await FleetView.connect({
-      broker: { url: broker.url, protocolVersion: 4 },
+      broker: { url: broker.url, protocolVersion: 4, ...broker.fleetCredentials },
       logger: silentLogger(),
     });
     await waitFor('the retained online', () => view.snapshot().kiosks[0]?.epoch === 5);
@@ -66,7 +71,7 @@ describe('fleet view over MQTT', () => {
 
     // A view started after all this reads the stale Will as the retained status and says so.
     const late = await FleetView.connect({
-      broker: { url: broker.url, protocolVersion: 4 },
+      broker: { url: broker.url, protocolVersion: 4, ...broker.fleetCredentials },
       logger: silentLogger(),
     });
     await sleep(200);
@@ -83,11 +88,12 @@ describe('fleet view over MQTT', () => {
     const kiosk = await mqtt.connectAsync(broker.url, {
       protocolVersion: 4,
       reconnectPeriod: 0,
+      ...broker.credentialsFor('k-2'),
       will: { topic: topics.status, payload: Buffer.from(status('k-2', 'offline', 9)), qos: 1, retain: true },
     });
     await kiosk.publishAsync(topics.status, status('k-2', 'online', 9), { qos: 1, retain: true });
     const view = await FleetView.connect({
-      broker: { url: broker.url, protocolVersion: 4 },
+      broker: { url: broker.url, protocolVersion: 4, ...broker.fleetCredentials },
       logger: silentLogger(),
     });
     await waitFor('online', () => view.snapshot().kiosks[0]?.state === 'online');

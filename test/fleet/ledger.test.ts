@@ -139,7 +139,7 @@ describe('fleet ledger against the embedded broker', () => {
     await waitFor('ack', () => rig.kiosk.acks.length === 1);
     await rig.ledger.stop();
     rig.ledger = FleetLedger.start({
-      broker: { url: rig.broker.url, protocolVersion: 4 },
+      broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
       dbPath: join(rig.dir.path, 'ledger.sqlite'),
       logger: silentLogger(),
       probeTimeoutMs: 200,
@@ -157,7 +157,7 @@ describe('fleet ledger across a broker restart', () => {
     const port = rig.broker.port;
     const restartDir = scratchDir('ledger-restart');
     const own = FleetLedger.start({
-      broker: { url: rig.broker.url, protocolVersion: 4 },
+      broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
       dbPath: join(restartDir.path, 'ledger.sqlite'),
       logger: silentLogger(),
       probeTimeoutMs: 200,
@@ -169,8 +169,9 @@ describe('fleet ledger across a broker restart', () => {
       await rig.ledger.stop();
       await rig.broker.close();
       await sleep(200);
-      rig.broker = await startEmbeddedBroker({ port, logger: silentLogger() });
-      rig.kiosk = await FakeKiosk.connect(rig.broker.url, 'k-001');
+      // The same logins, as a broker restarted with its password file keeps them.
+      rig.broker = await startEmbeddedBroker({ port, logger: silentLogger(), access: rig.broker.access });
+      rig.kiosk = await FakeKiosk.connect(rig.broker.url, 'k-001', rig.broker);
       const payment = paymentPayload('k-001', 1);
       // The ledger may not have resubscribed yet: resend until acknowledged, as a kiosk does.
       const resend = setInterval(() => void rig.kiosk.publish(payment), 100);
@@ -179,7 +180,7 @@ describe('fleet ledger across a broker restart', () => {
       expect(own.payments('k-001').map((p) => p.paymentId)).toEqual([payment.paymentId]);
       // The afterEach hook stops `ledger`; give it a fresh one on the new broker.
       rig.ledger = FleetLedger.start({
-        broker: { url: rig.broker.url, protocolVersion: 4 },
+        broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
         dbPath: join(rig.dir.path, 'ledger.sqlite'),
         logger: silentLogger(),
         probeTimeoutMs: 200,

@@ -28,6 +28,11 @@ export const configCommand: CliCommand = {
       try {
         const config = loadConfigFile(file);
         io.out(`${file}: ok (kioskId ${config.kioskId})`);
+        if (config.fleet.enabled && config.fleet.broker.url === 'embedded') {
+          io.out(
+            `${file}: fleet.broker.url is "embedded": kioskd demo runs this file, kioskd run refuses it`,
+          );
+        }
         return 0;
       } catch (error) {
         if (!isKioskError(error) || error.area !== 'config') throw error;

@@ -1,3 +1,4 @@
+import { ErrorCode, KioskError } from '../../../core/errors.js';
 import { embeddedDemoConfigPath, type KioskConfig, loadConfigFile } from '../../config/index.js';
 import { startDaemon } from '../../daemon/daemon.js';
 import { createLogger } from '../../log.js';
@@ -42,6 +43,20 @@ async function runUntilSignalled(config: KioskConfig, configPath: string): Promi
   });
 }
 
+/**
+ * The embedded broker is the demo's: one machine, passwords made at each start and known only
+ * to the daemon, retained messages lost on restart. A kiosk in the field reports to the fleet's
+ * broker, so `run` refuses it before anything starts.
+ */
+function refuseEmbeddedBroker(config: KioskConfig): void {
+  if (!config.fleet.enabled || config.fleet.broker.url !== 'embedded') return;
+  throw new KioskError(
+    ErrorCode.ConfigInvalid,
+    'fleet.broker.url: "embedded" is for the demo only: use kioskd demo --config FILE, or give the URL of the fleet\'s broker (mqtts://...)',
+    { details: { field: 'fleet.broker.url' } },
+  );
+}
+
 export const runCommand: CliCommand = {
   name: 'run',
   usage: `Usage: kioskd run --config FILE
@@ -61,7 +76,9 @@ Runs the kiosk daemon until SIGTERM or SIGINT. Logs are JSON lines on stdout.
     }
     const file = stringOption(parsed, 'config');
     if (file === undefined) throw usageError('run: missing --config FILE');
-    return runUntilSignalled(loadConfigFile(file), file);
+    const config = loadConfigFile(file);
+    refuseEmbeddedBroker(config);
+    return runUntilSignalled(config, file);
   },
 };
 
