@@ -238,7 +238,11 @@ describe('kioskd fleet view --once started after a payment (the README\'s "what 
     board?.setDeviceStatus('cashAcceptor', { state: 'online' });
     makePayments(journal, 1);
     // The kiosk republishes health after a payment; wait until the broker holds that one.
-    const watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    const watcher = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...broker.fleetCredentials,
+    });
     let lastSeq: number | undefined;
     watcher.on('message', (_topic, payload) => {
       lastSeq = (JSON.parse(payload.toString()) as { lastPayment?: { seq: number } }).lastPayment?.seq;

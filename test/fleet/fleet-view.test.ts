@@ -105,15 +105,25 @@ describe('fleet view over MQTT', () => {
 
   it('is not blinded by a forged retained status with epoch 2^53-1: the live kiosk stays online and its messages count', async () => {
     const topics = kioskTopics('k-3');
-    const kiosk = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    const kiosk = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...broker.credentialsFor('k-3'),
+    });
     await kiosk.publishAsync(topics.status, status('k-3', 'online', 3), { qos: 1, retain: true });
     const view = await FleetView.connect({
-      broker: { url: broker.url, protocolVersion: 4 },
+      broker: { url: broker.url, protocolVersion: 4, ...broker.fleetCredentials },
       logger: silentLogger(),
     });
     await waitFor('online', () => view.snapshot().kiosks[0]?.state === 'online', 10_000);
 
-    const forger = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    // The embedded broker refuses anonymous publishers now, so the forger holds the kiosk's own
+    // login (a leaked identity): the view must still not be blinded.
+    const forger = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      ...broker.credentialsFor('k-3'),
+    });
     await forger.publishAsync(topics.status, status('k-3', 'offline', 9007199254740991), {
       qos: 1,
       retain: true,
