@@ -215,7 +215,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           },
           alerts,
           logger,
-          ...(embeddedFleet === undefined ? {} : { brokerUrl: embeddedFleet.brokerUrl }),
+          ...(embeddedFleet === undefined
+            ? {}
+            : { brokerUrl: embeddedFleet.brokerUrl, ledgerKeys: embeddedFleet.ledgerKeys }),
         })
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());

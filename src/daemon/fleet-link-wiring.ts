@@ -4,6 +4,7 @@ import { FleetLink } from '../fleet-link/fleet-link.js';
 import type { CommandHandlers, KioskMode } from '../fleet-link/fleet-link-context.js';
 import { KioskStatusBoard } from '../fleet-link/kiosk-status-board.js';
 import { fleetLinkConfigOf } from '../fleet-link/start-fleet-link.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { AlertList, RecoveryAlert } from '../recovery/recovery-alerts.js';
@@ -47,6 +48,8 @@ export function startFleetLinkWiring(input: {
   logger: Logger;
   /** The embedded broker's URL when it picked its own port. */
   brokerUrl?: string;
+  /** The embedded ledger's key, handed over in memory. */
+  ledgerKeys?: readonly FleetPublicKey[];
 }): FleetLinkWiring {
   const { journal, cashAcceptor, modes, alerts, logger } = input;
   const driver = cashAcceptor.driver;
@@ -85,7 +88,7 @@ export function startFleetLinkWiring(input: {
   };
 
   const link = new FleetLink({
-    config: fleetLinkConfigOf(input.config, input.brokerUrl),
+    config: fleetLinkConfigOf(input.config, input.brokerUrl, input.ledgerKeys),
     journal,
     context: board,
     commands,

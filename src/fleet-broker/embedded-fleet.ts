@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import type { KioskConfig } from '../config/index.js';
 import { FleetLedger } from '../fleet/ledger.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Logger } from '../log.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 
@@ -8,17 +10,21 @@ import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
  * The fleet side of `kioskd demo` inside the daemon's process: the embedded broker and the
  * reference ledger acknowledging payments, so the kiosk's outbox drains with nothing installed
  * but Node. Started before the fleet link connects, stopped after it: the link's first
- * payments find the ledger subscribed, and its last acks still reach it.
+ * payments find the ledger subscribed, and its last acks still reach it. The ledger signs its
+ * acks with a key pair made at start; the link is handed the public half in memory (no file).
  */
 export interface EmbeddedFleet {
   /** What the fleet link connects to in place of `embedded`. */
   readonly brokerUrl: string;
+  /** The public key of this run's ledger, for the link to check its acks with. */
+  readonly ledgerKeys: readonly FleetPublicKey[];
   readonly broker: EmbeddedBroker;
   readonly ledger: FleetLedger;
   stop(): Promise<void>;
 }
 
 export const EMBEDDED_LEDGER_FILE = 'fleet-ledger.sqlite';
+export const EMBEDDED_LEDGER_KEY_ID = 'embedded-ledger';
 /** The ledger must be listening before the kiosk publishes; on loopback this takes milliseconds. */
 const LEDGER_READY_MS = 5000;
 
@@ -28,11 +34,13 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
     port: config.fleet.embeddedBroker.port,
     logger,
   });
+  const ackKeys = generateKeyPairSync('ed25519');
   let ledger: FleetLedger | undefined;
   try {
     ledger = FleetLedger.start({
       broker: { url: broker.url, protocolVersion: 4, clientId: `kioskd-embedded-ledger-${config.kioskId}` },
       dbPath: join(config.dataDir, EMBEDDED_LEDGER_FILE),
+      ackKey: ackKeys.privateKey,
       topicPrefix: config.fleet.topicPrefix,
       // Aedes never honours $share, and this ledger is the only one on its broker.
       sharedSubscription: false,
@@ -56,6 +64,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
   const running = ledger;
   return {
     brokerUrl: broker.url,
+    ledgerKeys: [{ id: EMBEDDED_LEDGER_KEY_ID, key: ackKeys.publicKey }],
     broker,
     ledger: running,
     async stop() {

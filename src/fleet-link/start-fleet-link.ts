@@ -1,5 +1,6 @@
 import type { KioskConfig } from '../config/index.js';
 import { ErrorCode, KioskError } from '../errors.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { FleetLink } from './fleet-link.js';
@@ -8,13 +9,21 @@ import type { CommandHandlers, FleetLinkContext } from './fleet-link-context.js'
 import { KioskStatusBoard } from './kiosk-status-board.js';
 import { statusBoardCommandHandlers } from './status-board-commands.js';
 
-/** The link's part of a whole kiosk config; `brokerUrl` when the broker is not the configured one. */
-export function fleetLinkConfigOf(config: KioskConfig, brokerUrl?: string): FleetLinkConfig {
+/**
+ * The link's part of a whole kiosk config; `brokerUrl` when the broker is not the configured
+ * one, `ledgerKeys` for a ledger whose key is not in the config (the embedded one).
+ */
+export function fleetLinkConfigOf(
+  config: KioskConfig,
+  brokerUrl?: string,
+  ledgerKeys?: readonly FleetPublicKey[],
+): FleetLinkConfig {
   return {
     kioskId: config.kioskId,
     dataDir: config.dataDir,
     fleet: config.fleet,
     ...(brokerUrl === undefined ? {} : { brokerUrl }),
+    ...(ledgerKeys === undefined ? {} : { ledgerKeys }),
   };
 }
 

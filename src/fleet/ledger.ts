@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
 import {
@@ -5,12 +6,13 @@ import {
   FLEET_PAYLOAD_VERSION,
   fleetWildcard,
   kioskTopics,
-  type PaymentAck,
   parseKioskTopic,
-  paymentAckSchema,
   paymentPayloadSchema,
   quickPaymentPayload,
   sharedSubscription,
+  signPaymentAck,
+  type UnsignedPaymentAck,
+  unsignedPaymentAckSchema,
 } from '../fleet-protocol/index.js';
 import type { Logger } from '../log.js';
 import {
@@ -42,10 +44,17 @@ import { brokerHonoursSharedSubscriptions } from './shared-subscription-probe.js
  * the next turn reads it all, so a burst makes big batches and a lone payment waits for nobody.
  * The ack names the seq prefix the ledger holds without a hole (`ackThroughSeq`) and only the
  * payments beyond it by id, so a kiosk draining in order gets acks of a few dozen bytes.
+ * Each ack message is signed with the ledger's key (one signature per message, not per
+ * payment), so that a kiosk can tell it from one anybody on the broker could publish.
  */
 export interface FleetLedgerOptions {
   broker: FleetBrokerSettings;
   dbPath: string;
+  /**
+   * The Ed25519 private key every ack message is signed with; kiosks list its public half
+   * under `fleet.ledger.publicKeys` and refuse acks without it.
+   */
+  ackKey: KeyObject;
   /** Shared-subscription group; ledger instances in one group split the payments between them. */
   group?: string;
   topicPrefix?: string;
@@ -147,6 +156,7 @@ export class FleetLedger {
   private readonly wantShared: boolean;
   private readonly paymentTopic: string;
   private readonly url: string;
+  private readonly ackKey: KeyObject;
   private pending: IncomingPayment[] = [];
   /** Committed batches whose acks wait for the WAL sync; see syncCommitted(). */
   private awaitingSync: Array<{ payments: number; acknowledge: () => void }> = [];
@@ -187,6 +197,7 @@ export class FleetLedger {
     this.wantShared = options.sharedSubscription ?? true;
     this.paymentTopic = fleetWildcard('payment', this.prefix);
     this.url = options.broker.url;
+    this.ackKey = options.ackKey;
     this.subscribedOnce = new Promise<void>((resolve, reject) => {
       this.markSubscribed = resolve;
       this.failFirstConnect = reject;
@@ -442,15 +453,15 @@ export class FleetLedger {
     const ts = this.clock().toISOString();
     for (let i = 0; i === 0 || i < paymentIds.length; i += MAX_IDS_PER_ACK) {
       const ids = paymentIds.slice(i, i + MAX_IDS_PER_ACK);
-      const ack: PaymentAck = {
+      const ack: UnsignedPaymentAck = {
         v: FLEET_PAYLOAD_VERSION,
         kioskId,
         ts,
         ...(contiguousThrough > 0 ? { ackThroughSeq: contiguousThrough } : {}),
         ...(ids.length > 0 ? { paymentIds: ids } : {}),
       };
-      const checked = paymentAckSchema.parse(ack);
-      this.client.publish(topic, JSON.stringify(checked), { qos: 1 }, (error) => {
+      const signed = signPaymentAck(unsignedPaymentAckSchema.parse(ack), this.ackKey);
+      this.client.publish(topic, JSON.stringify(signed), { qos: 1 }, (error) => {
         if (error)
           this.logger.warn({ kioskId, err: error.message }, 'ack not delivered; the kiosk will resend');
       });
