@@ -13,6 +13,7 @@ import {
   startTestBroker,
   tempDir,
 } from './fleet-link-rig.js';
+import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
 
 describe('daemon with the fleet link', () => {
   it('reports the acceptor and mode, obeys setMode, and says offline before the journal closes on stop', async () => {
@@ -29,6 +30,7 @@ describe('daemon with the fleet link', () => {
         broker: { url: broker.url, protocolVersion: 4 },
         reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
         commands: { publicKeys: [{ id: 'fleet-test', key: signer.publicKeyPem }] },
+        ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
       },
     });
     const fleet = await FleetObserver.connect(broker.url);
