@@ -11,6 +11,7 @@ import { commandResultSchema, kioskTopics } from '../../src/fleet-protocol/index
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
 import { scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
+import { TEST_LEDGER_KEY } from './ledger-test-keys.js';
 
 /*
  * `kioskd fleet` run in-process (main() with captured output), against the embedded broker and
@@ -50,6 +51,7 @@ beforeAll(async () => {
     fleet: {
       broker: { url: broker.url, protocolVersion: 4 },
       commands: { publicKeys: [{ id: 'ops-1', key: keygen.out }] },
+      ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
     },
   });
   ({ link, board } = startFleetLink({
