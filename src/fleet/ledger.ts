@@ -100,6 +100,15 @@ export interface FleetLedgerStats {
   pending: number;
 }
 
+/** What one kiosk is told after a sync: its contiguous prefix and the payments beyond it. */
+interface KioskAck {
+  through: number;
+  /** Payment id → seq, of those beyond `through`. */
+  ids: Map<string, number>;
+  /** Payments this covers, for the `acked` counter. */
+  payments: number;
+}
+
 export interface LedgerSubscription {
   topic: string;
   shared: boolean;
@@ -159,7 +168,7 @@ export class FleetLedger {
   private readonly ackKey: KeyObject;
   private pending: IncomingPayment[] = [];
   /** Committed batches whose acks wait for the WAL sync; see syncCommitted(). */
-  private awaitingSync: Array<{ payments: number; acknowledge: () => void }> = [];
+  private awaitingSync: Array<{ payments: number; acks: Map<string, KioskAck> }> = [];
   private syncing: Promise<void> | undefined;
   /** The socket corked while a read's PUBACKs gather; see holdPubacks(). */
   private heldStream: Writable | undefined;
@@ -389,21 +398,21 @@ export class FleetLedger {
       }
       through.set(kioskId, kiosk.seqConflicts.length > 0 ? 0 : kiosk.contiguousThrough);
     }
-    const beyond = new Map<string, Set<string>>();
+    const beyond = new Map<string, Map<string, number>>();
     for (const { payment } of items) {
       if (payment.seq <= (through.get(payment.kioskId) ?? 0)) continue;
-      const ids = beyond.get(payment.kioskId) ?? new Set<string>();
-      beyond.set(payment.kioskId, ids.add(payment.paymentId));
+      const ids = beyond.get(payment.kioskId) ?? new Map<string, number>();
+      beyond.set(payment.kioskId, ids.set(payment.paymentId, payment.seq));
     }
-    this.awaitingSync.push({
-      payments: items.length,
-      acknowledge: () => {
-        for (const [kioskId, kiosk] of outcome.byKiosk) {
-          this.counters.acked += new Set([...kiosk.stored, ...kiosk.duplicates]).size;
-          this.acknowledge(kioskId, [...(beyond.get(kioskId) ?? [])], through.get(kioskId) ?? 0);
-        }
-      },
-    });
+    const acks = new Map<string, KioskAck>();
+    for (const [kioskId, kiosk] of outcome.byKiosk) {
+      acks.set(kioskId, {
+        through: through.get(kioskId) ?? 0,
+        ids: beyond.get(kioskId) ?? new Map(),
+        payments: new Set([...kiosk.stored, ...kiosk.duplicates]).size,
+      });
+    }
+    this.awaitingSync.push({ payments: items.length, acks });
     this.syncCommitted();
   }
 
@@ -420,9 +429,7 @@ export class FleetLedger {
     this.syncing = this.store
       .syncCommitted()
       .then(
-        () => {
-          for (const batch of batches) batch.acknowledge();
-        },
+        () => this.acknowledgeSynced(batches.map((batch) => batch.acks)),
         (error: unknown) => {
           const payments = batches.reduce((n, b) => n + b.payments, 0);
           this.counters.storeFailures += payments;
@@ -445,8 +452,36 @@ export class FleetLedger {
   }
 
   /**
-   * Publishes the acks of one kiosk's part of a committed batch: the seq prefix, and the ids
-   * it does not cover (at most MAX_IDS_PER_ACK per message, each message with the prefix).
+   * Acknowledges every batch one sync covered with one ack per kiosk, not one per kiosk and
+   * batch: each ack message costs a signature, so under load (several batches per sync) this
+   * is what keeps signing a small part of the ledger's work.
+   */
+  private acknowledgeSynced(batches: ReadonlyArray<Map<string, KioskAck>>): void {
+    const merged = new Map<string, KioskAck>();
+    for (const acks of batches) {
+      for (const [kioskId, ack] of acks) {
+        const into = merged.get(kioskId);
+        if (into === undefined) {
+          merged.set(kioskId, { through: ack.through, ids: new Map(ack.ids), payments: ack.payments });
+          continue;
+        }
+        into.through = Math.max(into.through, ack.through);
+        for (const [id, seq] of ack.ids) into.ids.set(id, seq);
+        into.payments += ack.payments;
+      }
+    }
+    for (const [kioskId, ack] of merged) {
+      this.counters.acked += ack.payments;
+      // A later batch's prefix may cover payments an earlier one named.
+      const ids = [...ack.ids].filter(([, seq]) => seq > ack.through).map(([id]) => id);
+      this.acknowledge(kioskId, ids, ack.through);
+    }
+  }
+
+  /**
+   * Publishes the acks of one kiosk's part of what a sync covered: the seq prefix, and the ids
+   * it does not cover (at most MAX_IDS_PER_ACK per message, each message with the prefix),
+   * each message signed with the ledger's key.
    */
   private acknowledge(kioskId: string, paymentIds: readonly string[], contiguousThrough: number): void {
     const topic = kioskTopics(kioskId, this.prefix).paymentAck;
