@@ -5,6 +5,7 @@ import { kioskConfigSchema } from '../../src/config/index.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { commandResultSchema, healthPayloadSchema } from '../../src/fleet-protocol/index.js';
 import { silentLogger } from '../../src/log.js';
+import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
 import {
   FleetObserver,
   fleetSigner,
@@ -13,7 +14,6 @@ import {
   startTestBroker,
   tempDir,
 } from './fleet-link-rig.js';
-import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
 
 describe('daemon with the fleet link', () => {
   it('reports the acceptor and mode, obeys setMode, and says offline before the journal closes on stop', async () => {
