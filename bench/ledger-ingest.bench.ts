@@ -20,7 +20,7 @@
  * `npx tsx bench/ledger-ingest.bench.ts [--smoke]` prints the result as JSON.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -394,6 +394,8 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
     ledger = FleetLedger.start({
       broker: { url, protocolVersion: 5, username: 'fleet', password: fleetPassword },
       dbPath,
+      // Signing every ack message is part of the ledger's cost, so the bench pays it too.
+      ackKey: generateKeyPairSync('ed25519').privateKey,
       logger: silentLogger(),
     });
     await ledger.whenSubscribed();

@@ -32,7 +32,7 @@ import mqtt from 'mqtt';
 import { kioskConfigSchema } from '../src/config/index.js';
 import { FleetLedger, type FleetLedgerStats } from '../src/fleet/ledger.js';
 import { startFleetLink } from '../src/fleet-link/index.js';
-import { kioskTopics } from '../src/fleet-protocol/index.js';
+import { generateFleetKeyPair, kioskTopics, readPrivateKeyPem } from '../src/fleet-protocol/index.js';
 import { Journal } from '../src/journal/journal.js';
 import { silentLogger } from '../src/log.js';
 import { type MosquittoBroker, startMosquitto } from '../test/helpers/mosquitto.js';
@@ -76,6 +76,8 @@ interface LedgerSpec {
   cert: string;
   key: string;
   dbPath: string;
+  /** The ledger's ack signing key (PKCS#8 PEM); the kiosk trusts its public half. */
+  ackKeyPem: string;
 }
 type LedgerMessage =
   | { type: 'ready' }
@@ -92,6 +94,7 @@ async function ledgerProcess(): Promise<void> {
   const ledger = FleetLedger.start({
     broker: { url: spec.url, protocolVersion: 5, ca: spec.ca, cert: spec.cert, key: spec.key },
     dbPath: spec.dbPath,
+    ackKey: readPrivateKeyPem(spec.ackKeyPem),
     logger: silentLogger(),
   });
   await ledger.whenSubscribed();
@@ -310,6 +313,7 @@ interface DrainSetting {
   ledger: LedgerChild;
   brokerCpu: () => number;
   maxInFlight: number | undefined;
+  ledgerPublicKeyPem: string;
 }
 
 /**
@@ -336,6 +340,7 @@ async function drainRound(setting: DrainSetting, kioskId: string, payments: numb
           cert: identity.cert,
           key: identity.key,
         },
+        ledger: { publicKeys: [{ id: 'bench-ledger', key: setting.ledgerPublicKeyPem }] },
         ...(setting.maxInFlight === undefined ? {} : { outbox: { maxInFlight: setting.maxInFlight } }),
       },
     });
@@ -399,12 +404,14 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
   const scratch = mkdtempSync(join(tmpdir(), 'kioskd-outbox-drain-'));
   const pki = createTestPki();
   const broker = await startMosquitto({ pki });
+  const ackKeys = generateFleetKeyPair();
   const ledger = new LedgerChild({
     url: broker.tlsUrl,
     ca: pki.ca,
     cert: pki.fleet.cert,
     key: pki.fleet.key,
     dbPath: join(scratch, 'ledger.sqlite'),
+    ackKeyPem: ackKeys.privateKeyPem,
   });
   try {
     const payload = paymentPayloadText(join(scratch, 'sample.sqlite'));
@@ -413,7 +420,15 @@ export async function run({ smoke = false }: { smoke?: boolean } = {}): Promise<
     await ledger.next('ready', 30_000);
     const ticksPerSecond = clockTicksPerSecond();
     const brokerCpu = () => cpuMicros(broker.pid ?? 0, ticksPerSecond);
-    const setting: DrainSetting = { scratch, broker, pki, ledger, brokerCpu, maxInFlight: plan.maxInFlight };
+    const setting: DrainSetting = {
+      scratch,
+      broker,
+      pki,
+      ledger,
+      brokerCpu,
+      maxInFlight: plan.maxInFlight,
+      ledgerPublicKeyPem: ackKeys.publicKeyPem,
+    };
     const rawRound = () =>
       rawPublishRate(broker.tlsUrl, pki.tlsFiles(identity), rawTopic, payload, plan.payments, brokerCpu);
 

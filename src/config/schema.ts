@@ -280,27 +280,31 @@ const publicKey = z.strictObject({
   }),
 });
 
+/** Public keys a kiosk trusts for one purpose, each under an id no other entry uses. */
+const publicKeyList = () =>
+  z
+    .array(publicKey, { error: 'expected a list of { id, key } entries' })
+    .superRefine((keys, ctx) => {
+      const seen = new Map<string, number>();
+      keys.forEach((entry, i) => {
+        const first = seen.get(entry.id);
+        if (first !== undefined && fieldsAreClean(ctx, [i, 'id'])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'id'],
+            message: `expected an id not already used by publicKeys[${first}]`,
+            input: entry.id,
+          });
+        } else if (first === undefined) {
+          seen.set(entry.id, i);
+        }
+      });
+    })
+    .default([]);
+
 const commands = z
   .strictObject({
-    publicKeys: z
-      .array(publicKey, { error: 'expected a list of { id, key } entries' })
-      .superRefine((keys, ctx) => {
-        const seen = new Map<string, number>();
-        keys.forEach((entry, i) => {
-          const first = seen.get(entry.id);
-          if (first !== undefined && fieldsAreClean(ctx, [i, 'id'])) {
-            ctx.addIssue({
-              code: 'custom',
-              path: [i, 'id'],
-              message: `expected an id not already used by publicKeys[${first}]`,
-              input: entry.id,
-            });
-          } else if (first === undefined) {
-            seen.set(entry.id, i);
-          }
-        });
-      })
-      .default([]),
+    publicKeys: publicKeyList(),
     maxClockSkewMs: intFrom(1000, 3_600_000).default(120_000),
     maxPayloadBytes: intFrom(1024, 1_048_576).default(16_384),
   })
@@ -350,6 +354,29 @@ const fleet = z
       .prefault({}),
     reconnect: reconnect({ initialDelayMs: 1000, maxDelayMs: 60_000, factor: 2, jitter: 0.5 }),
     commands,
+    /**
+     * The fleet ledgers' public keys (one per ledger instance allowed): a `payment/ack` counts
+     * only with a signature by one of them.
+     */
+    ledger: z.strictObject({ publicKeys: publicKeyList() }).prefault({}),
+  })
+  .superRefine((fleet, ctx) => {
+    // With no ledger key no ack is accepted, so no payment would ever be marked delivered.
+    // The embedded demo fleet hands its ledger's key to the link itself.
+    if (
+      fleet.enabled &&
+      fleet.broker.url !== 'embedded' &&
+      fleet.ledger.publicKeys.length === 0 &&
+      fieldsAreClean(ctx, ['broker'], ['ledger'])
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ledger', 'publicKeys'],
+        message:
+          'required when the fleet link uses a broker (the ledger signs payment acks; without its public key no payment is ever marked delivered; make one with kioskd fleet keygen --for ledger)',
+        input: fleet.ledger.publicKeys,
+      });
+    }
   })
   .prefault({});
 

@@ -223,7 +223,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           logger,
           ...(embeddedFleet === undefined
             ? {}
-            : { brokerUrl: embeddedFleet.brokerUrl, brokerLogin: embeddedFleet.kioskLogin }),
+            : {
+                brokerUrl: embeddedFleet.brokerUrl,
+                brokerLogin: embeddedFleet.kioskLogin,
+                ledgerKeys: embeddedFleet.ledgerKeys,
+              }),
         })
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());

@@ -4,6 +4,7 @@ import { FleetLink } from '../fleet-link/fleet-link.js';
 import type { CommandHandlers, KioskMode } from '../fleet-link/fleet-link-context.js';
 import { KioskStatusBoard } from '../fleet-link/kiosk-status-board.js';
 import { fleetLinkConfigOf } from '../fleet-link/start-fleet-link.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { AlertList, RecoveryAlert } from '../recovery/recovery-alerts.js';
@@ -49,6 +50,8 @@ export function startFleetLinkWiring(input: {
   brokerUrl?: string;
   /** The kiosk's login on the embedded broker, made when it started. */
   brokerLogin?: { username: string; password: string };
+  /** The embedded ledger's key, handed over in memory. */
+  ledgerKeys?: readonly FleetPublicKey[];
 }): FleetLinkWiring {
   const { journal, cashAcceptor, modes, alerts, logger } = input;
   const driver = cashAcceptor.driver;
@@ -87,7 +90,7 @@ export function startFleetLinkWiring(input: {
   };
 
   const link = new FleetLink({
-    config: fleetLinkConfigOf(input.config, input.brokerUrl, input.brokerLogin),
+    config: fleetLinkConfigOf(input.config, input.brokerUrl, input.brokerLogin, input.ledgerKeys),
     journal,
     context: board,
     commands,

@@ -1,6 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import type { KioskConfig } from '../config/index.js';
 import { FleetLedger } from '../fleet/ledger.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Logger } from '../log.js';
 import type { BrokerCredentials } from './broker-access.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
@@ -10,13 +12,16 @@ import { removeFleetLoginFile, writeFleetLoginFile } from './fleet-login-file.js
  * The fleet side of `kioskd demo` inside the daemon's process: the embedded broker and the
  * reference ledger acknowledging payments, so the kiosk's outbox drains with nothing installed
  * but Node. Started before the fleet link connects, stopped after it: the link's first
- * payments find the ledger subscribed, and its last acks still reach it.
+ * payments find the ledger subscribed, and its last acks still reach it. The ledger signs its
+ * acks with a key pair made at start; the link is handed the public half in memory (no file).
  */
 export interface EmbeddedFleet {
   /** What the fleet link connects to in place of `embedded`. */
   readonly brokerUrl: string;
   /** The kiosk's login on the broker, for its fleet link (made at start, held in memory only). */
   readonly kioskLogin: BrokerCredentials;
+  /** The public key of this run's ledger, for the link to check its acks with. */
+  readonly ledgerKeys: readonly FleetPublicKey[];
   readonly broker: EmbeddedBroker;
   readonly ledger: FleetLedger;
   /** The fleet tools' config with the fleet's login (`kioskd fleet view --config ...`). */
@@ -25,6 +30,7 @@ export interface EmbeddedFleet {
 }
 
 export const EMBEDDED_LEDGER_FILE = 'fleet-ledger.sqlite';
+export const EMBEDDED_LEDGER_KEY_ID = 'embedded-ledger';
 /** The ledger must be listening before the kiosk publishes; on loopback this takes milliseconds. */
 const LEDGER_READY_MS = 5000;
 
@@ -36,6 +42,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
     maxPacketBytes: config.fleet.embeddedBroker.maxPacketBytes,
     logger,
   });
+  const ackKeys = generateKeyPairSync('ed25519');
   let ledger: FleetLedger | undefined;
   let fleetLoginFile: string;
   try {
@@ -47,6 +54,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
         ...broker.fleetCredentials,
       },
       dbPath: join(config.dataDir, EMBEDDED_LEDGER_FILE),
+      ackKey: ackKeys.privateKey,
       topicPrefix: config.fleet.topicPrefix,
       // Aedes never honours $share, and this ledger is the only one on its broker.
       sharedSubscription: false,
@@ -77,6 +85,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
   return {
     brokerUrl: broker.url,
     kioskLogin: broker.credentialsFor(config.kioskId),
+    ledgerKeys: [{ id: EMBEDDED_LEDGER_KEY_ID, key: ackKeys.publicKey }],
     broker,
     ledger: running,
     fleetLoginFile,

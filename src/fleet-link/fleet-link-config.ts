@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { ErrorCode, KioskError } from '../../core/errors.js';
+import { readEd25519PublicKey } from '../config/ed25519-public-key.js';
 import type { KioskConfig } from '../config/index.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 
 export type FleetConfig = KioskConfig['fleet'];
 
@@ -14,6 +16,35 @@ export interface FleetLinkConfig {
    * listens somewhere the config does not say (port 0 picks a free one).
    */
   brokerUrl?: string;
+  /**
+   * Ledger keys trusted besides `fleet.ledger.publicKeys`: the embedded demo fleet's ledger
+   * makes its key pair at start and hands the public half over in memory.
+   */
+  ledgerKeys?: readonly FleetPublicKey[];
+}
+
+/** The configured public keys at `field` (e.g. `fleet.commands.publicKeys`), read for crypto.verify. */
+export function readConfiguredKeys(
+  entries: ReadonlyArray<{ id: string; key: string }>,
+  field: string,
+): FleetPublicKey[] {
+  return entries.map(({ id, key }, i) => {
+    const reading = readEd25519PublicKey(key);
+    if (!reading.ok) {
+      throw new KioskError(ErrorCode.ConfigInvalid, `${field}[${i}].key: ${reading.found}`, {
+        details: { field: `${field}[${i}].key` },
+      });
+    }
+    return { id, key: reading.key };
+  });
+}
+
+/** Every ledger key an ack may be signed with: the configured ones and any handed over in memory. */
+export function ledgerKeysOf(config: FleetLinkConfig): FleetPublicKey[] {
+  return [
+    ...readConfiguredKeys(config.fleet.ledger.publicKeys, 'fleet.ledger.publicKeys'),
+    ...(config.ledgerKeys ?? []),
+  ];
 }
 
 /** The URL the link dials: the configured one, or the embedded broker's. */

@@ -1,10 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IClientOptions } from 'mqtt';
 import type { z } from 'zod';
 import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
 import type { ErrorAction } from '../../devices/device-status.js';
-import { readEd25519PublicKey } from '../config/ed25519-public-key.js';
 import {
   type AlertPayload,
   alertPayloadSchema,
@@ -12,6 +10,7 @@ import {
   type CommandResult,
   commandResultSchema,
   FLEET_PAYLOAD_VERSION,
+  type FleetPublicKey,
   fleetMqttTuning,
   healthPayloadSchema,
   type KioskTopics,
@@ -25,11 +24,19 @@ import { type BrokerConnection, BrokerSession } from './broker-session.js';
 import { type CommandVerdict, MAX_COMMAND_LIFETIME_MS, verifyCommand } from './command-verifier.js';
 import { ConnectionEpochStore } from './connection-epoch-store.js';
 import { DeviceAlertTracker } from './device-alerts.js';
-import { clientIdOf, type FleetLinkConfig, readTlsMaterial, resolveBrokerUrl } from './fleet-link-config.js';
+import {
+  clientIdOf,
+  type FleetLinkConfig,
+  ledgerKeysOf,
+  readConfiguredKeys,
+  readTlsMaterial,
+  resolveBrokerUrl,
+} from './fleet-link-config.js';
 import type { CommandHandlers, CommandOutput, FleetLinkContext } from './fleet-link-context.js';
 import { OpenAlertSet } from './open-alert-set.js';
 import { orphanCreditAlert } from './orphan-alerts.js';
 import { PaymentOutboxSender } from './payment-outbox-sender.js';
+import { RefusalTally } from './refusal-tally.js';
 import { ReliablePublishQueue } from './reliable-publish-queue.js';
 import { healthPayload, statusPayload } from './report-payloads.js';
 
@@ -95,7 +102,8 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly #log: Logger;
   readonly #clock: () => Date;
   readonly #url: string;
-  readonly #keys: Array<{ id: string; key: KeyObject }>;
+  readonly #keys: FleetPublicKey[];
+  readonly #refusals: RefusalTally;
   readonly #session: BrokerSession;
   readonly #outbox: PaymentOutboxSender;
   readonly #queue: ReliablePublishQueue;
@@ -130,19 +138,8 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     }
     this.topics = kioskTopics(config.kioskId, config.fleet.topicPrefix);
     this.#url = resolveBrokerUrl(config);
-    this.#keys = config.fleet.commands.publicKeys.map(({ id, key }, i) => {
-      const reading = readEd25519PublicKey(key);
-      if (!reading.ok) {
-        throw new KioskError(
-          ErrorCode.ConfigInvalid,
-          `fleet.commands.publicKeys[${i}].key: ${reading.found}`,
-          {
-            details: { field: `fleet.commands.publicKeys[${i}].key` },
-          },
-        );
-      }
-      return { id, key: reading.key };
-    });
+    this.#keys = readConfiguredKeys(config.fleet.commands.publicKeys, 'fleet.commands.publicKeys');
+    this.#refusals = new RefusalTally({ journal: this.#journal, logger: this.#log, clock: this.#clock });
     this.#newId = createUlidFactory({ now: () => this.#clock().getTime() });
     this.#session = new BrokerSession({
       url: this.#url,
@@ -160,6 +157,8 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       topic: this.topics.payment,
       maxInFlight: config.fleet.outbox.maxInFlight,
       resendAfterMs: config.fleet.outbox.resendAfterMs,
+      ledgerKeys: ledgerKeysOf(config),
+      refusals: this.#refusals,
       logger: this.#log,
     });
     this.#queue = new ReliablePublishQueue({ limit: PUBLISH_QUEUE_LIMIT, logger: this.#log });
@@ -176,6 +175,11 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   /** The epoch of the live connection, undefined while disconnected. */
   get epoch(): number | undefined {
     return this.#session.connection?.epoch;
+  }
+
+  /** Refused commands and acks counted since start, by `kind:reason` (e.g. `ack:badSignature`). */
+  refusalCounts(): ReadonlyMap<string, number> {
+    return this.#refusals.totals();
   }
 
   /** Payments published and not yet acknowledged by the ledger. */
@@ -224,6 +228,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     });
     this.#outbox.detach();
     this.#queue.detach();
+    this.#refusals.flush();
     this.#log.info('fleet link stopped');
   }
 
@@ -542,6 +547,14 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     }
     if (!verdict.accepted) {
       const { reason, message, cmdId, action, keyId } = verdict;
+      if (keyId === undefined) {
+        // Nothing proves who sent it: counted, and answered only at a bounded rate (see RefusalTally).
+        if (this.#refusals.record('command', reason, { bytes: raw.length, message })) {
+          this.#log.warn({ cmdId, action, reason }, 'fleet command rejected');
+          this.#answer(cmdId, { status: 'rejected', error: { reason, message } });
+        }
+        return;
+      }
       this.#log.warn({ cmdId, action, reason }, 'fleet command rejected');
       this.#audit('command.rejected', { cmdId, action, keyId, reason, message, bytes: raw.length });
       this.#answer(cmdId, { status: 'rejected', error: { reason, message } });

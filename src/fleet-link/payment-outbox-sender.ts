@@ -1,8 +1,21 @@
 import { ErrorCode, isKioskError } from '../../core/errors.js';
-import { FLEET_PAYLOAD_VERSION, type PaymentAck, paymentAckSchema } from '../fleet-protocol/index.js';
+import {
+  FLEET_PAYLOAD_VERSION,
+  type FleetPublicKey,
+  paymentAckSchema,
+  type UnsignedPaymentAck,
+  unsignedPaymentAckSchema,
+  verifyPaymentAckSignature,
+} from '../fleet-protocol/index.js';
 import type { Journal, OutboxPayload } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { BrokerConnection } from './broker-session.js';
+import type { RefusalTally } from './refusal-tally.js';
+
+/** An ack whose ledger signature verified; the signature has done its work and is dropped. */
+type PaymentAck = UnsignedPaymentAck;
+/** Pending rows read at a time when the journal, not the window, must say what was published. */
+const PUBLISHED_CHECK_PAGE = 1000;
 
 /** An ack names at most 1000 payment ids (about 30 KB); anything far larger is not an ack. */
 export const MAX_ACK_BYTES = 64 * 1024;
@@ -27,7 +40,10 @@ export type AckRejectReason =
   | 'oversized'
   | 'notJson'
   | 'schema'
+  | 'unsigned'
+  | 'badSignature'
   | 'wrongKiosk'
+  | 'notPublished'
   | 'unknownSeq'
   | 'unknownPayment';
 
@@ -46,6 +62,10 @@ export interface PaymentOutboxSenderOptions {
   topic: string;
   maxInFlight: number;
   resendAfterMs: number;
+  /** The ledger keys whose signature an ack must carry. */
+  ledgerKeys: readonly FleetPublicKey[];
+  /** Where refused acks are counted and, once per reason per window, audited. */
+  refusals: RefusalTally;
   logger: Logger;
   /** Monotonic milliseconds, for resend timing. */
   now?: () => number;
@@ -196,8 +216,9 @@ export class PaymentOutboxSender {
   }
 
   /**
-   * Takes a `payment/ack`. A bad one (unreadable, another kiosk's, naming a seq or payment
-   * this journal never made) is refused whole, audited, and changes nothing. Good ones that
+   * Takes a `payment/ack`. A bad one (unreadable, unsigned or not signed by a configured
+   * ledger key, another kiosk's, covering a payment this kiosk has not published or one this
+   * journal never made) is refused whole, counted for the audit, and changes nothing. Good ones that
    * arrive together (one TCP read holds many) are applied together (see DELIVERY_WRITE_MS), so
    * a ledger acking one payment at a time does not cost a journal write per payment.
    */
@@ -220,15 +241,23 @@ export class PaymentOutboxSender {
     } catch (error) {
       return refusal('notJson', `ack is not JSON: ${(error as Error).message}`);
     }
+    if (typeof json === 'object' && json !== null && !Array.isArray(json) && !Object.hasOwn(json, 'sig')) {
+      if (unsignedPaymentAckSchema.safeParse(json).success)
+        return refusal('unsigned', 'ack carries no ledger signature');
+    }
     const parsed = paymentAckSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return refusal('schema', `ack ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`);
     }
-    if (parsed.data.kioskId !== this.#opts.kioskId) {
-      return refusal('wrongKiosk', `ack is for kiosk ${parsed.data.kioskId}, this is ${this.#opts.kioskId}`);
+    const { sig, ...ack } = parsed.data;
+    if (verifyPaymentAckSignature(parsed.data, this.#opts.ledgerKeys) === undefined) {
+      return refusal('badSignature', 'ack signature does not verify with any configured ledger key');
     }
-    return parsed.data;
+    if (ack.kioskId !== this.#opts.kioskId) {
+      return refusal('wrongKiosk', `ack is for kiosk ${ack.kioskId}, this is ${this.#opts.kioskId}`);
+    }
+    return ack;
   }
 
   #applyAcks(): void {
@@ -248,11 +277,15 @@ export class PaymentOutboxSender {
 
   /**
    * True when the window alone shows the ack is sound, so the journal cannot refuse it: the
-   * seq prefix goes no further than rows this connection has read from the journal, and every
-   * named payment is one in flight.
+   * seq prefix goes no further than rows this connection has read from the journal and sent
+   * (every one but a row whose payload is not its own), and every named payment is one in flight.
    */
   #confirmable(ack: PaymentAck): boolean {
-    if (ack.ackThroughSeq !== undefined && ack.ackThroughSeq > this.#cursor) return false;
+    const through = ack.ackThroughSeq;
+    if (through !== undefined) {
+      if (through > this.#cursor) return false;
+      for (const seq of this.#reportedInvalid) if (seq <= through) return false;
+    }
     if (ack.paymentIds === undefined) return true;
     const inFlight = new Set<string>();
     for (const flight of this.#window.values()) inFlight.add(flight.paymentId);
@@ -314,7 +347,7 @@ export class PaymentOutboxSender {
     const acks = this.#deliveries;
     const merged = mergeAcks(acks);
     try {
-      const outcome = this.#apply(merged);
+      const outcome = this.#apply(merged, true);
       if ('reason' in outcome) {
         // Cannot happen for acks the window vouched for; if it does, let the journal judge each.
         this.#deliveries = [];
@@ -358,10 +391,16 @@ export class PaymentOutboxSender {
     }
   }
 
-  /** Applies one ack (or several merged) all-or-nothing, in one journal write. */
-  #apply(ack: PaymentAck): { delivered: number } | Refusal {
+  /**
+   * Applies one ack (or several merged) all-or-nothing, in one journal write. Unless the
+   * window vouched for it, the journal is asked first whether every pending payment it covers
+   * has been published: sent on this connection, or with `attempts` recorded from an earlier one.
+   */
+  #apply(ack: PaymentAck, vouched = false): { delivered: number } | Refusal {
     let delivered: number;
     try {
+      const unpublished = vouched ? undefined : this.#unpublished(ack);
+      if (unpublished !== undefined) return unpublished;
       delivered = this.#journal.markDelivered(
         ack.ackThroughSeq === undefined
           ? { paymentIds: ack.paymentIds ?? [] }
@@ -379,13 +418,32 @@ export class PaymentOutboxSender {
     return { delivered };
   }
 
-  #refused(refused: Refusal, bytes: number): void {
-    this.#log.warn(refused, 'payment ack refused');
-    try {
-      this.#journal.audit('fleet', 'ack.rejected', { ...refused, bytes });
-    } catch (error) {
-      this.#log.error({ err: error }, 'cannot audit a refused payment ack');
+  /** Why the ack covers a payment this kiosk has not published, or undefined when it does not. */
+  #unpublished(ack: PaymentAck): Refusal | undefined {
+    const through = ack.ackThroughSeq ?? 0;
+    const named = new Set(ack.paymentIds ?? []);
+    let afterSeq = 0;
+    for (;;) {
+      const rows = this.#journal.outboxPending({ afterSeq, limit: PUBLISHED_CHECK_PAGE });
+      for (const row of rows) {
+        if (row.seq > through && named.size === 0) return undefined;
+        const covered = row.seq <= through || named.delete(row.paymentId);
+        const sent = row.attempts > 0 || this.#window.has(row.seq) || this.#unwritten.has(row.seq);
+        if (covered && !sent) {
+          return refusal(
+            'notPublished',
+            `ack covers payment ${row.paymentId} (seq ${row.seq}), which this kiosk has not published yet`,
+          );
+        }
+      }
+      if (rows.length < PUBLISHED_CHECK_PAGE) return undefined;
+      afterSeq = rows.at(-1)!.seq;
     }
+  }
+
+  #refused(refused: Refusal, bytes: number): void {
+    if (this.#opts.refusals.record('ack', refused.reason, { bytes, message: refused.message }))
+      this.#log.warn(refused, 'payment ack refused');
   }
 
   /**

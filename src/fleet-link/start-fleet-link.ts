@@ -1,5 +1,6 @@
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { KioskConfig } from '../config/index.js';
+import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { FleetLink } from './fleet-link.js';
@@ -10,12 +11,14 @@ import { statusBoardCommandHandlers } from './status-board-commands.js';
 
 /**
  * The link's part of a whole kiosk config; `brokerUrl` when the broker is not the configured
- * one, `login` when that broker made the kiosk's password (the embedded broker does at start).
+ * one, `login` when that broker made the kiosk's password (the embedded broker does at start),
+ * `ledgerKeys` for a ledger whose key is not in the config (the embedded one).
  */
 export function fleetLinkConfigOf(
   config: KioskConfig,
   brokerUrl?: string,
   login?: { username: string; password: string },
+  ledgerKeys?: readonly FleetPublicKey[],
 ): FleetLinkConfig {
   return {
     kioskId: config.kioskId,
@@ -23,6 +26,7 @@ export function fleetLinkConfigOf(
     fleet:
       login === undefined ? config.fleet : { ...config.fleet, broker: { ...config.fleet.broker, ...login } },
     ...(brokerUrl === undefined ? {} : { brokerUrl }),
+    ...(ledgerKeys === undefined ? {} : { ledgerKeys }),
   };
 }
 

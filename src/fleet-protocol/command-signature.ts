@@ -1,28 +1,19 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  verify,
-} from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type FleetPublicKey, signedBytesOf, signFields, verifyFields } from './ed25519-signature.js';
 import type { CommandEnvelope, UnsignedCommand } from './payloads.js';
 
 /** The bytes an Ed25519 command signature covers: the canonical JSON of every field but `sig`. */
 export function signedBytes(command: UnsignedCommand): Buffer {
+  return signedBytesOf(commandFields(command));
+}
+
+function commandFields(command: UnsignedCommand): Record<string, unknown> {
   const { cmdId, kioskId, action, args, issuedAt, expiresAt } = command;
-  return Buffer.from(canonicalJson({ cmdId, kioskId, action, args, issuedAt, expiresAt }), 'utf8');
+  return { cmdId, kioskId, action, args, issuedAt, expiresAt };
 }
 
 export function signCommand(command: UnsignedCommand, privateKey: KeyObject): CommandEnvelope {
-  const sig = sign(null, signedBytes(command), privateKey).toString('base64');
-  return { ...command, sig };
-}
-
-export interface FleetPublicKey {
-  id: string;
-  key: KeyObject;
+  return { ...command, sig: signFields(commandFields(command), privateKey) };
 }
 
 /** Which configured key signed it, or undefined. A malformed signature is simply not valid. */
@@ -30,22 +21,7 @@ export function verifyCommandSignature(
   envelope: CommandEnvelope,
   keys: readonly FleetPublicKey[],
 ): string | undefined {
-  let signature: Buffer;
-  try {
-    signature = Buffer.from(envelope.sig, 'base64');
-  } catch {
-    return undefined;
-  }
-  if (signature.length !== 64) return undefined;
-  const bytes = signedBytes(envelope);
-  for (const { id, key } of keys) {
-    try {
-      if (verify(null, bytes, key, signature)) return id;
-    } catch {
-      // a key of the wrong type never verifies; try the next
-    }
-  }
-  return undefined;
+  return verifyFields(commandFields(envelope), envelope.sig, keys);
 }
 
 export interface Ed25519KeyPairPem {

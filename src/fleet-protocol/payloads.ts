@@ -216,16 +216,28 @@ export function quickPaymentPayload(value: unknown): PaymentPayloadWire | undefi
   return value as PaymentPayloadWire;
 }
 
-/** `kiosk/v1/{id}/payment/ack`, fleet → kiosk, only after the ledger stored them durably. */
+const paymentAckFields = {
+  ...envelope,
+  ackThroughSeq: z.int().positive().optional(),
+  paymentIds: z.array(ulid).min(1).max(1000).optional(),
+};
+const namesPayments = (ack: { ackThroughSeq?: number | undefined; paymentIds?: string[] | undefined }) =>
+  ack.ackThroughSeq !== undefined || ack.paymentIds !== undefined;
+const NAMES_PAYMENTS = { message: 'an ack names ackThroughSeq or paymentIds' };
+
+/** A `payment/ack` before the ledger signs it. */
+export const unsignedPaymentAckSchema = z
+  .strictObject(paymentAckFields)
+  .refine(namesPayments, NAMES_PAYMENTS);
+export type UnsignedPaymentAck = z.infer<typeof unsignedPaymentAckSchema>;
+
+/**
+ * `kiosk/v1/{id}/payment/ack`, fleet → kiosk, only after the ledger stored them durably;
+ * `sig` is the ledger's Ed25519 signature over the canonical JSON of the other fields.
+ */
 export const paymentAckSchema = z
-  .strictObject({
-    ...envelope,
-    ackThroughSeq: z.int().positive().optional(),
-    paymentIds: z.array(ulid).min(1).max(1000).optional(),
-  })
-  .refine((ack) => ack.ackThroughSeq !== undefined || ack.paymentIds !== undefined, {
-    message: 'an ack names ackThroughSeq or paymentIds',
-  });
+  .strictObject({ ...paymentAckFields, sig: z.string().min(1).max(256) })
+  .refine(namesPayments, NAMES_PAYMENTS);
 export type PaymentAck = z.infer<typeof paymentAckSchema>;
 
 /** The actions a kiosk obeys; anything else is rejected as `unknownAction`. */

@@ -44,6 +44,11 @@ export const fleetToolConfigSchema = z.strictObject({
   ledger: z
     .strictObject({
       db: filePath().default('./var/fleet-ledger.sqlite'),
+      /**
+       * PKCS#8 PEM Ed25519 private key the ledger signs its acks with (`kioskd fleet keygen
+       * --for ledger`); kiosks list its public half under fleet.ledger.publicKeys.
+       */
+      privateKey: filePath().optional(),
       /** Ledger instances with the same group split the payments between them. */
       group: z
         .string({ error: GROUP_EXPECTATION })
@@ -96,6 +101,7 @@ export interface FleetToolOverrides {
   topicPrefix?: string | undefined;
   ledgerDb?: string | undefined;
   ledgerGroup?: string | undefined;
+  ledgerPrivateKey?: string | undefined;
   privateKey?: string | undefined;
   keyId?: string | undefined;
   commandTimeoutMs?: number | undefined;
@@ -132,7 +138,14 @@ export function resolveFleetToolConfig(
       }),
     },
     topicPrefix: overrides.topicPrefix ?? base.topicPrefix,
-    ledger: { ...base.ledger, ...defined({ db: overrides.ledgerDb, group: overrides.ledgerGroup }) },
+    ledger: {
+      ...defined(base.ledger),
+      ...defined({
+        db: overrides.ledgerDb,
+        group: overrides.ledgerGroup,
+        privateKey: overrides.ledgerPrivateKey,
+      }),
+    },
     commands: {
       ...defined(base.commands),
       ...defined({

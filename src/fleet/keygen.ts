@@ -5,12 +5,19 @@ import { ErrorCode, KioskError } from '../../core/errors.js';
 import { generateFleetKeyPair, readPrivateKeyPem } from '../fleet-protocol/index.js';
 
 /**
- * The fleet's command signing key pair on disk: the private half readable by its owner only
- * (it can command every kiosk), the public half for kiosk configs. Existing files are never
- * overwritten: replacing a key that kiosks trust must be a deliberate act.
+ * A fleet signing key pair on disk: the fleet's command key (it can command every kiosk) or a
+ * ledger's ack key (it can make a kiosk forget payments). The private half is readable by its
+ * owner only, the public half goes into kiosk configs. Existing files are never overwritten:
+ * replacing a key that kiosks trust must be a deliberate act.
  */
-export const PRIVATE_KEY_FILE = 'fleet-ed25519.pem';
-export const PUBLIC_KEY_FILE = 'fleet-ed25519.pub.pem';
+export type SigningKeyUse = 'commands' | 'ledger';
+
+export const KEY_FILES: Record<SigningKeyUse, { privateKey: string; publicKey: string }> = {
+  commands: { privateKey: 'fleet-ed25519.pem', publicKey: 'fleet-ed25519.pub.pem' },
+  ledger: { privateKey: 'ledger-ed25519.pem', publicKey: 'ledger-ed25519.pub.pem' },
+};
+export const PRIVATE_KEY_FILE = KEY_FILES.commands.privateKey;
+export const PUBLIC_KEY_FILE = KEY_FILES.commands.publicKey;
 
 export interface WrittenKeyPair {
   privateKeyPath: string;
@@ -40,7 +47,7 @@ function writeNew(path: string, text: string, mode: number): void {
   }
 }
 
-export function writeFleetKeyPair(dir: string): WrittenKeyPair {
+export function writeFleetKeyPair(dir: string, use: SigningKeyUse = 'commands'): WrittenKeyPair {
   const absolute = resolve(dir);
   try {
     mkdirSync(absolute, { recursive: true });
@@ -54,8 +61,8 @@ export function writeFleetKeyPair(dir: string): WrittenKeyPair {
       },
     );
   }
-  const privateKeyPath = join(absolute, PRIVATE_KEY_FILE);
-  const publicKeyPath = join(absolute, PUBLIC_KEY_FILE);
+  const privateKeyPath = join(absolute, KEY_FILES[use].privateKey);
+  const publicKeyPath = join(absolute, KEY_FILES[use].publicKey);
   const { privateKeyPem, publicKeyPem } = generateFleetKeyPair();
   writeNew(privateKeyPath, privateKeyPem, 0o600);
   try {
@@ -68,7 +75,7 @@ export function writeFleetKeyPair(dir: string): WrittenKeyPair {
   return { privateKeyPath, publicKeyPath, publicKeyPem };
 }
 
-/** Reads the signing key for `fleet cmd`; FleetKeyFile names the file and what is wrong with it. */
+/** Reads a signing key (`fleet cmd`, `fleet ledger`); FleetKeyFile names the file and what is wrong with it. */
 export function readFleetPrivateKey(path: string): KeyObject {
   let pem: string;
   try {
@@ -89,7 +96,7 @@ export function readFleetPrivateKey(path: string): KeyObject {
   } catch (cause) {
     throw new KioskError(
       ErrorCode.FleetKeyFile,
-      `${path} is not an Ed25519 private key in PEM (make one with: kioskd fleet keygen)`,
+      `${path} is not an Ed25519 private key in PEM (make one with: kioskd fleet keygen [--for ledger])`,
       { cause, details: { path } },
     );
   }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { IConnackPacket, MqttClient } from 'mqtt';
 import {
@@ -5,12 +6,13 @@ import {
   FLEET_PAYLOAD_VERSION,
   fleetWildcard,
   kioskTopics,
-  type PaymentAck,
   parseKioskTopic,
-  paymentAckSchema,
   paymentPayloadSchema,
   quickPaymentPayload,
   sharedSubscription,
+  signPaymentAck,
+  type UnsignedPaymentAck,
+  unsignedPaymentAckSchema,
 } from '../fleet-protocol/index.js';
 import type { Logger } from '../log.js';
 import {
@@ -43,10 +45,17 @@ import { brokerHonoursSharedSubscriptions } from './shared-subscription-probe.js
  * the next turn reads it all, so a burst makes big batches and a lone payment waits for nobody.
  * The ack names the seq prefix the ledger holds without a hole (`ackThroughSeq`) and only the
  * payments beyond it by id, so a kiosk draining in order gets acks of a few dozen bytes.
+ * Each ack message is signed with the ledger's key (one signature per message, not per
+ * payment), so that a kiosk can tell it from one anybody on the broker could publish.
  */
 export interface FleetLedgerOptions {
   broker: FleetBrokerSettings;
   dbPath: string;
+  /**
+   * The Ed25519 private key every ack message is signed with; kiosks list its public half
+   * under `fleet.ledger.publicKeys` and refuse acks without it.
+   */
+  ackKey: KeyObject;
   /** Shared-subscription group; ledger instances in one group split the payments between them. */
   group?: string;
   topicPrefix?: string;
@@ -90,6 +99,15 @@ export interface FleetLedgerStats {
   gaps: number;
   /** Waiting for the current batch to commit. */
   pending: number;
+}
+
+/** What one kiosk is told after a sync: its contiguous prefix and the payments beyond it. */
+interface KioskAck {
+  through: number;
+  /** Payment id → seq, of those beyond `through`. */
+  ids: Map<string, number>;
+  /** Payments this covers, for the `acked` counter. */
+  payments: number;
 }
 
 export interface LedgerSubscription {
@@ -148,9 +166,10 @@ export class FleetLedger {
   private readonly wantShared: boolean;
   private readonly paymentTopic: string;
   private readonly url: string;
+  private readonly ackKey: KeyObject;
   private pending: IncomingPayment[] = [];
   /** Committed batches whose acks wait for the WAL sync; see syncCommitted(). */
-  private awaitingSync: Array<{ payments: number; acknowledge: () => void }> = [];
+  private awaitingSync: Array<{ payments: number; acks: Map<string, KioskAck> }> = [];
   private syncing: Promise<void> | undefined;
   /** The socket corked while a read's PUBACKs gather; see holdPubacks(). */
   private heldStream: Writable | undefined;
@@ -188,6 +207,7 @@ export class FleetLedger {
     this.wantShared = options.sharedSubscription ?? true;
     this.paymentTopic = fleetWildcard('payment', this.prefix);
     this.url = options.broker.url;
+    this.ackKey = options.ackKey;
     this.subscribedOnce = new Promise<void>((resolve, reject) => {
       this.markSubscribed = resolve;
       this.failFirstConnect = reject;
@@ -379,21 +399,21 @@ export class FleetLedger {
       }
       through.set(kioskId, kiosk.seqConflicts.length > 0 ? 0 : kiosk.contiguousThrough);
     }
-    const beyond = new Map<string, Set<string>>();
+    const beyond = new Map<string, Map<string, number>>();
     for (const { payment } of items) {
       if (payment.seq <= (through.get(payment.kioskId) ?? 0)) continue;
-      const ids = beyond.get(payment.kioskId) ?? new Set<string>();
-      beyond.set(payment.kioskId, ids.add(payment.paymentId));
+      const ids = beyond.get(payment.kioskId) ?? new Map<string, number>();
+      beyond.set(payment.kioskId, ids.set(payment.paymentId, payment.seq));
     }
-    this.awaitingSync.push({
-      payments: items.length,
-      acknowledge: () => {
-        for (const [kioskId, kiosk] of outcome.byKiosk) {
-          this.counters.acked += new Set([...kiosk.stored, ...kiosk.duplicates]).size;
-          this.acknowledge(kioskId, [...(beyond.get(kioskId) ?? [])], through.get(kioskId) ?? 0);
-        }
-      },
-    });
+    const acks = new Map<string, KioskAck>();
+    for (const [kioskId, kiosk] of outcome.byKiosk) {
+      acks.set(kioskId, {
+        through: through.get(kioskId) ?? 0,
+        ids: beyond.get(kioskId) ?? new Map(),
+        payments: new Set([...kiosk.stored, ...kiosk.duplicates]).size,
+      });
+    }
+    this.awaitingSync.push({ payments: items.length, acks });
     this.syncCommitted();
   }
 
@@ -410,9 +430,7 @@ export class FleetLedger {
     this.syncing = this.store
       .syncCommitted()
       .then(
-        () => {
-          for (const batch of batches) batch.acknowledge();
-        },
+        () => this.acknowledgeSynced(batches.map((batch) => batch.acks)),
         (error: unknown) => {
           const payments = batches.reduce((n, b) => n + b.payments, 0);
           this.counters.storeFailures += payments;
@@ -435,23 +453,51 @@ export class FleetLedger {
   }
 
   /**
-   * Publishes the acks of one kiosk's part of a committed batch: the seq prefix, and the ids
-   * it does not cover (at most MAX_IDS_PER_ACK per message, each message with the prefix).
+   * Acknowledges every batch one sync covered with one ack per kiosk, not one per kiosk and
+   * batch: each ack message costs a signature, so under load (several batches per sync) this
+   * is what keeps signing a small part of the ledger's work.
+   */
+  private acknowledgeSynced(batches: ReadonlyArray<Map<string, KioskAck>>): void {
+    const merged = new Map<string, KioskAck>();
+    for (const acks of batches) {
+      for (const [kioskId, ack] of acks) {
+        const into = merged.get(kioskId);
+        if (into === undefined) {
+          merged.set(kioskId, { through: ack.through, ids: new Map(ack.ids), payments: ack.payments });
+          continue;
+        }
+        into.through = Math.max(into.through, ack.through);
+        for (const [id, seq] of ack.ids) into.ids.set(id, seq);
+        into.payments += ack.payments;
+      }
+    }
+    for (const [kioskId, ack] of merged) {
+      this.counters.acked += ack.payments;
+      // A later batch's prefix may cover payments an earlier one named.
+      const ids = [...ack.ids].filter(([, seq]) => seq > ack.through).map(([id]) => id);
+      this.acknowledge(kioskId, ids, ack.through);
+    }
+  }
+
+  /**
+   * Publishes the acks of one kiosk's part of what a sync covered: the seq prefix, and the ids
+   * it does not cover (at most MAX_IDS_PER_ACK per message, each message with the prefix),
+   * each message signed with the ledger's key.
    */
   private acknowledge(kioskId: string, paymentIds: readonly string[], contiguousThrough: number): void {
     const topic = kioskTopics(kioskId, this.prefix).paymentAck;
     const ts = this.clock().toISOString();
     for (let i = 0; i === 0 || i < paymentIds.length; i += MAX_IDS_PER_ACK) {
       const ids = paymentIds.slice(i, i + MAX_IDS_PER_ACK);
-      const ack: PaymentAck = {
+      const ack: UnsignedPaymentAck = {
         v: FLEET_PAYLOAD_VERSION,
         kioskId,
         ts,
         ...(contiguousThrough > 0 ? { ackThroughSeq: contiguousThrough } : {}),
         ...(ids.length > 0 ? { paymentIds: ids } : {}),
       };
-      const checked = paymentAckSchema.parse(ack);
-      this.client.publish(topic, JSON.stringify(checked), { qos: 1 }, (error) => {
+      const signed = signPaymentAck(unsignedPaymentAckSchema.parse(ack), this.ackKey);
+      this.client.publish(topic, JSON.stringify(signed), { qos: 1 }, (error) => {
         if (error)
           this.logger.warn({ kioskId, err: error.message }, 'ack not delivered; the kiosk will resend');
       });

@@ -9,6 +9,7 @@ import { FleetLedger, type FleetLedgerOptions } from '../../src/fleet/ledger.js'
 import type { FleetLinkConfig } from '../../src/fleet-link/index.js';
 import type { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
+import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
 import { type MosquittoBroker, type MosquittoOptions, startMosquitto } from '../helpers/mosquitto.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import type { KioskProcessSpec } from './kiosk-process.js';
@@ -66,6 +67,7 @@ export function linkConfigFor(
     fleet: {
       reconnect: { initialDelayMs: 50, maxDelayMs: 400, factor: 2, jitter: 0.5 },
       outbox: { maxInFlight: 32, resendAfterMs: 1_000 },
+      ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
       ...fleet,
       broker: {
         url: rig.broker.tlsUrl,
@@ -95,6 +97,7 @@ export function startLedger(
       key: rig.pki.fleet.key,
     },
     dbPath,
+    ackKey: TEST_LEDGER_KEY.privateKey,
     logger: silentLogger(),
     reconnectPeriodMs: 100,
     ...options,

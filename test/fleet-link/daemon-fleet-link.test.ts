@@ -5,6 +5,7 @@ import { kioskConfigSchema } from '../../src/config/index.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { commandResultSchema, healthPayloadSchema } from '../../src/fleet-protocol/index.js';
 import { silentLogger } from '../../src/log.js';
+import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
 import {
   FleetObserver,
   fleetSigner,
@@ -29,6 +30,7 @@ describe('daemon with the fleet link', () => {
         broker: { url: broker.url, protocolVersion: 4 },
         reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
         commands: { publicKeys: [{ id: 'fleet-test', key: signer.publicKeyPem }] },
+        ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
       },
     });
     const fleet = await FleetObserver.connect(broker.url);

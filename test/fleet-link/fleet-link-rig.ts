@@ -17,6 +17,7 @@ import {
 } from '../../src/fleet-protocol/index.js';
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
+import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
 
 export const KIOSK_ID = 'K-0001';
 
@@ -195,7 +196,10 @@ export function fleetSigner(): FleetSigner {
   return { publicKeyPem: pair.publicKeyPem, sign: (command) => signCommand(command, key) };
 }
 
-/** The link's config for a test: MQTT 3.1.1 (Aedes), quick reconnects, the signer's key trusted. */
+/**
+ * The link's config for a test: MQTT 3.1.1 (Aedes), quick reconnects, the signer's key trusted
+ * for commands and TEST_LEDGER_KEY for payment acks.
+ */
 export function linkConfig(input: {
   dataDir: string;
   brokerUrl: string;
@@ -209,6 +213,7 @@ export function linkConfig(input: {
     fleet: {
       broker: { url: input.brokerUrl, protocolVersion: 4 },
       reconnect: { initialDelayMs: 20, maxDelayMs: 200, factor: 2, jitter: 0.5 },
+      ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
       ...fleet,
       commands: {
         publicKeys: input.publicKeyPem === undefined ? [] : [{ id: 'fleet-test', key: input.publicKeyPem }],
@@ -219,8 +224,13 @@ export function linkConfig(input: {
   return { kioskId: config.kioskId, dataDir: config.dataDir, fleet: config.fleet };
 }
 
-/** A `payment/ack` payload for this kiosk, with the given fields. */
+/** A `payment/ack` payload for this kiosk, with the given fields, signed by the test ledger. */
 export function paymentAck(fields: Record<string, unknown>): Record<string, unknown> {
+  return TEST_LEDGER_KEY.sign(unsignedPaymentAck(fields));
+}
+
+/** A `payment/ack` payload for this kiosk without a signature, as anyone could publish it. */
+export function unsignedPaymentAck(fields: Record<string, unknown>): Record<string, unknown> {
   return { v: 1, kioskId: KIOSK_ID, ts: new Date().toISOString(), ...fields };
 }
 

@@ -12,6 +12,7 @@ import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
 import { makePayments } from '../fleet-link/fleet-link-rig.js';
 import { fleetToolsConfig, scratchDir, startTestBroker, waitFor } from './fleet-test-kit.js';
+import { TEST_LEDGER_KEY } from './ledger-test-keys.js';
 
 /*
  * `kioskd fleet` run in-process (main() with captured output), against the embedded broker and
@@ -51,6 +52,7 @@ beforeAll(async () => {
     fleet: {
       broker: { url: broker.url, protocolVersion: 4, ...broker.credentialsFor(KIOSK) },
       commands: { publicKeys: [{ id: 'ops-1', key: keygen.out }] },
+      ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
     },
   });
   ({ link, board } = startFleetLink({

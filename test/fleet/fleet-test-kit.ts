@@ -13,6 +13,7 @@ import {
 } from '../../src/fleet-protocol/index.js';
 import { createUlidFactory } from '../../src/journal/ulid.js';
 import { silentLogger } from '../../src/log.js';
+import { TEST_LEDGER_KEY } from './ledger-test-keys.js';
 
 /** Shared pieces of the fleet tests: a broker on a free loopback port, scratch dirs, fake kiosks. */
 
@@ -86,6 +87,7 @@ export function useLedgerRig(name: string, options: () => LedgerRigOptions = () 
     rig.ledger = FleetLedger.start({
       broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
       dbPath: join(rig.dir.path, 'ledger.sqlite'),
+      ackKey: TEST_LEDGER_KEY.privateKey,
       logger: silentLogger(),
       ...options(),
     });

@@ -8,6 +8,7 @@ import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { paymentPayload, scratchDir, waitFor } from './fleet-test-kit.js';
+import { TEST_LEDGER_KEY } from './ledger-test-keys.js';
 
 /*
  * Two ledger instances in one shared-subscription group on a real Mosquitto with the seeds'
@@ -42,6 +43,7 @@ describe('fleet ledger on Mosquitto', () => {
         key: pki.fleet.key,
       },
       dbPath: join(dir.path, 'ledger.sqlite'),
+      ackKey: TEST_LEDGER_KEY.privateKey,
       logger: silentLogger(),
       batchDelayMs: 1,
     });

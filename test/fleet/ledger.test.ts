@@ -5,6 +5,7 @@ import { FleetLedger } from '../../src/fleet/ledger.js';
 import { startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import { silentLogger } from '../../src/log.js';
 import { FakeKiosk, paymentPayload, scratchDir, sleep, useLedgerRig, waitFor } from './fleet-test-kit.js';
+import { TEST_LEDGER_KEY } from './ledger-test-keys.js';
 
 const rig = useLedgerRig('ledger', () => ({ probeTimeoutMs: 200 }));
 
@@ -141,6 +142,7 @@ describe('fleet ledger against the embedded broker', () => {
     rig.ledger = FleetLedger.start({
       broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
       dbPath: join(rig.dir.path, 'ledger.sqlite'),
+      ackKey: TEST_LEDGER_KEY.privateKey,
       logger: silentLogger(),
       probeTimeoutMs: 200,
     });
@@ -159,6 +161,7 @@ describe('fleet ledger across a broker restart', () => {
     const own = FleetLedger.start({
       broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
       dbPath: join(restartDir.path, 'ledger.sqlite'),
+      ackKey: TEST_LEDGER_KEY.privateKey,
       logger: silentLogger(),
       probeTimeoutMs: 200,
       reconnectPeriodMs: 50,
@@ -182,6 +185,7 @@ describe('fleet ledger across a broker restart', () => {
       rig.ledger = FleetLedger.start({
         broker: { url: rig.broker.url, protocolVersion: 4, ...rig.broker.fleetCredentials },
         dbPath: join(rig.dir.path, 'ledger.sqlite'),
+        ackKey: TEST_LEDGER_KEY.privateKey,
         logger: silentLogger(),
         probeTimeoutMs: 200,
       });

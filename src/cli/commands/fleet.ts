@@ -7,7 +7,7 @@ import {
   resolveFleetToolConfig,
 } from '../../fleet/fleet-config.js';
 import { FleetView } from '../../fleet/fleet-view.js';
-import { readFleetPrivateKey, writeFleetKeyPair } from '../../fleet/keygen.js';
+import { readFleetPrivateKey, type SigningKeyUse, writeFleetKeyPair } from '../../fleet/keygen.js';
 import { FleetLedger } from '../../fleet/ledger.js';
 import { inPlaceFrame, renderFleetTable } from '../../fleet/render-view.js';
 import { createLogger } from '../../log.js';
@@ -37,15 +37,18 @@ const USAGE = `Usage: kioskd fleet <ledger|view|keygen|cmd> [options]
 The reference fleet monitor (the operators' side of the MQTT fleet link):
   ledger   store every kiosk's payments once, acknowledge them, report seq gaps
   view     live table of every kiosk: online, mode, devices, cashbox, last payment, alerts
-  keygen   make the Ed25519 key pair that signs commands
+  keygen   make the Ed25519 key pair that signs commands (or, --for ledger, payment acks)
   cmd      sign and send a command to one kiosk, wait for its result
 
 Run "kioskd fleet <subcommand> --help" for its options.`;
 
-const LEDGER_USAGE = `Usage: kioskd fleet ledger [--config FILE] [--broker URL] [--db PATH] [--group NAME]
+const LEDGER_USAGE = `Usage: kioskd fleet ledger --key FILE [--config FILE] [--broker URL] [--db PATH] [--group NAME]
 
 Stores every payment once in SQLite (deduplicated on kioskId and paymentId) and only then
-acknowledges it to its kiosk; logs seq gaps. Runs until SIGTERM or SIGINT; logs are JSON lines.
+acknowledges it to its kiosk, each ack signed with the ledger's key; logs seq gaps. Runs until
+SIGTERM or SIGINT; logs are JSON lines.
+  --key FILE            the ledger's Ed25519 private key (kioskd fleet keygen --for ledger);
+                        or ledger.privateKey in the config. Kiosks accept only acks it signed
   --db PATH             ledger database (default ./var/fleet-ledger.sqlite)
   --group NAME          shared-subscription group; instances in one group split the load (default ledger)
 
@@ -61,13 +64,15 @@ A table of every kiosk, refreshed in place every second.
 
 ${CONNECTION_OPTIONS_HELP}`;
 
-const KEYGEN_USAGE = `Usage: kioskd fleet keygen [--out DIR] [--key-id ID]
+const KEYGEN_USAGE = `Usage: kioskd fleet keygen [--for commands|ledger] [--out DIR] [--key-id ID]
 
 Writes DIR/fleet-ed25519.pem (the private key, mode 0600: keep it with the fleet operators) and
 DIR/fleet-ed25519.pub.pem, and prints the public key with the lines a kiosk config needs.
-Existing files are never overwritten.
+With --for ledger: DIR/ledger-ed25519.pem and .pub.pem, the key a ledger signs payment acks
+with (make one per ledger instance). Existing files are never overwritten.
+  --for USE             commands (default) or ledger
   --out DIR             where to write (default: the current directory)
-  --key-id ID           the id kiosk configs list the key under (default fleet-1)`;
+  --key-id ID           the id kiosk configs list the key under (default fleet-1, or ledger-1)`;
 
 const CMD_USAGE = `Usage: kioskd fleet cmd <kioskId> <action> [key=value | key:=json ...] [options]
 
@@ -141,7 +146,7 @@ async function runLedger(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
     'fleet ledger',
     argv,
-    { ...CONNECTION_OPTIONS, db: { type: 'string' }, group: { type: 'string' } },
+    { ...CONNECTION_OPTIONS, db: { type: 'string' }, group: { type: 'string' }, key: { type: 'string' } },
     { min: 0, max: 0, names: '' },
   );
   if (parsed.help) {
@@ -151,12 +156,20 @@ async function runLedger(argv: string[], io: CliIo): Promise<number> {
   const config = resolveConfig(parsed, 'fleet ledger', {
     ledgerDb: stringOption(parsed, 'db'),
     ledgerGroup: stringOption(parsed, 'group'),
+    ledgerPrivateKey: stringOption(parsed, 'key'),
   });
+  if (config.ledger.privateKey === undefined) {
+    throw usageError(
+      'fleet ledger: missing --key FILE (or ledger.privateKey in the config): kiosks accept only signed acks; make one with kioskd fleet keygen --for ledger',
+    );
+  }
+  const ackKey = readFleetPrivateKey(config.ledger.privateKey);
   const logger = createLogger({ name: 'kioskd-fleet-ledger' });
   const signalled = untilSignalled();
   const ledger = FleetLedger.start({
     broker: brokerSettings(config),
     dbPath: config.ledger.db,
+    ackKey,
     group: config.ledger.group,
     topicPrefix: config.topicPrefix,
     batchDelayMs: config.ledger.batchDelayMs,
@@ -243,27 +256,33 @@ async function runKeygen(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseCommandArgs(
     'fleet keygen',
     argv,
-    { out: { type: 'string' }, 'key-id': { type: 'string' } },
+    { out: { type: 'string' }, 'key-id': { type: 'string' }, for: { type: 'string' } },
     { min: 0, max: 0, names: '' },
   );
   if (parsed.help) {
     io.out(KEYGEN_USAGE);
     return 0;
   }
-  const keyId = stringOption(parsed, 'key-id') ?? 'fleet-1';
+  const use = stringOption(parsed, 'for') ?? 'commands';
+  if (use !== 'commands' && use !== 'ledger') {
+    throw usageError(`fleet keygen: --for expects commands or ledger, got "${use}"`);
+  }
+  const keyId = stringOption(parsed, 'key-id') ?? (use === 'ledger' ? 'ledger-1' : 'fleet-1');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId)) {
     throw usageError(
       `fleet keygen: --key-id expects 1 to 64 letters, digits, ".", "_" or "-", got "${keyId}"`,
     );
   }
-  const written = writeFleetKeyPair(stringOption(parsed, 'out') ?? '.');
-  io.err(`wrote ${written.privateKeyPath} (mode 0600: the fleet's signing key, keep it secret)`);
+  const written = writeFleetKeyPair(stringOption(parsed, 'out') ?? '.', use satisfies SigningKeyUse);
+  const whose = use === 'ledger' ? "the ledger's ack signing key" : "the fleet's signing key";
+  io.err(`wrote ${written.privateKeyPath} (mode 0600: ${whose}, keep it secret)`);
   io.err(`wrote ${written.publicKeyPath}`);
+  if (use === 'ledger') io.err(`run the ledger with: kioskd fleet ledger --key ${written.privateKeyPath}`);
   io.err('add the public key to every kiosk config:');
   io.err(
     [
       'fleet:',
-      '  commands:',
+      use === 'ledger' ? '  ledger:' : '  commands:',
       '    publicKeys:',
       `      - id: ${keyId}`,
       '        key: |',
