@@ -5,7 +5,7 @@ import { FleetLedger } from '../../src/fleet/ledger.js';
 import { startEmbeddedBroker } from '../../src/fleet-broker/embedded-broker.js';
 import { silentLogger } from '../../src/log.js';
 import { TEST_LEDGER_KEY } from '../fleet/ledger-test-keys.js';
-import { linkConfig, onCleanup, openJournal, tempDir } from './fleet-link-rig.js';
+import { KIOSK_ID, linkConfig, onCleanup, openJournal, tempDir } from './fleet-link-rig.js';
 import { forgedAcksLeaveOutboxUnchanged } from './forged-ack-scenario.js';
 
 describe('payment acks on the embedded broker', () => {
@@ -16,11 +16,26 @@ describe('payment acks on the embedded broker', () => {
     const journal = openJournal(dir);
     await forgedAcksLeaveOutboxUnchanged(
       {
-        linkConfig: (dataDir, fleet) => linkConfig({ dataDir, brokerUrl: broker.url, fleet }),
-        attacker: () => mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 }),
+        linkConfig: (dataDir, fleet) =>
+          linkConfig({
+            dataDir,
+            brokerUrl: broker.url,
+            fleet: {
+              ...fleet,
+              broker: { url: broker.url, protocolVersion: 4, ...broker.credentialsFor(KIOSK_ID) },
+            },
+          }),
+        // The broker takes acks only from the fleet identity: the attacker holds it (a leaked
+        // login, or any fleet tool), which is exactly what the signature must defend against.
+        attacker: () =>
+          mqtt.connectAsync(broker.url, {
+            protocolVersion: 4,
+            reconnectPeriod: 0,
+            ...broker.fleetCredentials,
+          }),
         startLedger: (dbPath) =>
           FleetLedger.start({
-            broker: { url: broker.url, protocolVersion: 4 },
+            broker: { url: broker.url, protocolVersion: 4, ...broker.fleetCredentials },
             dbPath: join(dbPath),
             ackKey: TEST_LEDGER_KEY.privateKey,
             sharedSubscription: false,

@@ -11,6 +11,7 @@ import { exitOf, spawnKioskd, waitForJsonLine } from '../helpers/cli-process.js'
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { createTestPki } from '../helpers/pki.js';
 import { requireTool } from '../helpers/require-tool.js';
+import { TEST_LEDGER_KEY } from './ledger-test-keys.js';
 
 /*
  * Issue 10, F4: one 100 MB publish took the daemon from 110 to 418 MB RSS, three of 250 MB
@@ -213,6 +214,7 @@ describe('MQTT packet size limit', () => {
         fleet: {
           enabled: true,
           broker: { url: broker.plainUrl, protocolVersion: 5, username: kioskId, password: 'kiosk-password' },
+          ledger: { publicKeys: [TEST_LEDGER_KEY.configEntry] },
         },
       }),
     );
