@@ -53,10 +53,11 @@ export function deriveAesInitialKey(bdk: Uint8Array, initialKeyId: Uint8Array): 
 }
 
 /**
- * The PIN encryption key for the KSN's counter: one intermediate derivation key per
- * one-bit of the counter, highest first, then the working key under the last of them.
+ * The transaction (intermediate derivation) key for the KSN's counter: starting from the
+ * initial key, one derivation per one-bit of the counter, highest first, each step's data
+ * holding the bits processed so far.
  */
-export function deriveAesPinKey(initialKey: Uint8Array, ksn: Uint8Array): Uint8Array {
+export function deriveAesTransactionKey(initialKey: Uint8Array, ksn: Uint8Array): Uint8Array {
   requireBytes(initialKey, 16, 'DUKPT AES-128 initial key');
   const { initialKeyId, counter } = parseAesKsn(ksn);
   requireUsableCounter(counter);
@@ -70,8 +71,15 @@ export function deriveAesPinKey(initialKey: Uint8Array, ksn: Uint8Array): Uint8A
     wipe(key);
     key = next;
   }
-  const pinKey = deriveChild(key, KeyUsage.pinEncryption, derivationId, counter);
-  wipe(key);
+  return key;
+}
+
+/** The AES-128 PIN encryption working key for the KSN's counter. */
+export function deriveAesPinKey(initialKey: Uint8Array, ksn: Uint8Array): Uint8Array {
+  const transactionKey = deriveAesTransactionKey(initialKey, ksn);
+  const { initialKeyId, counter } = parseAesKsn(ksn);
+  const pinKey = deriveChild(transactionKey, KeyUsage.pinEncryption, initialKeyId.subarray(4, 8), counter);
+  wipe(transactionKey);
   return pinKey;
 }
 

@@ -8,6 +8,7 @@ export {
   type AesKsn,
   deriveAesInitialKey,
   deriveAesPinKey,
+  deriveAesTransactionKey,
   formatAesKsn,
   isUsableAesCounter,
   nextAesCounter,

@@ -29,7 +29,7 @@ export interface PinBlockDecryptionRequest {
 
 export type PinBlockDecryptionResult =
   | { ok: true; pin: string }
-  | { ok: false; reason: 'badKsn' | 'badPinBlock' | 'badAccount' | 'malformedPinBlock' };
+  | { ok: false; reason: 'badFormat' | 'badKsn' | 'badPinBlock' | 'badAccount' | 'malformedPinBlock' };
 
 /**
  * The HSM's side: derive the pad's key from the BDK and the KSN, decrypt, and read the PIN.
@@ -41,6 +41,7 @@ export type PinBlockDecryptionResult =
 export function decryptPinBlock(request: PinBlockDecryptionRequest): PinBlockDecryptionResult {
   requireBytes(request.bdk, 16, 'BDK');
   const { format, ksn, pinBlock, account } = request;
+  if (format !== 'iso0' && format !== 'iso4') return { ok: false, reason: 'badFormat' };
   const tdes = format === 'iso0';
   if (!(ksn instanceof Uint8Array) || ksn.length !== (tdes ? DUKPT_TDES_KSN_BYTES : AES_DUKPT_KSN_BYTES)) {
     return { ok: false, reason: 'badKsn' };
@@ -59,7 +60,6 @@ export function decryptPinBlock(request: PinBlockDecryptionRequest): PinBlockDec
     wipe(ipek, transactionKey, pinKey, clear);
     return result;
   }
-  if (format !== 'iso4') return { ok: false, reason: 'badPinBlock' };
   const { initialKeyId, counter } = parseAesKsn(ksn);
   if (!isUsableAesCounter(counter)) return { ok: false, reason: 'badKsn' };
   const initialKey = deriveAesInitialKey(request.bdk, initialKeyId);

@@ -3,6 +3,7 @@ import {
   AES_DUKPT_MAX_COUNTER,
   deriveAesInitialKey,
   deriveAesPinKey,
+  deriveAesTransactionKey,
   nextAesCounter,
   parseAesKsn,
 } from '../../../../simulators/epp/crypto/index.js';
@@ -91,5 +92,48 @@ describe('DUKPT AES-128 (X9.24-3)', () => {
     expect(() => deriveAesInitialKey(BDK, new Uint8Array(7))).toThrow(
       expect.objectContaining({ code: ErrorCode.DeviceBadArgument }),
     );
+  });
+});
+
+// ANSI X9.24-3:2017 supplement test vectors, AES-128 BDK (transaction = intermediate
+// derivation keys), as restated by the openemv/dukpt test suite.
+describe('DUKPT AES-128 against the X9.24-3 supplement vectors', () => {
+  const ik = deriveAesInitialKey(BDK, INITIAL_KEY_ID);
+  const transactionKeys: [number, string][] = [
+    [1, '4F21B565BAD9835E112B6465635EAE44'],
+    [2, '2F34D68DE10F68D38091A73B9E7C437C'],
+    [3, '031504E530365CF81264238540518318'],
+    [4, '0EEFC7ADA628BA68878DA9165A8A1887'],
+    [5, 'C2A7AC328A5DA2D6002D62465BFC028B'],
+    [6, 'D30F7D9351DA58448A2F5E92B4EE3B7D'],
+    [7, 'A8253CEED9AC042C54F75D35C8352278'],
+    [8, '718EE6CF0B27E53D5F7AF99C4D8146A2'],
+    [0x1fffe, 'E21E8C8D347F8561A2BE752DAA85A111'],
+    [0x20000, 'F7AE9025468A25D37B7249CFFED224C8'],
+    [0x20001, '692C8EA4013645135B36497131DF9D2C'],
+    [0xfffe2000, '48E585B694EB0B18D5C35443E163C0BA'],
+    [0xfffe4000, '396C2C7CA1EA701C03B86B7D41F0C562'],
+    [0xfffe8000, '0387625F189B58AE03EF0E8CCA41105E'],
+    [0xffff0000, 'F6BA59389BD14A9855BE9727E7C52E3C'],
+  ];
+
+  it('derives the supplement transaction keys, from the first counters to the last', () => {
+    for (const [counter, key] of transactionKeys) {
+      expect(toHex(deriveAesTransactionKey(ik, ksnAt(counter))), counter.toString(16)).toBe(key);
+    }
+  });
+
+  it('steps the counter through the supplement sequences and ends after FFFF0000', () => {
+    const sequences = [
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [0x1fffe, 0x20000, 0x20001],
+      [0xfffe2000, 0xfffe4000, 0xfffe8000, 0xffff0000],
+    ];
+    for (const sequence of sequences) {
+      for (let i = 1; i < sequence.length; i++) {
+        expect(nextAesCounter(sequence[i - 1]!)).toEqual({ ok: true, counter: sequence[i] });
+      }
+    }
+    expect(nextAesCounter(0xffff0000)).toEqual({ ok: false, reason: 'dukptOverflow' });
   });
 });

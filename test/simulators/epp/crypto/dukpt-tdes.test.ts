@@ -117,3 +117,38 @@ describe('DUKPT TDES (X9.24-1)', () => {
     );
   });
 });
+
+// ANSI X9.24-1:2009 A.4.2 and A.4.3 (as restated by the openemv/dukpt test suite): the
+// transaction keys and encrypted blocks further along, and the rollover sequence, whose
+// counters show the skipping of counters with more than ten one-bits.
+describe('DUKPT TDES against the X9.24-1 A.4 sequences', () => {
+  const ipek = deriveTdesIpek(BDK, KSN0);
+  const vectors: [number, string, string][] = [
+    [3, '0DF3D9422ACA56E547676D07AD6BADFA', '18DC07B94797B466'],
+    [0x15, 'E161D1956A61F6D2F37AFD7F9CC3699A', '72105C22EBC791E6'],
+    [0x0ff800, 'F9CDFEBF4F5B1D9EB3EC12454527E176', '33365F5CC6F23C35'],
+    [0x0ff801, '5BEE92627E97825C911BF619DF72CA3B', '3A86BF003F835C9D'],
+    [0x0ff802, '64CA2F8AB93F61B01620B00BF77C7301', '3DB977D05C36DF3F'],
+    [0x0ff804, '35A168695B3BA83307E871C42021DD37', 'BA83243305712099'],
+    [0x0ffc00, 'F9430DF975082491C77BE4EF4FDB91EE', 'DEFC6F09F8927B71'],
+    [0x100000, 'AA4D58DB653EC74A48C75F2F047DD2B5', '73EC88AD0AC5830E'],
+  ];
+
+  it('derives the published transaction keys and encrypted blocks', () => {
+    for (const [counter, key, block] of vectors) {
+      const transactionKey = deriveTdesTransactionKey(ipek, ksnAt(counter));
+      expect(toHex(transactionKey), counter.toString(16)).toBe(key);
+      expect(toHex(encryptTdesBlock(deriveTdesPinKey(transactionKey), CLEAR_FORMAT_0))).toBe(block);
+    }
+  });
+
+  it('steps the counter through the published rollover sequence', () => {
+    const rollover = [
+      0x0ff800, 0x0ff801, 0x0ff802, 0x0ff804, 0x0ff808, 0x0ff810, 0x0ff820, 0x0ff840, 0x0ff880, 0x0ff900,
+      0x0ffa00, 0x0ffc00, 0x100000,
+    ];
+    for (let i = 1; i < rollover.length; i++) {
+      expect(nextTdesCounter(rollover[i - 1]!)).toEqual({ ok: true, counter: rollover[i] });
+    }
+  });
+});

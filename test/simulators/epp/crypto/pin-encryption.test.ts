@@ -145,6 +145,14 @@ describe('DukptPinEncryptor (the pad) and decryptPinBlock (the HSM)', () => {
         pinBlock: new Uint8Array(8),
       }),
     ).toEqual({ ok: false, reason: 'badAccount' });
+    expect(
+      decryptPinBlock({
+        ...base,
+        format: 'iso3' as 'iso0',
+        ksn: hex('FFFF9876543210E00001'),
+        pinBlock: new Uint8Array(8),
+      }),
+    ).toEqual({ ok: false, reason: 'badFormat' });
   });
 
   it('TDES exhaustion: dukptOverflow, the counter stays, and no block is ever made with a used key', () => {
