@@ -109,6 +109,36 @@ describe('EPP messages', () => {
     );
   });
 
+  it('key events arriving between and around replies decode in stream order', () => {
+    // The pad answers startPinEntry, the customer types two digits and a backspace while the
+    // host asks for status, then presses enter.
+    const stream = concat(
+      [
+        '02400042',
+        '02502A78',
+        '02502A78',
+        '183100010100074550502D53494D043030303105312E302E3020',
+        '0250085A',
+        '02500D5F',
+        '0352000150',
+      ].map(wire),
+    );
+    const parser = new EppFrameParser();
+    const messages = splitAt(stream, [3, 17, 40, 41, 90]).flatMap((chunk) =>
+      parser.push(chunk).map((item) => (item.kind === 'frame' ? decodePadMessage(item.frame) : item)),
+    );
+    expect(messages.map((m) => ('key' in m ? `${m.kind}:${m.key}` : m.kind))).toEqual([
+      'done',
+      'pinKey:digit',
+      'pinKey:digit',
+      'status',
+      'pinKey:backspace',
+      'pinKey:enter',
+      'pinEntryEnded',
+    ]);
+    expect(messages.at(-1)).toEqual({ kind: 'pinEntryEnded', completion: 'enter', digits: 1 });
+  });
+
   it('a PIN key event cannot carry a digit: a digit byte in one is unrecognised', () => {
     const message = decodePadMessage({ code: 0x50, params: ascii('5') });
     expect(message.kind).toBe('unrecognised');
