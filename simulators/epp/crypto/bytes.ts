@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
 
 /** Throws DeviceBadArgument unless `value` is a Uint8Array of exactly `length` bytes. */
 export function requireBytes(value: unknown, length: number, what: string): Uint8Array {

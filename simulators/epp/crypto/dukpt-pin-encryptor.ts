@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
 import { encryptTdesBlock } from './block-cipher.js';
 import { requireBytes, wipe } from './bytes.js';
 import {

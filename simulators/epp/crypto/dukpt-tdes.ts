@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
 import { encryptDesBlock, encryptTdesBlock } from './block-cipher.js';
 import { bitCount, requireBytes, wipe, xorBytes } from './bytes.js';
 import { type CounterStep, nextCounter } from './counter.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, KioskError } from '../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
 import { decryptAesBlock, encryptAesBlock } from './block-cipher.js';
 import { requireBytes, wipe, xorBytes } from './bytes.js';
 

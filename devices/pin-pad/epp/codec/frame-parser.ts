@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import { type EppKeyName, ETX, MAX_FRAME_BYTES, MIN_FRAME_BYTES, STX } from './constants.js';
 import { decodeFrameBody, type EppFrame, hexValue } from './frame.js';
 

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import { ETX, FRAME_OVERHEAD_BYTES, MAX_PARAMS_BYTES, MIN_FRAME_BYTES, STX } from './constants.js';
 
 /** One EPP frame with STX, length, check and ETX checked and stripped. */

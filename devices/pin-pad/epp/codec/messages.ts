@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import {
   ACCOUNT_DIGITS_MAX,
   BEEP_MS_MAX,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../core/errors.js';
 import {
   AES_DUKPT_MAX_COUNTER,
   deriveAesInitialKey,
@@ -7,7 +8,6 @@ import {
   nextAesCounter,
   parseAesKsn,
 } from '../../../../simulators/epp/crypto/index.js';
-import { ErrorCode } from '../../../../src/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../core/errors.js';
 import {
   DUKPT_TDES_MAX_COUNTER,
   deriveTdesIpek,
@@ -8,7 +9,6 @@ import {
   nextTdesCounter,
   parseTdesKsn,
 } from '../../../../simulators/epp/crypto/index.js';
-import { ErrorCode } from '../../../../src/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();

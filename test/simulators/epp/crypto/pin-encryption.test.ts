@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../core/errors.js';
 import {
   DukptPinEncryptor,
   decryptPinBlock,
   deriveAesInitialKey,
   deriveTdesIpek,
 } from '../../../../simulators/epp/crypto/index.js';
-import { ErrorCode } from '../../../../src/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../../core/errors.js';
 import {
   type EppFrame,
   EppFrameParser,
@@ -10,7 +11,6 @@ import {
   MIN_FRAME_BYTES,
   STX,
 } from '../../../../../devices/pin-pad/epp/codec/index.js';
-import { ErrorCode } from '../../../../../src/errors.js';
 import {
   ascii,
   concat,

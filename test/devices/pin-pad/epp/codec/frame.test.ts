@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../../core/errors.js';
 import {
   decodeFrame,
   ETX,
@@ -8,7 +9,6 @@ import {
   MAX_PARAMS_BYTES,
   STX,
 } from '../../../../../devices/pin-pad/epp/codec/index.js';
-import { ErrorCode } from '../../../../../src/errors.js';
 import { ascii, concat, largeFrameArb } from './arbitraries.js';
 
 /** STX + the ASCII text + ETX: golden frames are written as their hex text, as in docs/devices/epp.md. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../../core/errors.js';
 import {
   decodeCommand,
   decodeFrame,
@@ -12,7 +13,6 @@ import {
   encodePadMessage,
   STX,
 } from '../../../../../devices/pin-pad/epp/codec/index.js';
-import { ErrorCode } from '../../../../../src/errors.js';
 import { ascii, commandArb, concat, frameArb, fromHex, padMessageArb, splitAt } from './arbitraries.js';
 
 const wire = (text: string) => concat([Uint8Array.of(STX), ascii(text), Uint8Array.of(ETX)]);
