@@ -52,6 +52,11 @@ export class PrinterInboundParser {
     return { ...this.counters };
   }
 
+  /** Bytes of an unfinished ASB message held; never more than 3. */
+  get bufferedBytes(): number {
+    return this.asbLength;
+  }
+
   get pendingQueries(): readonly StatusQuery[] {
     return [...this.pending];
   }
