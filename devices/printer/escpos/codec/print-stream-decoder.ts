@@ -22,6 +22,45 @@ export interface PrintStreamDecoderOptions {
 }
 
 const REPLACEMENT = '\ufffd';
+
+/**
+ * Parameter counts of common commands this decoder does not act on, so their parameters are
+ * skipped with them instead of printing as text. Anything else after ESC, GS or FS is taken
+ * as a two-byte command.
+ */
+const IGNORED_PARAMETERS: Readonly<Record<number, ReadonlyMap<number, number>>> = {
+  [ESC]: new Map([
+    [0x20, 1], // ESC SP n: right-side character spacing
+    [0x21, 1], // ESC ! n: print mode
+    [0x24, 2], // ESC $ nL nH: absolute position
+    [0x2d, 1], // ESC - n: underline
+    [0x32, 0], // ESC 2: default line spacing
+    [0x33, 1], // ESC 3 n: line spacing
+    [0x47, 1], // ESC G n: double strike
+    [0x4a, 1], // ESC J n: feed n dots
+    [0x4d, 1], // ESC M n: font
+    [0x52, 1], // ESC R n: international character set
+    [0x56, 1], // ESC V n: rotate
+    [0x74, 1], // ESC t n: code table
+    [0x7b, 1], // ESC { n: upside down
+  ]),
+  [GS]: new Map([
+    [0x42, 1], // GS B n: reverse
+    [0x48, 1], // GS H n: HRI position
+    [0x4c, 2], // GS L nL nH: left margin
+    [0x57, 2], // GS W nL nH: print area width
+    [0x66, 1], // GS f n: HRI font
+    [0x68, 1], // GS h n: barcode height
+    [0x72, 1], // GS r n: transmit status
+    [0x77, 1], // GS w n: barcode width
+  ]),
+  [FS]: new Map([
+    [0x21, 1], // FS ! n: Chinese print mode
+    [0x2d, 1], // FS - n: Chinese underline
+    [0x53, 2], // FS S n1 n2: Chinese character spacing
+    [0x57, 1], // FS W n: Chinese quadruple size
+  ]),
+};
 /** `GS ( k` parameter counts above the largest QR store (7089 numeric digits + 3) are line noise. */
 const MAX_SYMBOL_PARAMETERS = 7092;
 const QR_LEVELS: readonly QrErrorLevel[] = ['L', 'M', 'Q', 'H'];
@@ -123,8 +162,12 @@ export class PrintStreamDecoder {
       out.push({ kind: 'statusQuery', query: arg(2) });
       return 3;
     }
-    if (first === ESC) {
+    if (first === ESC || first === GS || first === FS) {
       if (left < 2) return 0;
+      const ignored = IGNORED_PARAMETERS[first]!.get(arg(1));
+      if (ignored !== undefined) return left < 2 + ignored ? 0 : unknown(2 + ignored);
+    }
+    if (first === ESC) {
       const command = arg(1);
       if (command === 0x40) {
         this.initialize(out);
@@ -142,7 +185,6 @@ export class PrintStreamDecoder {
       return 3;
     }
     if (first === FS) {
-      if (left < 2) return 0;
       if (arg(1) === 0x26) this.chinese = true;
       else if (arg(1) === 0x2e) this.chinese = false;
       else return unknown(2);

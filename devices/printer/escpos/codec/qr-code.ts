@@ -58,6 +58,13 @@ export function encodeQrCode(payload: string, moduleSize: number, errorLevel: Qr
       },
     );
   }
+  if (/\p{Surrogate}/u.test(payload)) {
+    throw new KioskError(
+      ErrorCode.DeviceBadArgument,
+      'QR payload holds a lone surrogate: it is not text UTF-8 can carry',
+      { details: { errorLevel } },
+    );
+  }
   const data = new TextEncoder().encode(payload);
   if (data.length === 0) {
     throw new KioskError(ErrorCode.DeviceBadArgument, 'QR payload is empty', { details: { errorLevel } });

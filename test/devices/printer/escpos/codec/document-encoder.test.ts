@@ -140,6 +140,11 @@ describe('encodeDocument: refusals', () => {
       /block 0: QR payload is 2332 bytes; a model-2 symbol at level M holds at most 2331/,
     );
     expectError(() => encodeDocument(qr(''), { columns: 48 }), ErrorCode.DeviceBadArgument, /empty/);
+    expectError(
+      () => encodeDocument(qr('a\ud800'), { columns: 48 }),
+      ErrorCode.DeviceBadArgument,
+      /lone surrogate/,
+    );
   });
 
   it('refuses module sizes outside 1–16 and unknown error levels', () => {
