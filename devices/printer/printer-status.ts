@@ -45,6 +45,10 @@ export interface PrintProgress {
   cut: boolean;
 }
 
+export interface PrintFailure extends PrintProgress {
+  reason: PrintFailureReason;
+}
+
 export interface PrinterStatus extends DeviceStatus {
   paper: PaperLevel;
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, isKioskError, KioskError } from '../../../../src/errors.js';
 import {
   ALIGNMENTS,
   type Alignment,
@@ -47,6 +47,12 @@ function bad(message: string, details: Record<string, unknown>): KioskError {
   return new KioskError(ErrorCode.DeviceBadArgument, message, { details });
 }
 
+/** The same refusal, saying which block it is about. */
+function inBlock(err: unknown, at: number): unknown {
+  if (!isKioskError(err)) return err;
+  return new KioskError(err.code, `block ${at}: ${err.message}`, { details: { at, ...err.details } });
+}
+
 /** Print modes as the printer holds them; `ESC @` sets these values. */
 interface PrintModes {
   align: Alignment;
@@ -56,7 +62,14 @@ interface PrintModes {
 
 class ByteSink {
   private readonly bytes: number[] = [];
+  /** Byte offset just past each printed line's LF. */
+  readonly lineEnds: number[] = [];
   constructor(private readonly maxBytes: number) {}
+
+  endLine(): void {
+    this.push(LF);
+    this.lineEnds.push(this.bytes.length);
+  }
 
   push(...parts: (number | Uint8Array)[]): void {
     for (const v of parts) {
@@ -103,7 +116,7 @@ function pushLine(sink: ByteSink, line: readonly PrintableChar[]): void {
     sink.push(c.bytes);
   }
   if (chinese) sink.push(LEAVE_CHINESE_MODE);
-  sink.push(LF);
+  sink.endLine();
 }
 
 function checkAlign(align: unknown, at: number): Alignment {
@@ -137,7 +150,7 @@ function encodeBlock(
       try {
         chars = toPrintableChars(block.text, options.unprintable);
       } catch (err) {
-        throw bad(`block ${at}: ${(err as Error).message}`, { at, ...(err as KioskError).details });
+        throw inBlock(err, at);
       }
       pushModes(sink, modes, { align: checkAlign(block.align, at), bold: block.bold === true, size });
       const width = size === 'double' ? options.columns / 2 : options.columns;
@@ -159,7 +172,7 @@ function encodeBlock(
       try {
         qr = encodeQrCode(block.payload, block.moduleSize, block.errorLevel);
       } catch (err) {
-        throw bad(`block ${at}: ${(err as Error).message}`, { at, ...(err as KioskError).details });
+        throw inBlock(err, at);
       }
       pushModes(sink, modes, { ...modes, align: checkAlign(block.align, at) });
       sink.push(qr);
@@ -185,13 +198,30 @@ function encodeBlock(
   }
 }
 
+export interface EncodedDocument {
+  bytes: Uint8Array;
+  /**
+   * Offset just past the LF of each printed text or rule line, in order: a driver that knows how
+   * many bytes the printer took can say after which line it stopped.
+   */
+  lineEnds: number[];
+}
+
+/** The bytes of {@link encodeDocumentWithLineEnds}. */
+export function encodeDocument(document: PrinterDocument, options: EscPosEncodeOptions): Uint8Array {
+  return encodeDocumentWithLineEnds(document, options).bytes;
+}
+
 /**
  * Encodes a receipt for an ESC/POS printer: `ESC @`, then each block, changing a print mode
  * only when a block needs another value. Bytes ≥ 0x80 only ever appear between `FS &` and
  * `FS .`, so the result prints the same whether or not the printer powered up in Chinese mode.
  * Throws DeviceBadArgument, naming the block, for anything it cannot print faithfully.
  */
-export function encodeDocument(document: PrinterDocument, options: EscPosEncodeOptions): Uint8Array {
+export function encodeDocumentWithLineEnds(
+  document: PrinterDocument,
+  options: EscPosEncodeOptions,
+): EncodedDocument {
   if (!(PAPER_COLUMNS as readonly unknown[]).includes(options?.columns)) {
     throw bad(`columns must be one of ${PAPER_COLUMNS.join(', ')}, got ${String(options?.columns)}`, {
       columns: options?.columns,
@@ -213,5 +243,5 @@ export function encodeDocument(document: PrinterDocument, options: EscPosEncodeO
   document.blocks.forEach((block, at) => {
     encodeBlock(sink, modes, block, at, resolved);
   });
-  return sink.result();
+  return { bytes: sink.result(), lineEnds: sink.lineEnds };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   encodeDocument,
+  encodeDocumentWithLineEnds,
 } from '../../../../../devices/printer/escpos/codec/index.js';
 import type { PrinterDocument } from '../../../../../devices/printer/printer-document.js';
 import { ErrorCode, isKioskError } from '../../../../../src/errors.js';
@@ -93,6 +94,27 @@ describe('encodeDocument: golden bytes', () => {
   it('replaces a character with no two-byte code by "?" and ¥ by ￥, never sending four bytes', () => {
     const bytes = encodeDocument({ blocks: [{ kind: 'text', text: '¥5 😀' }] }, { columns: 32 });
     expect(toHex(bytes)).toBe(toHex(fromHex('1B 40 1C 26 A3 A4 1C 2E 35 20 3F 0A')));
+  });
+});
+
+describe('encodeDocumentWithLineEnds', () => {
+  it('gives the offset past each printed line, so a driver can tell after which line it stopped', () => {
+    const { bytes, lineEnds } = encodeDocumentWithLineEnds(
+      {
+        blocks: [
+          { kind: 'text', text: '元'.repeat(20) },
+          { kind: 'qr', payload: 'x', moduleSize: 3, errorLevel: 'L' },
+          { kind: 'rule' },
+          { kind: 'cut' },
+        ],
+      },
+      { columns: 32 },
+    );
+    expect(lineEnds).toHaveLength(3);
+    for (const end of lineEnds) expect(bytes[end - 1]).toBe(0x0a);
+    // 1B 40, FS &, 16 × 2 bytes, FS ., LF
+    expect(lineEnds[0]).toBe(2 + 2 + 32 + 2 + 1);
+    expect(lineEnds[2]).toBe(bytes.length - 4);
   });
 });
 
