@@ -143,6 +143,9 @@ function encodeBlock(
       if (!(TEXT_SIZES as readonly unknown[]).includes(size)) {
         throw bad(`block ${at}: size must be normal or double, got ${String(size)}`, { at, size });
       }
+      if (block.bold !== undefined && typeof block.bold !== 'boolean') {
+        throw bad(`block ${at}: bold must be true or false, got ${String(block.bold)}`, { at });
+      }
       if (typeof block.text !== 'string' || block.text.length > options.maxBytes) {
         throw bad(`block ${at}: text must be a string of at most ${options.maxBytes} characters`, { at });
       }

@@ -232,5 +232,14 @@ describe('encodeDocument: refusals', () => {
       ErrorCode.DeviceBadArgument,
       /align/,
     );
+    expectError(
+      () =>
+        encodeDocument(
+          { blocks: [{ kind: 'text', text: 'a', bold: 'yes' as unknown as boolean }] },
+          { columns: 32 },
+        ),
+      ErrorCode.DeviceBadArgument,
+      /block 0: bold must be true or false/,
+    );
   });
 });
