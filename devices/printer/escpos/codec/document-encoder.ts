@@ -1,4 +1,4 @@
-import { ErrorCode, isKioskError, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, isKioskError, KioskError } from '../../../../core/errors.js';
 import {
   ALIGNMENTS,
   type Alignment,

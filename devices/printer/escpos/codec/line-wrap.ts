@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import type { Alignment } from '../../printer-document.js';
 import { columnsOf, type PrintableChar, toPrintableChars } from './printable-text.js';
 

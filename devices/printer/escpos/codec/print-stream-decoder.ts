@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import type { Alignment, QrErrorLevel, TextSize } from '../../printer-document.js';
 import { DLE, EOT, ESC, FS, GS, LF } from './commands.js';
 

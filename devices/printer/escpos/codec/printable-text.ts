@@ -1,5 +1,5 @@
 import iconv from 'iconv-lite';
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 
 /**
  * One character as the printer will receive it: ASCII in one byte, everything else as a

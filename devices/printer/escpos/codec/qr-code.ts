@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import type { QrErrorLevel } from '../../printer-document.js';
 import { SYMBOL_COMMAND } from './commands.js';
 

@@ -1,4 +1,4 @@
-import { ErrorCode, KioskError } from '../../../../src/errors.js';
+import { ErrorCode, KioskError } from '../../../../core/errors.js';
 import type { PaperLevel, PrinterCondition } from '../../printer-status.js';
 
 /**

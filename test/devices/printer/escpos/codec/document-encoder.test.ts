@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../../../core/errors.js';
 import {
   DEFAULT_MAX_DOCUMENT_BYTES,
   encodeDocument,
   encodeDocumentWithLineEnds,
 } from '../../../../../devices/printer/escpos/codec/index.js';
 import type { PrinterDocument } from '../../../../../devices/printer/printer-document.js';
-import { ErrorCode, isKioskError } from '../../../../../src/errors.js';
 import { fromHex, toHex } from './arbitraries.js';
 
 /**

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../../../core/errors.js';
 import {
   decodeAsb,
   decodeRealtimeStatus,
@@ -8,7 +9,6 @@ import {
   isRealtimeReply,
 } from '../../../../../devices/printer/escpos/codec/index.js';
 import { IDLE_PRINTER_CONDITION } from '../../../../../devices/printer/printer-status.js';
-import { ErrorCode, isKioskError } from '../../../../../src/errors.js';
 import { asbMessageArb, fromHex, realtimeReplyArb } from './arbitraries.js';
 
 describe('status byte classes', () => {

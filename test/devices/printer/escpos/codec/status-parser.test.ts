@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../../../core/errors.js';
 import {
   MAX_PENDING_QUERIES,
   type PrinterInbound,
   PrinterInboundParser,
 } from '../../../../../devices/printer/escpos/codec/index.js';
-import { ErrorCode, isKioskError } from '../../../../../src/errors.js';
 import {
   asbMessageArb,
   concat,
