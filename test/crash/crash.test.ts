@@ -16,7 +16,7 @@ const KILLS = 200;
  * orphan record, and every payment is the sum of its notes.
  */
 describe('crash harness', () => {
-  it(`${KILLS} kills, no note lost or counted twice (seed ${SEED})`, { timeout: 480_000 }, async () => {
+  it(`${KILLS} kills, no note lost or counted twice (seed ${SEED})`, { timeout: 900_000 }, async () => {
     const summary = await runCrashHarness({ kills: KILLS, seed: SEED, lanes: 2 });
     const report = [
       `seed ${summary.seed}; journals kept in ${summary.dir}`,
