@@ -95,16 +95,26 @@ describe.each(ID003_RIG_CASES)(
       // The next customer's note as soon as the unit takes one; the fast unit gives it back
       // after 200 ms in escrow, so a driver not polling then loses it.
       expect(await insertAndSettle(rig, { denomination: 500 }, 10_000)).toBe('credited');
+      // The credit event comes before the ACK is written; the ACK (and a unit's answer to it)
+      // cross the line after it.
+      const expectedAnswers = rigCase.answersHostAck ? 2 : 0;
+      await waitUntil(
+        'the second ACK to reach the unit and any answer to come back',
+        () =>
+          acksReceived(rig) === 2 &&
+          rig.model().status === 'idling' &&
+          rig.acceptor.driver.counters.hostAckAnswers === expectedAnswers,
+      );
+      const counters = rig.acceptor.driver.counters;
       expect(acksReceived(rig)).toBe(2);
       const firstAck = rig.received.findIndex((r) => r.kind === 'ack');
       // Confirmed by the next status, not by an answer: a status request follows, not a resend.
       expect(rig.received[firstAck + 1]?.kind).toBe('statusRequest');
-      const counters = rig.acceptor.driver.counters;
       expect(counters.retries).toBe(0);
       expect(counters.failures).toBe(0);
       // An answer to the ACK, from a unit that sends one, is taken and dropped, never taken
       // for a status.
-      expect(counters.hostAckAnswers).toBe(rigCase.answersHostAck ? 2 : 0);
+      expect(counters.hostAckAnswers).toBe(expectedAnswers);
       expect(counters.unsolicited).toBe(0);
       expect(rig.host.creditedDenominations()).toEqual([500, 1000]);
       expect(rig.ledger().map((e) => e.denomination)).toEqual([1000, 500]);
