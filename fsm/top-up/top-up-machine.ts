@@ -35,22 +35,8 @@ import {
 import { accountOf, paymentOf, topUpOutputFor, txIdOf } from './top-up-outcome.js';
 
 export { decideEscrow, type EscrowVerdict, remainingLimit } from './cash-in-limits.js';
-export {
-  type CheckAccountInput,
-  type CheckAccountOutput,
-  type CommitPaymentInput,
-  type CommitPaymentOutput,
-  noPrinter,
-  type OpenTransactionInput,
-  type OpenTransactionOutput,
-  type PrintReceiptInput,
-  type PrintReceiptOutput,
-  type RecoveryOutcome,
-  type TopUpEmitted,
-  type TopUpEvent,
-  type TopUpOutput,
-  type TopUpServices,
-} from './top-up-contract.js';
+// The machine's contract is part of its public face: importers keep one path.
+export * from './top-up-contract.js';
 export { topUpOutputFor } from './top-up-outcome.js';
 
 function asActor<I, O>(run: (input: I, signal: AbortSignal) => Promise<O>): PromiseActorLogic<O, I> {
