@@ -18,106 +18,30 @@ import {
   type PaymentKind,
   type TopUpContext,
   type TopUpInput,
-  type TopUpNote,
 } from './top-up-context.js';
+import {
+  type CheckAccountInput,
+  type CommitPaymentInput,
+  type CommitPaymentOutput,
+  noPrinter,
+  type OpenTransactionInput,
+  type OpenTransactionOutput,
+  type PrintReceiptInput,
+  type TopUpEmitted,
+  type TopUpEvent,
+  type TopUpOutput,
+  type TopUpServices,
+} from './top-up-contract.js';
+import { accountOf, paymentOf, topUpOutputFor, txIdOf } from './top-up-outcome.js';
 
 export { decideEscrow, type EscrowVerdict, remainingLimit } from './cash-in-limits.js';
-
-/** What start-up recovery decided from the journal and the acceptor for an interrupted transaction. */
-export type RecoveryOutcome = 'resumeCashIn' | 'commitPartial' | 'cancel';
-
-export type TopUpEvent =
-  | { type: 'START' }
-  | { type: 'ACCOUNT_ENTERED'; account: string }
-  | { type: 'NOTE_ESCROWED'; escrowId: string; denomination: number }
-  | { type: 'NOTE_CREDITED'; noteId: string; denomination: number }
-  | { type: 'NOTE_RETURNED'; escrowId?: string }
-  | { type: 'NOTE_REJECTED'; reason?: string }
-  | { type: 'CONFIRM' }
-  | { type: 'CANCEL' }
-  | { type: 'RETRY_COMMIT' }
-  /**
-   * `notes` is the journal's list of this transaction's credited notes: a credit can be
-   * durable without having reached the persisted snapshot, and the journal is the truth.
-   */
-  | { type: 'RECOVERED'; outcome: RecoveryOutcome; notes?: TopUpNote[] };
-
-/** What the machine asks of the acceptor; the service turns these into enable()/disable(). */
-export type TopUpEmitted =
-  | { type: 'acceptor.enable'; denominations: number[] }
-  | { type: 'acceptor.disable' };
-
-export interface CheckAccountInput {
-  account: string;
-}
-export interface CheckAccountOutput {
-  ok: boolean;
-  dailyTotalSoFar?: number;
-}
-export interface OpenTransactionInput {
-  account: string;
-}
-export interface OpenTransactionOutput {
-  txId: string;
-  /** What the journal credited this account today, before this transaction. */
-  dailyTotalSoFar: number;
-}
-export interface CommitPaymentInput {
-  txId: string;
-  kind: PaymentKind;
-}
-export interface CommitPaymentOutput {
-  paymentId: string;
-  amount: number;
-  seq: number;
-}
-export interface PrintReceiptInput {
-  txId: string;
-  paymentId: string;
-  seq: number;
-  account: string;
-  amount: number;
-  kind: PaymentKind;
-  notes: TopUpNote[];
-}
-export interface PrintReceiptOutput {
-  printed: boolean;
-}
-
-/**
- * The I/O the transaction needs, as plain async functions the machine runs as invoked actors
- * (the signal aborts when the machine leaves the state). commitPayment must be idempotent per
- * txId (the journal returns the payment it already made): recovery and retries run it again.
- */
-export interface TopUpServices {
-  checkAccount(input: CheckAccountInput, signal: AbortSignal): Promise<CheckAccountOutput>;
-  openTransaction(input: OpenTransactionInput, signal: AbortSignal): Promise<OpenTransactionOutput>;
-  commitPayment(input: CommitPaymentInput, signal: AbortSignal): Promise<CommitPaymentOutput>;
-  /** Absent until a printer exists: every completion then records receipt false. */
-  printReceipt?(input: PrintReceiptInput, signal: AbortSignal): Promise<PrintReceiptOutput>;
-}
+// The machine's contract is part of its public face: importers keep one path.
+export * from './top-up-contract.js';
+export { topUpOutputFor } from './top-up-outcome.js';
 
 function asActor<I, O>(run: (input: I, signal: AbortSignal) => Promise<O>): PromiseActorLogic<O, I> {
   return fromPromise<O, I>(({ input, signal }) => run(input, signal));
 }
-
-/** A kiosk without a printer still completes top-ups; the customer sees the payment id instead. */
-export async function noPrinter(): Promise<PrintReceiptOutput> {
-  return { printed: false };
-}
-
-export type TopUpOutput =
-  | {
-      outcome: 'done';
-      txId: string;
-      paymentId: string;
-      amount: number;
-      seq: number;
-      kind: PaymentKind;
-      receipt: boolean;
-    }
-  /** With a txId the service closes that journal transaction as cancelled (it holds no credited note). */
-  | { outcome: 'cancelled'; txId: string | null; reason: CancelReason };
 
 export const TOP_UP_STATES = [
   'idle',
@@ -136,48 +60,6 @@ export type TopUpStateName = (typeof TOP_UP_STATES)[number];
 
 /** States a restored snapshot keeps as they are: nothing was under way in them. */
 export const TOP_UP_RESTING_STATES: readonly TopUpStateName[] = ['idle', 'done', 'cancelled'];
-
-function missing(field: string, context: TopUpContext): KioskError {
-  return new KioskError(ErrorCode.JournalInvariant, `top-up reached its end without ${field}`, {
-    details: { field, txId: context.txId },
-  });
-}
-
-interface CommittedPayment {
-  txId: string;
-  paymentId: string;
-  amount: number;
-  seq: number;
-  kind: PaymentKind;
-}
-
-/** The payment a committed top-up made; reaching printing or done without one is a bug, said loudly. */
-function paymentOf(context: TopUpContext): CommittedPayment {
-  const { txId, paymentId, amount, seq, kind } = context;
-  if (txId === null) throw missing('txId', context);
-  if (paymentId === null) throw missing('paymentId', context);
-  if (amount === null) throw missing('amount', context);
-  if (seq === null) throw missing('seq', context);
-  if (kind === null) throw missing('kind', context);
-  return { txId, paymentId, amount, seq, kind };
-}
-
-/** The machine's output for a final state; also used to restore a finished snapshot. */
-export function topUpOutputFor(state: 'done' | 'cancelled', context: TopUpContext): TopUpOutput {
-  if (state === 'cancelled')
-    return { outcome: 'cancelled', txId: context.txId, reason: context.cancelReason ?? 'customerCancelled' };
-  return { outcome: 'done', ...paymentOf(context), receipt: context.receipt ?? false };
-}
-
-function accountOf(context: TopUpContext): string {
-  if (context.account === null) throw missing('account', context);
-  return context.account;
-}
-
-function txIdOf(context: TopUpContext): string {
-  if (context.txId === null) throw missing('txId', context);
-  return context.txId;
-}
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -3,7 +3,7 @@ import type { DeviceStatus } from '../../devices/device-status.js';
 import { canStartTopUp, kioskMachine, kioskSummary } from '../../fsm/kiosk/kiosk-machine.js';
 import type { MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
-import type { KioskModeSource } from './top-up-service.js';
+import type { KioskModeSource } from './service-ports.js';
 import type { KioskMode } from './top-up-view.js';
 
 /** The operator's choice (fleet command or technician), applied between customers. */

@@ -1,79 +1,42 @@
-import { type Actor, createActor } from 'xstate';
-import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
-import type {
-  CashAcceptorEvents,
-  EscrowedNote,
-  NoteCredit,
-} from '../../devices/cash-acceptor/cash-acceptor.js';
-import type { DeviceStatus } from '../../devices/device-status.js';
+import { createActor } from 'xstate';
+import { ErrorCode, KioskError } from '../../core/errors.js';
+import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { isCnMobileNumber } from '../../fsm/top-up/account-number.js';
 import { topUpInputFromConfig } from '../../fsm/top-up/top-up-context.js';
 import {
-  type CheckAccountInput,
-  type CheckAccountOutput,
-  type CommitPaymentInput,
-  type CommitPaymentOutput,
   createTopUpMachine,
-  decideEscrow,
-  type OpenTransactionInput,
-  type OpenTransactionOutput,
-  remainingLimit,
   type TopUpMachine,
   type TopUpOutput,
   type TopUpSnapshot,
   type TopUpStateName,
   topUpStateName,
 } from '../../fsm/top-up/top-up-machine.js';
-import { persistTopUp, TOP_UP_SNAPSHOT_VERSION } from '../../fsm/top-up/top-up-snapshot.js';
 import type { KioskConfig } from '../config/index.js';
 import type { MessageCode } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
 import { type Logger, maskAccount } from '../log.js';
-import { type EscrowPolicy, type JournalCashIn, refuseAllNotes } from '../money/journal-cash-in.js';
+import { type JournalCashIn, refuseAllNotes } from '../money/journal-cash-in.js';
 import type { AlertSink } from '../recovery/recovery-alerts.js';
+import { AcceptorCommands } from './acceptor-commands.js';
 import { type AccountChecker, httpAccountChecker } from './account-check.js';
 import { JournalWriteWatch } from './journal-write-watch.js';
-import { localMidnight } from './local-midnight.js';
-import { rejectMessage, returnMessage } from './reject-message.js';
-import { screenState, topUpMessage } from './top-up-messages.js';
+import { RunningTopUp } from './running-top-up.js';
+import { runningTopUpView } from './running-top-up-view.js';
+import type { KioskModeSource, ServiceAcceptor } from './service-ports.js';
+import { topUpMachineServices } from './top-up-machine-services.js';
+import { screenState } from './top-up-messages.js';
+import { TopUpNotes } from './top-up-notes.js';
+import { TopUpRecords } from './top-up-records.js';
 import type {
   KioskEvent,
   KioskEventListener,
-  KioskMode,
   KioskService,
   KioskStateView,
   TopUpView,
 } from './top-up-view.js';
 
-/** The journal's key for the running top-up's persisted snapshot (start-up recovery reads it). */
-export const TOP_UP_SNAPSHOT_KEY = 'topUp';
-
-/** What the service needs of the acceptor: the protocol-neutral interface, nothing more. */
-export interface ServiceAcceptor {
-  readonly status: DeviceStatus;
-  enable(denominations: readonly number[]): Promise<void>;
-  disable(): Promise<void>;
-  on<E extends keyof CashAcceptorEvents>(
-    event: E,
-    listener: (...args: CashAcceptorEvents[E]) => void,
-  ): unknown;
-  off<E extends keyof CashAcceptorEvents>(
-    event: E,
-    listener: (...args: CashAcceptorEvents[E]) => void,
-  ): unknown;
-}
-
-/** Where the kiosk's mode comes from; the service only asks and listens. */
-export interface KioskModeSource {
-  readonly mode: KioskMode;
-  /** Why a top-up may not start now, as the customer's message; null when it may. */
-  refusal(): MessageCode | null;
-  transactionStarted(): void;
-  transactionEnded(): void;
-  /** The journal failed a write (false) or writes again (true): no customer while it cannot. */
-  journalWritable(writable: boolean): void;
-  onModeChange(listener: (mode: KioskMode) => void): () => void;
-}
+export type { KioskModeSource, ServiceAcceptor } from './service-ports.js';
+export { TOP_UP_SNAPSHOT_KEY } from './top-up-records.js';
 
 export interface TopUpServiceOptions {
   config: KioskConfig;
@@ -93,23 +56,6 @@ export interface TopUpServiceOptions {
 
 /** How long a request waits for the machine to leave a step that does I/O (journal, lookup). */
 const SETTLE_MS = 2_000;
-const CANCEL_CLOSE_RETRY_MS = 500;
-const CANCEL_CLOSE_ATTEMPTS = 20;
-const ACCEPTOR_RETRY_MS = 150;
-const ACCEPTOR_RETRIES = 20;
-
-interface Running {
-  actor: Actor<TopUpMachine>;
-  /** Why the journal could not open this top-up's transaction, if it could not. */
-  journalFault?: unknown;
-  /** The last note event's word for the customer, cleared by the next credit. */
-  notice: MessageCode | null;
-  /** Why the policy refused the note now in the acceptor's path, for the returned event. */
-  refusal: string | undefined;
-  persistedKey: string | undefined;
-  lastView: string | undefined;
-  settled: Array<() => void>;
-}
 
 function conflict(reason: string, messageCode: MessageCode): KioskError {
   return new KioskError(ErrorCode.ApiConflict, reason, { details: { messageCode } });
@@ -125,23 +71,17 @@ export class TopUpService implements KioskService {
   readonly #journal: Journal;
   readonly #acceptor: ServiceAcceptor;
   readonly #cashIn: JournalCashIn;
-  readonly #device: string;
+  readonly #notes: TopUpNotes;
   readonly #modes: KioskModeSource;
   readonly #log: Logger;
-  readonly #clock: () => Date;
-  readonly #checker: AccountChecker | undefined;
   readonly #machine: TopUpMachine;
+  readonly #records: TopUpRecords;
+  readonly #commands: AcceptorCommands;
   readonly #listeners = new Set<KioskEventListener>();
   readonly #detach: Array<() => void> = [];
-  #running: Running | undefined;
+  #running: RunningTopUp | undefined;
   /** The last top-up's view, kept after it ended so the screen can show the outcome. */
   #last: TopUpView | null = null;
-  /** Acceptor commands run one after another, in the order the machine asked for them. */
-  #acceptorQueue: Promise<void> = Promise.resolve();
-  /** What the acceptor took, as last confirmed by the device: the screen shows only what will work. */
-  #enabled: number[] = [];
-  /** The latest acceptor request; an older one still retrying gives way to it. */
-  #acceptorTicket = 0;
   #stopping = false;
   readonly #journalWatch: JournalWriteWatch;
 
@@ -150,23 +90,58 @@ export class TopUpService implements KioskService {
     this.#journal = options.journal;
     this.#acceptor = options.acceptor;
     this.#cashIn = options.cashIn;
-    this.#device = options.device;
     this.#modes = options.modes;
     this.#log = options.logger.child({ component: 'top-up' });
-    this.#clock = options.clock ?? (() => new Date());
-    const check = this.#config.transaction.accountCheck;
-    this.#checker = options.accountChecker ?? (check.enabled ? httpAccountChecker(check) : undefined);
+    this.#records = new TopUpRecords(this.#journal, this.#log);
+    this.#commands = new AcceptorCommands({
+      acceptor: this.#acceptor,
+      logger: this.#log,
+      stopping: () => this.#stopping,
+      applied: () => {
+        if (this.#running) this.#publishView(this.#running);
+      },
+      enableFailed: (error) => {
+        if (!this.#running) return;
+        this.#emit({
+          type: 'topup.error',
+          data: { code: 'acceptorOffline', reason: (error as Error).message },
+        });
+      },
+    });
     this.#journalWatch = new JournalWriteWatch({
       journal: this.#journal,
       onChange: (writable) => this.#modes.journalWritable(writable),
       ...(options.alerts === undefined ? {} : { alerts: options.alerts }),
       logger: this.#log,
     });
-    this.#machine = this.#createMachine();
+    const check = this.#config.transaction.accountCheck;
+    this.#machine = createTopUpMachine(
+      topUpMachineServices({
+        journal: this.#journal,
+        limits: this.#config.limits,
+        checker: options.accountChecker ?? (check.enabled ? httpAccountChecker(check) : undefined),
+        clock: options.clock ?? (() => new Date()),
+        openFailed: (error) => {
+          // The account PUT answers with this (5xx), not with a cancelled top-up.
+          if (this.#running) this.#running.journalFault = error;
+          this.#journalWatch.writeFailed(error);
+        },
+      }),
+    );
 
-    this.#listen('credited', (credit) => this.#onCredited(credit));
-    this.#listen('returned', () => this.#onReturned());
-    this.#listen('rejected', (event) => this.#onRejected(event.reason));
+    this.#notes = new TopUpNotes({
+      host: {
+        running: () => this.#running,
+        emit: (event) => this.#emit(event),
+        publishView: (running) => this.#publishView(running),
+      },
+      journal: this.#journal,
+      device: options.device,
+      logger: this.#log,
+    });
+    this.#listen('credited', (credit) => this.#notes.credited(credit));
+    this.#listen('returned', () => this.#notes.returned());
+    this.#listen('rejected', (event) => this.#notes.rejected(event.reason));
     this.#listen('status', (status) => {
       this.#emit({ type: 'device.status', data: { device: 'cashAcceptor', status } });
       // What the customer can insert follows the unit: nothing while it cannot take notes.
@@ -196,49 +171,7 @@ export class TopUpService implements KioskService {
   finished(txId: string): TopUpView {
     const current = this.current();
     if (current !== null && current.txId === txId) return current;
-    let tx: ReturnType<Journal['transaction']>;
-    try {
-      tx = this.#journal.transaction(txId);
-    } catch (error) {
-      if (isKioskError(error, ErrorCode.JournalNotFound)) {
-        throw new KioskError(ErrorCode.ApiNotFound, `no top-up ${txId}`, {
-          details: { messageCode: 'topUpNotFound', txId },
-        });
-      }
-      throw error;
-    }
-    if (tx.state === 'open') {
-      throw new KioskError(ErrorCode.ApiNotFound, `top-up ${txId} has not finished`, {
-        details: { messageCode: 'topUpNotFound', txId },
-      });
-    }
-    const notes = this.#journal
-      .transactionNotes(txId)
-      .filter((n) => n.state === 'credited' && n.denomination !== null)
-      .map((n) => ({ noteId: n.noteId, denomination: n.denomination as number }));
-    const payment = this.#journal.transactionPayment(txId);
-    const receipt = payment?.receipt ?? null;
-    return {
-      txId,
-      state: tx.state === 'committed' ? 'done' : 'cancelled',
-      account: tx.account,
-      notes,
-      total: notes.reduce((sum, n) => sum + n.denomination, 0),
-      remaining: 0,
-      acceptedDenominations: [],
-      noteInProgress: false,
-      paymentId: payment?.paymentId ?? null,
-      kind: tx.kind,
-      receipt,
-      message:
-        tx.state === 'cancelled'
-          ? 'topUpCancelled'
-          : receipt === true
-            ? tx.kind === 'partial'
-              ? 'topUpPartial'
-              : 'topUpDone'
-            : 'receiptUnavailable',
-    };
+    return this.#records.finished(txId);
   }
 
   subscribe(listener: KioskEventListener): () => void {
@@ -258,23 +191,16 @@ export class TopUpService implements KioskService {
       );
     }
     const actor = createActor(this.#machine, { input: topUpInputFromConfig(this.#config) });
-    const running: Running = {
-      actor,
-      notice: null,
-      refusal: undefined,
-      persistedKey: undefined,
-      lastView: undefined,
-      settled: [],
-    };
+    const running = new RunningTopUp(actor);
     this.#running = running;
     this.#last = null;
-    actor.on('acceptor.enable', (event) => this.#tellAcceptor(event.denominations));
-    actor.on('acceptor.disable', () => this.#tellAcceptor([]));
+    actor.on('acceptor.enable', (event) => this.#commands.tell(event.denominations));
+    actor.on('acceptor.disable', () => this.#commands.tell([]));
     actor.subscribe({
       next: (snapshot) => this.#onSnapshot(running, snapshot),
       error: (error) => this.#abandon(running, error),
     });
-    this.#cashIn.setPolicy(this.#policyFor(running));
+    this.#cashIn.setPolicy(this.#notes.policyFor(running));
     this.#modes.transactionStarted();
     actor.start();
     actor.send({ type: 'START' });
@@ -360,197 +286,33 @@ export class TopUpService implements KioskService {
     this.#cashIn.setPolicy(refuseAllNotes);
     for (const detach of this.#detach.splice(0)) detach();
     this.#listeners.clear();
-    await this.#acceptorQueue;
+    await this.#commands.drained();
   }
 
-  // ---------------------------------------------------------------- the machine and its I/O
+  // ---------------------------------------------------------------- the machine's life
 
-  #createMachine(): TopUpMachine {
-    const journal = this.#journal;
-    const limits = this.#config.limits;
-    const checker = this.#checker;
-    return createTopUpMachine({
-      checkAccount: async (input: CheckAccountInput, signal: AbortSignal): Promise<CheckAccountOutput> => {
-        if (!checker) throw new KioskError(ErrorCode.ConfigInvalid, 'no account check is configured');
-        return checker(input.account, signal);
-      },
-      openTransaction: async (input: OpenTransactionInput): Promise<OpenTransactionOutput> => {
-        const dailyTotalSoFar = journal.creditedTotalForAccount(input.account, localMidnight(this.#clock()));
-        const maxAmount = Math.max(
-          0,
-          Math.min(limits.maxPerTransaction, limits.maxPerAccountPerDay - dailyTotalSoFar),
-        );
-        try {
-          const tx = journal.openTransaction({
-            account: input.account,
-            limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
-          });
-          return { txId: tx.txId, dailyTotalSoFar };
-        } catch (error) {
-          // The account PUT answers with this (5xx), not with a cancelled top-up.
-          if (this.#running) this.#running.journalFault = error;
-          this.#journalWatch.writeFailed(error);
-          throw error;
-        }
-      },
-      commitPayment: async (input: CommitPaymentInput): Promise<CommitPaymentOutput> => {
-        // No printer in this build: the payment says so, and the screen shows the payment id.
-        const result = journal.commitPayment({ txId: input.txId, kind: input.kind, receipt: false });
-        if (result.outcome !== 'committed') {
-          throw new KioskError(
-            ErrorCode.JournalConflict,
-            `transaction ${input.txId} holds no credited note`,
-            {
-              details: { txId: input.txId },
-            },
-          );
-        }
-        const { paymentId, amount, seq } = result.payment;
-        return { paymentId, amount, seq };
-      },
-    });
-  }
-
-  /** Synchronous, from the machine's context alone (invariant 2); an accepted note is announced at once. */
-  #policyFor(running: Running): EscrowPolicy {
-    return {
-      decide: (note: EscrowedNote) => {
-        if (this.#running !== running) return { accept: false, reason: 'noTransaction' };
-        const context = running.actor.getSnapshot().context;
-        const verdict = decideEscrow(context, note);
-        if (!verdict.accept || context.txId === null) {
-          running.refusal = verdict.accept ? 'notInsertingCash' : verdict.reason;
-          this.#log.info(
-            { denomination: note.denomination, reason: running.refusal },
-            'note refused in escrow',
-          );
-          return { accept: false, reason: running.refusal };
-        }
-        running.refusal = undefined;
-        running.actor.send({
-          type: 'NOTE_ESCROWED',
-          escrowId: note.escrowId,
-          denomination: note.denomination,
-        });
-        return { accept: true, txId: context.txId };
-      },
-    };
-  }
-
-  #onCredited(credit: NoteCredit): void {
-    const running = this.#running;
-    if (!running) return;
-    const context = running.actor.getSnapshot().context;
-    if (context.txId === null) return;
-    // A credit recovered without its id is the journal's latest note for this device, if any.
-    const note =
-      credit.noteId !== undefined
-        ? this.#journal.note(credit.noteId)
-        : this.#journal.latestNote(this.#device);
-    if (
-      note === null ||
-      note.txId !== context.txId ||
-      note.state !== 'credited' ||
-      note.denomination === null
-    )
-      return;
-    if (context.notes.some((n) => n.noteId === note.noteId)) return;
-    running.notice = null;
-    running.actor.send({ type: 'NOTE_CREDITED', noteId: note.noteId, denomination: note.denomination });
-    const after = running.actor.getSnapshot().context;
-    this.#emit({
-      type: 'topup.note',
-      data: {
-        txId: context.txId,
-        noteId: note.noteId,
-        denomination: note.denomination,
-        total: after.total,
-        remaining: this.#remaining(after),
-      },
-    });
-  }
-
-  #onReturned(): void {
-    const running = this.#running;
-    const message = returnMessage(running?.refusal);
-    if (running) {
-      running.refusal = undefined;
-      running.notice = message;
-      running.actor.send({ type: 'NOTE_RETURNED' });
-    }
-    this.#emit({
-      type: 'topup.noteReturned',
-      data: { txId: running?.actor.getSnapshot().context.txId ?? null, message },
-    });
-    if (running) this.#publishView(running);
-  }
-
-  #onRejected(reason: string): void {
-    const running = this.#running;
-    const message = rejectMessage(reason);
-    if (running) {
-      running.notice = message;
-      running.actor.send({ type: 'NOTE_REJECTED', reason });
-    }
-    this.#emit({
-      type: 'topup.noteRejected',
-      data: { txId: running?.actor.getSnapshot().context.txId ?? null, reason, message },
-    });
-    if (running) this.#publishView(running);
-  }
-
-  #onSnapshot(running: Running, snapshot: TopUpSnapshot): void {
+  #onSnapshot(running: RunningTopUp, snapshot: TopUpSnapshot): void {
     const name = topUpStateName(snapshot);
-    this.#persist(running, snapshot, name);
+    this.#records.persist(running, snapshot, name);
     this.#publishView(running);
     if (snapshot.status === 'done') this.#finish(running, snapshot.output as TopUpOutput);
-    else this.#wake(running);
+    else running.wake();
   }
 
-  /** Persisted on every change of step, and of the notes: what recovery needs, not every escrow. */
-  #persist(running: Running, snapshot: TopUpSnapshot, name: TopUpStateName): void {
-    const context = snapshot.context;
-    if (context.txId === null || snapshot.status === 'done') return;
-    const key = JSON.stringify([
-      name,
-      context.txId,
-      context.notes.length,
-      context.kind,
-      context.paymentId,
-      context.cancelRequested,
-    ]);
-    if (key === running.persistedKey) return;
-    try {
-      const persisted = persistTopUp(running.actor);
-      this.#journal.saveMachineSnapshot(TOP_UP_SNAPSHOT_KEY, {
-        version: TOP_UP_SNAPSHOT_VERSION,
-        snapshot: persisted as unknown as Record<string, unknown>,
-      });
-      running.persistedKey = key;
-    } catch (error) {
-      // The journal's notes and payments are the truth; a missing snapshot only costs recovery a guess.
-      this.#log.error({ err: error, txId: context.txId }, 'top-up snapshot not persisted');
-    }
-  }
-
-  #finish(running: Running, output: TopUpOutput): void {
+  #finish(running: RunningTopUp, output: TopUpOutput): void {
     if (this.#running !== running) return;
     this.#last = this.#view(running);
     this.#running = undefined;
     this.#cashIn.setPolicy(refuseAllNotes);
-    this.#tellAcceptor([]);
-    try {
-      this.#journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
-    } catch (error) {
-      this.#log.error({ err: error }, 'top-up snapshot not deleted');
-    }
+    this.#commands.tell([]);
+    this.#records.deleteSnapshot();
     if (output.outcome === 'done') {
       const { txId, paymentId, amount, kind, receipt } = output;
       this.#log.info({ txId, paymentId, amount, kind, receipt }, 'top-up done');
       this.#emit({ type: 'topup.done', data: { txId, paymentId, amount, kind, receipt } });
     } else {
       this.#log.info({ txId: output.txId, reason: output.reason }, 'top-up cancelled');
-      if (output.txId !== null) this.#closeCancelled(output.txId, 0);
+      if (output.txId !== null) this.#records.closeCancelled(output.txId);
       if (output.reason === 'accountCheckUnavailable' || output.reason === 'journalUnavailable') {
         this.#emit({
           type: 'topup.error',
@@ -562,7 +324,7 @@ export class TopUpService implements KioskService {
       }
     }
     this.#modes.transactionEnded();
-    this.#wake(running);
+    running.wake();
   }
 
   /**
@@ -570,7 +332,7 @@ export class TopUpService implements KioskService {
    * stuck with a dead transaction: it is closed in the journal like a cancel (credited notes
    * become a partial payment), and the next customer can start.
    */
-  #abandon(running: Running, error: unknown): void {
+  #abandon(running: RunningTopUp, error: unknown): void {
     this.#log.error({ err: error }, 'top-up machine failed');
     if (this.#running !== running) return;
     const context = running.actor.getSnapshot().context;
@@ -582,121 +344,20 @@ export class TopUpService implements KioskService {
     };
     this.#running = undefined;
     this.#cashIn.setPolicy(refuseAllNotes);
-    this.#tellAcceptor([]);
-    if (context.txId !== null) this.#closeCancelled(context.txId, 0);
+    this.#commands.tell([]);
+    if (context.txId !== null) this.#records.closeCancelled(context.txId);
     this.#emit({ type: 'topup.error', data: { code: 'internalError', reason: String(error) } });
     this.#modes.transactionEnded();
-    this.#wake(running);
-  }
-
-  /**
-   * The journal transaction of a cancelled top-up is closed: with no credited note it is
-   * cancelled; should a credit have landed after all, it becomes a partial payment (money in
-   * the cashbox is never dropped). A note still in escrow blocks the close until it settles.
-   */
-  #closeCancelled(txId: string, attempt: number): void {
-    try {
-      const result = this.#journal.commitPayment({ txId, kind: 'partial', receipt: false });
-      this.#deleteSnapshotOf(txId);
-      if (result.outcome === 'committed' && !result.alreadyClosed) {
-        this.#log.warn(
-          { txId, paymentId: result.payment.paymentId },
-          'cancelled top-up held a credit: paid as partial',
-        );
-      }
-    } catch (error) {
-      if (attempt + 1 >= CANCEL_CLOSE_ATTEMPTS || !isKioskError(error, ErrorCode.JournalConflict)) {
-        this.#log.error({ err: error, txId }, 'cancelled transaction left open for start-up recovery');
-        return;
-      }
-      setTimeout(() => this.#closeCancelled(txId, attempt + 1), CANCEL_CLOSE_RETRY_MS).unref();
-    }
-  }
-
-  /** Only this transaction's snapshot: a later top-up may already have saved its own. */
-  #deleteSnapshotOf(txId: string): void {
-    try {
-      const stored = this.#journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY);
-      const storedTxId = (stored?.snapshot['context'] as { txId?: unknown } | undefined)?.txId;
-      if (storedTxId === txId) this.#journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
-    } catch (error) {
-      this.#log.error({ err: error, txId }, 'top-up snapshot not deleted');
-    }
-  }
-
-  /**
-   * Tells the acceptor what to take, in the order the machine asked. Until the device confirms,
-   * the screen shows only what both the old and the new setting take: a note outside that
-   * might come back. A refusal while a note is in the path is retried; a newer request wins.
-   */
-  #tellAcceptor(denominations: readonly number[]): void {
-    const wanted = [...denominations];
-    this.#enabled = this.#enabled.filter((d) => wanted.includes(d));
-    const ticket = ++this.#acceptorTicket;
-    this.#acceptorQueue = this.#acceptorQueue.then(() => this.#applyAcceptor(wanted, ticket));
-  }
-
-  async #applyAcceptor(wanted: number[], ticket: number): Promise<void> {
-    for (let attempt = 1; ticket === this.#acceptorTicket; attempt++) {
-      try {
-        if (wanted.length === 0) await this.#acceptor.disable();
-        else await this.#acceptor.enable(wanted);
-        this.#enabled = wanted;
-        if (this.#running) this.#publishView(this.#running);
-        return;
-      } catch (error) {
-        // The unit refuses settings while a note is in its path: try again once it is done.
-        const busy =
-          isKioskError(error, ErrorCode.DeviceRejectedCommand) || isKioskError(error, ErrorCode.DeviceBusy);
-        if (busy && attempt < ACCEPTOR_RETRIES && !this.#stopping) {
-          await new Promise((resolve) => setTimeout(resolve, ACCEPTOR_RETRY_MS));
-          continue;
-        }
-        // Offline: the kiosk goes out of service, and the escrow policy refuses any note anyway.
-        this.#log.warn({ err: error, denominations: wanted }, 'acceptor did not take the enable state');
-        if (wanted.length > 0 && this.#running) {
-          this.#emit({
-            type: 'topup.error',
-            data: { code: 'acceptorOffline', reason: (error as Error).message },
-          });
-        }
-        return;
-      }
-    }
+    running.wake();
   }
 
   // ---------------------------------------------------------------- views and events
 
-  #view(running: Running): TopUpView {
-    const snapshot = running.actor.getSnapshot();
-    const name = topUpStateName(snapshot);
-    const context = snapshot.context;
-    return {
-      txId: context.txId,
-      state: screenState(name),
-      account: context.account,
-      notes: context.notes.map((n) => ({ noteId: n.noteId, denomination: n.denomination })),
-      total: context.total,
-      remaining: name === 'done' || name === 'cancelled' ? 0 : this.#remaining(context),
-      // Both told by the machine and confirmed by the device, and only while the unit is online
-      // (not off, unplugged, jammed or full): a note outside these would not go in or come back.
-      acceptedDenominations:
-        name === 'insertingCash' && this.#acceptor.status.state === 'online'
-          ? this.#enabled.filter((d) => context.acceptedDenominations.includes(d))
-          : [],
-      noteInProgress: context.noteInProgress,
-      paymentId: context.paymentId,
-      kind: context.kind,
-      receipt: context.receipt,
-      message: topUpMessage(name, context, running.notice),
-    };
+  #view(running: RunningTopUp): TopUpView {
+    return runningTopUpView(running, this.#commands.enabled, this.#acceptor.status);
   }
 
-  #remaining(context: TopUpSnapshot['context']): number {
-    return context.notes.length >= context.limits.maxNotesPerTransaction ? 0 : remainingLimit(context);
-  }
-
-  #publishView(running: Running): void {
+  #publishView(running: RunningTopUp): void {
     const view = this.#view(running);
     const key = JSON.stringify(view);
     if (key === running.lastView) return;
@@ -731,48 +392,24 @@ export class TopUpService implements KioskService {
     this.#detach.push(() => this.#acceptor.off(event, safe));
   }
 
-  #requireRunning(): Running {
+  #requireRunning(): RunningTopUp {
     const running = this.#running;
     if (!running) throw conflict('no top-up is active', 'noTopUp');
     return running;
   }
 
-  #requireState(running: Running, allowed: readonly TopUpStateName[], reason: string): void {
+  #requireState(running: RunningTopUp, allowed: readonly TopUpStateName[], reason: string): void {
     const name = topUpStateName(running.actor.getSnapshot());
     if (!allowed.includes(name))
       throw conflict(`${reason} (the top-up is ${screenState(name)})`, 'wrongStep');
   }
 
-  #wake(running: Running): void {
-    for (const resolve of running.settled.splice(0)) resolve();
-  }
-
-  /**
-   * Waits (at most `timeoutMs`) until the top-up is no longer in one of `states`, or has ended.
-   * With `untilQuiet` it also waits for a note in the acceptor's path to settle.
-   */
-  async #settle(
-    running: Running,
+  #settle(
+    running: RunningTopUp,
     states: readonly TopUpStateName[],
     timeoutMs: number,
     untilQuiet = false,
   ): Promise<void> {
-    const pending = (): boolean => {
-      if (this.#running !== running) return false;
-      const snapshot = running.actor.getSnapshot();
-      return states.includes(topUpStateName(snapshot)) || (untilQuiet && snapshot.context.noteInProgress);
-    };
-    const deadline = Date.now() + timeoutMs;
-    while (pending()) {
-      const left = deadline - Date.now();
-      if (left <= 0) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        running.settled.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    return running.settle(() => this.#running === running, states, timeoutMs, untilQuiet);
   }
 }
