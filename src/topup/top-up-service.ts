@@ -196,9 +196,9 @@ export class TopUpService implements KioskService {
   finished(txId: string): TopUpView {
     const current = this.current();
     if (current !== null && current.txId === txId) return current;
-    let tx: ReturnType<Journal['transaction']>;
+    let tx: ReturnType<Journal['transactions']['get']>;
     try {
-      tx = this.#journal.transaction(txId);
+      tx = this.#journal.transactions.get(txId);
     } catch (error) {
       if (isKioskError(error, ErrorCode.JournalNotFound)) {
         throw new KioskError(ErrorCode.ApiNotFound, `no top-up ${txId}`, {
@@ -212,11 +212,11 @@ export class TopUpService implements KioskService {
         details: { messageCode: 'topUpNotFound', txId },
       });
     }
-    const notes = this.#journal
-      .transactionNotes(txId)
+    const notes = this.#journal.transactions
+      .notes(txId)
       .filter((n) => n.state === 'credited' && n.denomination !== null)
       .map((n) => ({ noteId: n.noteId, denomination: n.denomination as number }));
-    const payment = this.#journal.transactionPayment(txId);
+    const payment = this.#journal.payments.ofTransaction(txId);
     const receipt = payment?.receipt ?? null;
     return {
       txId,
@@ -375,13 +375,16 @@ export class TopUpService implements KioskService {
         return checker(input.account, signal);
       },
       openTransaction: async (input: OpenTransactionInput): Promise<OpenTransactionOutput> => {
-        const dailyTotalSoFar = journal.creditedTotalForAccount(input.account, localMidnight(this.#clock()));
+        const dailyTotalSoFar = journal.transactions.creditedTotalForAccount(
+          input.account,
+          localMidnight(this.#clock()),
+        );
         const maxAmount = Math.max(
           0,
           Math.min(limits.maxPerTransaction, limits.maxPerAccountPerDay - dailyTotalSoFar),
         );
         try {
-          const tx = journal.openTransaction({
+          const tx = journal.transactions.open({
             account: input.account,
             limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
           });
@@ -395,7 +398,7 @@ export class TopUpService implements KioskService {
       },
       commitPayment: async (input: CommitPaymentInput): Promise<CommitPaymentOutput> => {
         // No printer in this build: the payment says so, and the screen shows the payment id.
-        const result = journal.commitPayment({ txId: input.txId, kind: input.kind, receipt: false });
+        const result = journal.payments.commit({ txId: input.txId, kind: input.kind, receipt: false });
         if (result.outcome !== 'committed') {
           throw new KioskError(
             ErrorCode.JournalConflict,
@@ -445,8 +448,8 @@ export class TopUpService implements KioskService {
     // A credit recovered without its id is the journal's latest note for this device, if any.
     const note =
       credit.noteId !== undefined
-        ? this.#journal.note(credit.noteId)
-        : this.#journal.latestNote(this.#device);
+        ? this.#journal.notes.get(credit.noteId)
+        : this.#journal.notes.latest(this.#device);
     if (
       note === null ||
       note.txId !== context.txId ||
@@ -522,7 +525,7 @@ export class TopUpService implements KioskService {
     if (key === running.persistedKey) return;
     try {
       const persisted = persistTopUp(running.actor);
-      this.#journal.saveMachineSnapshot(TOP_UP_SNAPSHOT_KEY, {
+      this.#journal.snapshots.save(TOP_UP_SNAPSHOT_KEY, {
         version: TOP_UP_SNAPSHOT_VERSION,
         snapshot: persisted as unknown as Record<string, unknown>,
       });
@@ -540,7 +543,7 @@ export class TopUpService implements KioskService {
     this.#cashIn.setPolicy(refuseAllNotes);
     this.#tellAcceptor([]);
     try {
-      this.#journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
+      this.#journal.snapshots.delete(TOP_UP_SNAPSHOT_KEY);
     } catch (error) {
       this.#log.error({ err: error }, 'top-up snapshot not deleted');
     }
@@ -596,7 +599,7 @@ export class TopUpService implements KioskService {
    */
   #closeCancelled(txId: string, attempt: number): void {
     try {
-      const result = this.#journal.commitPayment({ txId, kind: 'partial', receipt: false });
+      const result = this.#journal.payments.commit({ txId, kind: 'partial', receipt: false });
       this.#deleteSnapshotOf(txId);
       if (result.outcome === 'committed' && !result.alreadyClosed) {
         this.#log.warn(
@@ -616,9 +619,9 @@ export class TopUpService implements KioskService {
   /** Only this transaction's snapshot: a later top-up may already have saved its own. */
   #deleteSnapshotOf(txId: string): void {
     try {
-      const stored = this.#journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY);
+      const stored = this.#journal.snapshots.get(TOP_UP_SNAPSHOT_KEY);
       const storedTxId = (stored?.snapshot['context'] as { txId?: unknown } | undefined)?.txId;
-      if (storedTxId === txId) this.#journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
+      if (storedTxId === txId) this.#journal.snapshots.delete(TOP_UP_SNAPSHOT_KEY);
     } catch (error) {
       this.#log.error({ err: error, txId }, 'top-up snapshot not deleted');
     }
