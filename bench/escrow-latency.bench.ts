@@ -90,7 +90,7 @@ async function measure(options: { smoke: boolean }): Promise<BenchResult> {
 
   const dir = mkdtempSync(join(tmpdir(), 'kioskd-escrow-bench-'));
   const journal = Journal.open({ path: join(dir, 'journal.sqlite'), kioskId: 'bench-escrow', logger });
-  const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 1e12 } });
+  const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 1e12 } });
   const cashIn = new JournalCashIn(journal, 'cashAcceptor', logger, {
     decide: (note) =>
       note.denomination <= 10_000 ? { accept: true, txId: tx.txId } : { accept: false, reason: 'overLimit' },

@@ -164,12 +164,17 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
     logger: silentLogger(),
   });
   try {
-    const tx = journal.openTransaction({
+    const tx = journal.transactions.open({
       account: '13800000000',
       limits: { maxAmount: Number.MAX_SAFE_INTEGER },
     });
     const intent = () =>
-      journal.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: '0x64', denomination: 10_000 });
+      journal.notes.recordEscrowIntent({
+        txId: tx.txId,
+        device: 'bv',
+        escrowCode: '0x64',
+        denomination: 10_000,
+      });
     // Call by call interleaving: a disk stall or a busy neighbour process lands on both sides
     // alike instead of on whichever phase happened to run at the time. The order alternates so
     // neither side always follows the other's fsync.
@@ -178,7 +183,7 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
       r.intent.time(() => {
         noteId = intent();
       });
-      const credit = () => r.credit.time(() => journal.commitCredit({ noteId }));
+      const credit = () => r.credit.time(() => journal.notes.commitCredit({ noteId }));
       if (rawFirst) {
         r.raw.time(raw.insert);
         credit();
@@ -245,14 +250,14 @@ export async function run(options: JournalCommitBenchOptions = {}): Promise<Benc
         pendingNote = intent();
       },
       () => {
-        if (pendingNote !== '') journal.commitCredit({ noteId: pendingNote });
+        if (pendingNote !== '') journal.notes.commitCredit({ noteId: pendingNote });
       },
     );
-    journal.commitCredit({ noteId: pendingNote });
+    journal.notes.commitCredit({ noteId: pendingNote });
     const framesPerCredit = walFramesPerCall(
       journalPath,
       frameSamples,
-      () => journal.commitCredit({ noteId: pendingNote }),
+      () => journal.notes.commitCredit({ noteId: pendingNote }),
       () => {
         pendingNote = intent();
       },

@@ -205,12 +205,13 @@ function buildJournal(path: string, kioskId: string, count: number): void {
   }
 }
 
-type Hooked = 'outboxPendingPayloads' | 'markDelivered';
+type Hooked = 'pendingPayloads' | 'markDelivered';
 
-/** Calls `after` with the time after every call of `journal[method]` (the journal's own timing kept). */
+/** Calls `after` with the time after every call of `journal.outbox[method]` (the journal's own timing kept). */
 function afterEachCall<K extends Hooked>(journal: Journal, method: K, after: (at: number) => void): void {
-  const original = (journal[method] as (...a: unknown[]) => unknown).bind(journal);
-  (journal as unknown as Record<K, (...a: unknown[]) => unknown>)[method] = (...args: unknown[]) => {
+  const outbox = journal.outbox;
+  const original = (outbox[method] as (...a: unknown[]) => unknown).bind(outbox);
+  (outbox as unknown as Record<K, (...a: unknown[]) => unknown>)[method] = (...args: unknown[]) => {
     const at = performance.now();
     try {
       return original(...args);
@@ -222,15 +223,15 @@ function afterEachCall<K extends Hooked>(journal: Journal, method: K, after: (at
 
 function makePayments(journal: Journal, count: number): void {
   for (let i = 0; i < count; i++) {
-    const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'cashAcceptor',
       escrowCode: `e${i}`,
       denomination: 10_000,
     });
-    journal.commitCredit({ noteId });
-    journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true });
+    journal.notes.commitCredit({ noteId });
+    journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true });
   }
 }
 
@@ -239,7 +240,7 @@ function paymentPayloadText(path: string): string {
   const journal = Journal.open({ path, kioskId: KIOSK, logger: silentLogger() });
   try {
     makePayments(journal, 1);
-    return journal.outboxPendingPayloads({ limit: 1 })[0]!.payload;
+    return journal.outbox.pendingPayloads({ limit: 1 })[0]!.payload;
   } finally {
     journal.close();
   }
@@ -350,7 +351,7 @@ async function drainRound(setting: DrainSetting, kioskId: string, payments: numb
     let brokerCpuAtStart = setting.brokerCpu();
     let kioskCpu = { user: 0, system: 0 };
     let brokerCpuUs = 0;
-    afterEachCall(journal, 'outboxPendingPayloads', (at) => {
+    afterEachCall(journal, 'pendingPayloads', (at) => {
       if (startedAt !== undefined) return;
       startedAt = at;
       kioskCpuAtStart = process.cpuUsage();
@@ -360,7 +361,7 @@ async function drainRound(setting: DrainSetting, kioskId: string, payments: numb
     // after each such write (a few dozen in a drain), not by polling, which would cost the
     // kiosk's loop what it measures.
     afterEachCall(journal, 'markDelivered', () => {
-      if (endedAt !== undefined || journal.outboxPending({ limit: 1 }).length > 0) return;
+      if (endedAt !== undefined || journal.outbox.pending({ limit: 1 }).length > 0) return;
       endedAt = performance.now();
       kioskCpu = process.cpuUsage(kioskCpuAtStart);
       brokerCpuUs = setting.brokerCpu() - brokerCpuAtStart;
@@ -379,7 +380,7 @@ async function drainRound(setting: DrainSetting, kioskId: string, payments: numb
     // Read at once: the ledger has nothing more to do for this kiosk (a few ms of idle at most).
     const ledgerUs = (await setting.ledger.cpuMicros()) - ledgerCpuBefore;
     const drainMs = endedAt - startedAt;
-    const outbox = journal.outboxStats();
+    const outbox = journal.outbox.stats();
     await link.stop();
     link = undefined;
     return {

@@ -81,7 +81,7 @@ export function startFleetLinkWiring(input: {
         currencyTable,
         counters: driver.counters,
         transport: cashAcceptor.transport.state,
-        cashbox: journal.cashboxCounters(CASH_ACCEPTOR_DEVICE),
+        cashbox: journal.cashbox.counters(CASH_ACCEPTOR_DEVICE),
       };
     },
     async journalSummary() {

@@ -33,7 +33,7 @@ export class KioskModeStore extends EventEmitter<{ change: [KioskMode] }> {
     super();
     this.#journal = options.journal;
     this.#log = options.logger;
-    const saved = options.journal.machineSnapshot(OPERATOR_MODE_SNAPSHOT)?.snapshot['mode'];
+    const saved = options.journal.snapshots.get(OPERATOR_MODE_SNAPSHOT)?.snapshot['mode'];
     this.#mode = OPERATOR_MODES.includes(saved as OperatorMode) ? (saved as OperatorMode) : 'inService';
   }
 
@@ -88,11 +88,11 @@ export class KioskModeStore extends EventEmitter<{ change: [KioskMode] }> {
     try {
       busy = this.#journal.summary().openTransactions > 0;
       if (!busy && wanted !== this.#mode) {
-        this.#journal.saveMachineSnapshot(OPERATOR_MODE_SNAPSHOT, {
+        this.#journal.snapshots.save(OPERATOR_MODE_SNAPSHOT, {
           version: SNAPSHOT_VERSION,
           snapshot: { mode: wanted },
         });
-        this.#journal.audit(by, 'kiosk.mode', { before: this.#mode, after: wanted });
+        this.#journal.audit.append(by, 'kiosk.mode', { before: this.#mode, after: wanted });
       }
     } catch (error) {
       for (const waiter of this.#waiters.splice(0)) waiter.reject(error);

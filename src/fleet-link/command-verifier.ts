@@ -114,7 +114,7 @@ export function verifyCommand(raw: Buffer, opts: CommandVerifierOptions): Comman
     );
   }
 
-  if (!opts.journal.rememberCommand({ cmdId, action }).firstSeen) {
+  if (!opts.journal.commands.remember({ cmdId, action }).firstSeen) {
     return reject('replayed', `command ${cmdId} was already received`, cmdId, action, keyId);
   }
   if (!(COMMAND_ACTIONS as readonly string[]).includes(action)) {

@@ -412,7 +412,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     if (this.#session.connection === undefined || !this.#journal.isOpen) return;
     let seq: number | null;
     try {
-      seq = this.#journal.lastPayment()?.seq ?? null;
+      seq = this.#journal.payments.last()?.seq ?? null;
     } catch (error) {
       this.#log.debug({ err: error }, 'cannot read the last payment');
       return;
@@ -456,7 +456,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   #openUnpaidOrphans(): void {
     if (!this.#journal.isOpen) return;
     try {
-      for (const orphan of this.#journal.orphanCredits({ unpaidOnly: true })) {
+      for (const orphan of this.#journal.orphans.list({ unpaidOnly: true })) {
         const alert = orphanCreditAlert(orphan, this.#config.kioskId, this.#clock());
         this.#openAlerts.apply({ ...alert, ts: orphan.alertRaisedAt ?? orphan.createdAt });
       }
@@ -479,12 +479,12 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   #scanOrphanAlerts(): void {
     if (!this.#journal.isOpen) return;
     try {
-      for (const orphan of this.#journal.orphanCredits({ unpaidOnly: false })) {
+      for (const orphan of this.#journal.orphans.list({ unpaidOnly: false })) {
         if (orphan.alertRaisedAt !== null || this.#queue.has(`orphan:${orphan.orphanId}`)) continue;
         this.#enqueueAlert(orphanCreditAlert(orphan, this.#config.kioskId, this.#clock()), {
           key: `orphan:${orphan.orphanId}`,
           onTaken: () => {
-            if (this.#journal.isOpen) this.#journal.markOrphanAlerted(orphan.orphanId);
+            if (this.#journal.isOpen) this.#journal.orphans.markAlerted(orphan.orphanId);
           },
         });
       }
@@ -508,7 +508,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     if (!this.#journal.isOpen) return;
     try {
       const horizon = MAX_COMMAND_LIFETIME_MS + this.#config.fleet.commands.maxClockSkewMs;
-      this.#journal.pruneCommandIds(new Date(this.#clock().getTime() - horizon));
+      this.#journal.commands.prune(new Date(this.#clock().getTime() - horizon));
     } catch (error) {
       this.#log.error({ err: error }, 'cannot prune remembered command ids');
     }
@@ -604,7 +604,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   }
 
   #statusReport(): CommandOutput {
-    const stats = this.#journal.outboxStats();
+    const stats = this.#journal.outbox.stats();
     return {
       state: this.connected ? 'online' : 'offline',
       mode: this.#context.mode(),
@@ -635,7 +635,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   #audit(action: string, details: Record<string, unknown>): void {
     try {
       const clean = JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
-      this.#journal.audit('fleet', action, clean);
+      this.#journal.audit.append('fleet', action, clean);
     } catch (error) {
       this.#log.error({ err: error, action }, 'cannot write the command audit entry');
     }

@@ -185,7 +185,7 @@ export class PaymentOutboxSender {
       this.#unwritten.size >= this.#opts.maxInFlight ? 0 : this.#opts.maxInFlight - this.#window.size;
     try {
       if (room > 0) {
-        for (const row of this.#journal.outboxPendingPayloads({ afterSeq: this.#cursor, limit: room })) {
+        for (const row of this.#journal.outbox.pendingPayloads({ afterSeq: this.#cursor, limit: room })) {
           this.#cursor = row.seq;
           const problem = frozenPayloadProblem(this.#opts.kioskId, row);
           if (problem !== undefined) {
@@ -401,7 +401,7 @@ export class PaymentOutboxSender {
     try {
       const unpublished = vouched ? undefined : this.#unpublished(ack);
       if (unpublished !== undefined) return unpublished;
-      delivered = this.#journal.markDelivered(
+      delivered = this.#journal.outbox.markDelivered(
         ack.ackThroughSeq === undefined
           ? { paymentIds: ack.paymentIds ?? [] }
           : {
@@ -424,7 +424,7 @@ export class PaymentOutboxSender {
     const named = new Set(ack.paymentIds ?? []);
     let afterSeq = 0;
     for (;;) {
-      const rows = this.#journal.outboxPending({ afterSeq, limit: PUBLISHED_CHECK_PAGE });
+      const rows = this.#journal.outbox.pending({ afterSeq, limit: PUBLISHED_CHECK_PAGE });
       for (const row of rows) {
         if (row.seq > through && named.size === 0) return undefined;
         const covered = row.seq <= through || named.delete(row.paymentId);
@@ -459,7 +459,7 @@ export class PaymentOutboxSender {
     const seqs = due.filter((seq) => this.#window.has(seq));
     if (seqs.length === 0) return;
     try {
-      this.#journal.recordSendAttempt(seqs);
+      this.#journal.outbox.recordSendAttempt(seqs);
     } catch (error) {
       this.#log.warn({ err: error, count: seqs.length }, 'send attempts not recorded');
     }

@@ -113,7 +113,7 @@ export class RefusalTally {
     for (const { kind, ...row } of tallies) {
       this.#log.warn({ kind, ...row }, `${kind}s refused`);
       try {
-        this.#journal.audit('fleet', `${kind}.refusals`, { ...row });
+        this.#journal.audit.append('fleet', `${kind}.refusals`, { ...row });
       } catch (error) {
         this.#log.error({ err: error, kind, reason: row.reason }, 'cannot audit refused input');
       }

@@ -33,8 +33,8 @@ export function healthPayload(input: {
 }): HealthPayload {
   const { journal } = input;
   const cashbox: HealthPayload['cashbox'] = {};
-  for (const device of journal.cashboxDevices()) {
-    const counters = journal.cashboxCounters(device);
+  for (const device of journal.cashbox.devices()) {
+    const counters = journal.cashbox.counters(device);
     cashbox[device] = {
       notes: counters.totalCount,
       value: counters.totalValue,
@@ -45,8 +45,8 @@ export function healthPayload(input: {
       denominations: counters.denominations.map(({ denomination, count }) => ({ denomination, count })),
     };
   }
-  const outbox = journal.outboxStats();
-  const last = journal.lastPayment();
+  const outbox = journal.outbox.stats();
+  const last = journal.payments.last();
   const memory = process.memoryUsage();
   return {
     v: FLEET_PAYLOAD_VERSION,

@@ -107,7 +107,7 @@ export function startFreshJournal(options: StartFreshJournalOptions): FreshJourn
   const movedTo = moveAside(path, at);
   const journal = open();
   try {
-    journal.audit(options.by, 'journal.replaced', {
+    journal.audit.append(options.by, 'journal.replaced', {
       movedFrom: path,
       movedTo,
       refusal: refusal.message,

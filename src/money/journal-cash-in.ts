@@ -57,7 +57,7 @@ export class JournalCashIn implements CashAcceptorHooks {
   async decideEscrow(note: EscrowedNote): Promise<EscrowDecision> {
     const verdict = this.policy.decide(note);
     if (!verdict.accept) return { action: 'return', reason: verdict.reason };
-    const stale = this.journal.pendingEscrowIntent(this.device);
+    const stale = this.journal.notes.pendingEscrowIntent(this.device);
     if (stale) {
       // A previous note's fate is still open (a crash between intent and credit): stacking a
       // second note now would make the next credit ambiguous. Recovery must settle it first.
@@ -67,7 +67,7 @@ export class JournalCashIn implements CashAcceptorHooks {
       );
       return { action: 'return', reason: 'unsettledEscrowIntent' };
     }
-    const noteId = this.journal.recordEscrowIntent({
+    const noteId = this.journal.notes.recordEscrowIntent({
       txId: verdict.txId,
       device: this.device,
       escrowCode: escrowCodeText(note.deviceCode) ?? 'unknown',
@@ -79,17 +79,17 @@ export class JournalCashIn implements CashAcceptorHooks {
   async commitCredit(credit: NoteCredit): Promise<void> {
     const noteId =
       credit.noteId ??
-      this.journal.pendingEscrowIntent(this.device)?.noteId ??
+      this.journal.notes.pendingEscrowIntent(this.device)?.noteId ??
       this.unacknowledgedCredit(credit);
     this.repeatPossible = false;
     if (noteId !== undefined) {
-      const result = this.journal.commitCredit({ noteId });
+      const result = this.journal.notes.commitCredit({ noteId });
       if (result.alreadyCredited)
         this.logger.info({ noteId, source: credit.source }, 'repeated credit ignored');
       return;
     }
     // The device says a note entered the cashbox and we hold no intent for it: never drop it.
-    this.journal.recordOrphanCredit({
+    this.journal.orphans.record({
       device: this.device,
       escrowCode: escrowCodeText(credit.deviceCode),
       denomination: credit.denomination ?? null,
@@ -106,7 +106,7 @@ export class JournalCashIn implements CashAcceptorHooks {
    */
   private unacknowledgedCredit(credit: NoteCredit): string | undefined {
     if (!this.repeatPossible) return undefined;
-    const latest = this.journal.latestNote(this.device);
+    const latest = this.journal.notes.latest(this.device);
     if (latest?.state !== 'credited') return undefined;
     if (
       credit.denomination !== undefined &&
@@ -115,7 +115,7 @@ export class JournalCashIn implements CashAcceptorHooks {
     ) {
       return undefined;
     }
-    this.journal.audit('kioskd', 'credit.repeatRecognised', {
+    this.journal.audit.append('kioskd', 'credit.repeatRecognised', {
       noteId: latest.noteId,
       device: this.device,
       source: credit.source,
@@ -132,9 +132,9 @@ export class JournalCashIn implements CashAcceptorHooks {
    * bill in the acceptor) it is this device's pending intent, if any.
    */
   noteReturned(event: { noteId?: string }): void {
-    const noteId = event.noteId ?? this.journal.pendingEscrowIntent(this.device)?.noteId;
+    const noteId = event.noteId ?? this.journal.notes.pendingEscrowIntent(this.device)?.noteId;
     if (noteId === undefined) return;
-    const note = this.journal.note(noteId);
-    if (note.state === 'escrowIntent') this.journal.markReturned({ noteId });
+    const note = this.journal.notes.get(noteId);
+    if (note.state === 'escrowIntent') this.journal.notes.markReturned({ noteId });
   }
 }

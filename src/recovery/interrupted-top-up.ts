@@ -26,7 +26,7 @@ interface Found {
 }
 
 function readSnapshot(journal: Journal): Found | undefined {
-  const row = journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY);
+  const row = journal.snapshots.get(TOP_UP_SNAPSHOT_KEY);
   if (!row) return undefined;
   const context = (row.snapshot['context'] ?? {}) as { txId?: unknown; kind?: unknown };
   const found: Found = {
@@ -60,8 +60,8 @@ export function interruptedTopUpFromJournal(journal: Journal, logger: Logger): I
   const found = readSnapshot(journal);
 
   const forget = (reason: string, details: Record<string, unknown>): void => {
-    journal.audit('kioskd', 'recovery.topUpSnapshotDeleted', { reason, ...details });
-    journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
+    journal.audit.append('kioskd', 'recovery.topUpSnapshotDeleted', { reason, ...details });
+    journal.snapshots.delete(TOP_UP_SNAPSHOT_KEY);
   };
 
   if (found?.refusal) {
@@ -88,7 +88,7 @@ export function interruptedTopUpFromJournal(journal: Journal, logger: Logger): I
         return;
       }
       const commitPayment = async (input: CommitPaymentInput): Promise<CommitPaymentOutput> => {
-        const result = journal.commitPayment({ txId: input.txId, kind: input.kind, receipt: false });
+        const result = journal.payments.commit({ txId: input.txId, kind: input.kind, receipt: false });
         if (result.outcome !== 'committed') {
           throw new KioskError(ErrorCode.JournalConflict, `transaction ${input.txId} was cancelled`, {
             details: { txId: input.txId },
@@ -116,8 +116,8 @@ export function interruptedTopUpFromJournal(journal: Journal, logger: Logger): I
       };
       const actor = createActor(machine, { snapshot: found.restored, input });
       actor.start();
-      const notes = journal
-        .transactionNotes(outcome.txId)
+      const notes = journal.transactions
+        .notes(outcome.txId)
         .filter((n) => n.state === 'credited')
         .map((n) => ({ noteId: n.noteId, denomination: n.denomination ?? 0 }));
       actor.send({

@@ -29,10 +29,10 @@ export function settleOrphans(
   raised: Set<string>,
 ): OrphanSettlement {
   const result: OrphanSettlement = { paid: [], alerted: [], unpaid: [] };
-  for (const orphan of journal.orphanCredits()) {
+  for (const orphan of journal.orphans.list()) {
     let paymentId = orphan.paymentId;
     if (paymentId === null && orphan.denomination !== null) {
-      const { payment } = journal.commitOrphanPayment(orphan.orphanId);
+      const { payment } = journal.orphans.commitPayment(orphan.orphanId);
       paymentId = payment.paymentId;
       result.paid.push(orphan.orphanId);
       logger.warn(

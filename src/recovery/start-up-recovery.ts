@@ -116,7 +116,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     device: state,
     closed: [...closed],
     voided: [...voided],
-    waiting: journal
+    waiting: journal.notes
       .pendingEscrowIntents()
       .filter((n) => n.device === device)
       .map((n) => n.noteId),
@@ -143,12 +143,12 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
   };
 
   const finishTransactions = (): void => {
-    const pending = new Set(journal.pendingEscrowIntents().map((n) => n.txId));
-    for (const tx of journal.unfinishedTransactions()) {
+    const pending = new Set(journal.notes.pendingEscrowIntents().map((n) => n.txId));
+    for (const tx of journal.transactions.unfinished()) {
       if (pending.has(tx.txId)) continue;
       const credited = tx.notes.filter((n) => n.state === 'credited');
       const kind: PaymentKind = topUps?.kind(tx.txId) ?? 'partial';
-      const result = journal.commitPayment({ txId: tx.txId, kind, receipt: false });
+      const result = journal.payments.commit({ txId: tx.txId, kind, receipt: false });
       const outcome: RecoveredOutcome =
         result.outcome === 'committed'
           ? {
@@ -159,7 +159,10 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
               amount: result.payment.amount,
             }
           : { outcome: 'cancelled', txId: tx.txId };
-      journal.audit(ACTOR, 'recovery.transactionClosed', { ...outcome, creditedNotes: credited.length });
+      journal.audit.append(ACTOR, 'recovery.transactionClosed', {
+        ...outcome,
+        creditedNotes: credited.length,
+      });
       log.warn(outcome, 'interrupted transaction closed by start-up recovery');
       closed.push(outcome);
       const told = topUps?.settled(outcome);
@@ -179,7 +182,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     if (countersInaccurate) return;
     countersInaccurate = true;
     const reason = `${why}; notes ${waiting.map((n) => n.noteId).join(', ')} unsettled at start-up`;
-    journal.setCounterAccuracy(device, 'inaccurate', reason);
+    journal.cashbox.setCounterAccuracy(device, 'inaccurate', reason);
     alerts.raise({
       alertId: `counters-${device}-${waiting[0]?.noteId ?? 'unknown'}`,
       device,
@@ -250,11 +253,11 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     acceptor.off('ready', onReady);
     if (timer) clearTimeout(timer);
     guarded('voiding escrow intents', () => {
-      for (const intent of journal.pendingEscrowIntents()) {
+      for (const intent of journal.notes.pendingEscrowIntents()) {
         if (intent.device !== device) continue;
         // The driver may have settled it between the event and now (a note it handed back).
-        if (journal.note(intent.noteId).state !== 'escrowIntent') continue;
-        journal.voidIntent({ noteId: intent.noteId, reason: VOID_REASON });
+        if (journal.notes.get(intent.noteId).state !== 'escrowIntent') continue;
+        journal.notes.voidIntent({ noteId: intent.noteId, reason: VOID_REASON });
         voided.push(intent.noteId);
         log.warn(
           { noteId: intent.noteId, txId: intent.txId },
@@ -284,7 +287,7 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     pass('waiting for the acceptor', () => {
       timer = undefined;
       if (stopped) return;
-      const waiting = journal.pendingEscrowIntents().filter((n) => n.device === device);
+      const waiting = journal.notes.pendingEscrowIntents().filter((n) => n.device === device);
       if (waiting.length > 0) {
         guarded('marking counters', () =>
           markInaccurate(

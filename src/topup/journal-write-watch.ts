@@ -64,7 +64,7 @@ export class JournalWriteWatch {
   #tryWrite(): void {
     if (!this.#journal.isOpen) return;
     try {
-      this.#journal.audit('kioskd', 'journal.writableAgain', {});
+      this.#journal.audit.append('kioskd', 'journal.writableAgain', {});
     } catch {
       return;
     }

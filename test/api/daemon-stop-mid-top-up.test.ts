@@ -35,8 +35,8 @@ describe('daemon stop in the middle of a top-up', () => {
         logger: silentLogger(),
       });
       try {
-        expect(journal.transaction(credited.txId).state).toBe('open');
-        const persisted = journal.machineSnapshot('topUp');
+        expect(journal.transactions.get(credited.txId).state).toBe('open');
+        const persisted = journal.snapshots.get('topUp');
         expect(persisted?.version).toBe(1);
         expect(persisted?.snapshot['context']).toMatchObject({ txId: credited.txId });
       } finally {
@@ -45,9 +45,9 @@ describe('daemon stop in the middle of a top-up', () => {
 
       const second = await startKioskRig({}, dir);
       try {
-        const payment = second.daemon.journal.transactionPayment(credited.txId);
+        const payment = second.daemon.journal.payments.ofTransaction(credited.txId);
         expect(payment).toMatchObject({ amount: 2000, kind: 'partial', account: '13800138000' });
-        expect(second.daemon.journal.machineSnapshot('topUp')).toBeNull();
+        expect(second.daemon.journal.snapshots.get('topUp')).toBeNull();
         expect(second.daemon.journal.checkConservation()).toEqual([]);
         expect((await second.request('GET', `/topups/${credited.txId}`)).body).toMatchObject({
           state: 'done',

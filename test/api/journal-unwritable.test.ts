@@ -68,7 +68,7 @@ describe('kiosk API: the journal cannot write', () => {
       await waitUntil(
         () => {
           try {
-            rig.daemon.journal.openTransaction({ account: '13900000000', limits: { maxAmount: 0 } });
+            rig.daemon.journal.transactions.open({ account: '13900000000', limits: { maxAmount: 0 } });
             return undefined;
           } catch (error) {
             return error;

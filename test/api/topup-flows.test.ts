@@ -76,7 +76,7 @@ describe('kiosk API: top-ups end to end', () => {
     expect(done.message.code).toBe('receiptUnavailable');
     expect(done.paymentId).toMatch(/^[0-9A-Z]{26}$/);
 
-    const payment = rig.daemon.journal.payment(done.paymentId);
+    const payment = rig.daemon.journal.payments.get(done.paymentId);
     expect(payment).toMatchObject({
       txId: cashIn.txId,
       account: '13800138000',
@@ -84,11 +84,11 @@ describe('kiosk API: top-ups end to end', () => {
       kind: 'complete',
     });
     expect(payment.receipt).toBe(false);
-    const outbox = rig.daemon.journal.outboxPending({ limit: 100 });
+    const outbox = rig.daemon.journal.outbox.pending({ limit: 100 });
     expect(outbox.find((row) => row.paymentId === done.paymentId)?.payload.amount).toBe(6000);
     expect(rig.daemon.journal.checkConservation()).toEqual([]);
     expect((await rig.ledger()).length).toBe(ledgerBefore + 2);
-    expect(rig.daemon.journal.machineSnapshot('topUp')).toBeNull();
+    expect(rig.daemon.journal.snapshots.get('topUp')).toBeNull();
 
     const finished = await rig.request('GET', `/topups/${cashIn.txId}`);
     expect(finished.status).toBe(200);
@@ -108,7 +108,7 @@ describe('kiosk API: top-ups end to end', () => {
     const ended = await rig.waitForTopUp((v) => v.state === 'cancelled');
     expect(ended).toMatchObject({ total: 0, paymentId: null, acceptedDenominations: [] });
     expect(rig.daemon.journal.summary().payments).toBe(paymentsBefore);
-    expect(rig.daemon.journal.transaction(view.txId).state).toBe('cancelled');
+    expect(rig.daemon.journal.transactions.get(view.txId).state).toBe('cancelled');
   });
 
   it('cancels after a stacked note: the money is kept and the top-up completes as partial', async () => {
@@ -118,7 +118,7 @@ describe('kiosk API: top-ups end to end', () => {
     expect(cancelled.status).toBe(200);
     const done = await rig.waitForTopUp((v) => v.state === 'done');
     expect(done).toMatchObject({ kind: 'partial', total: 2000 });
-    expect(rig.daemon.journal.payment(done.paymentId)).toMatchObject({ amount: 2000, kind: 'partial' });
+    expect(rig.daemon.journal.payments.get(done.paymentId)).toMatchObject({ amount: 2000, kind: 'partial' });
   });
 
   it('gives back a note above the remaining limit: the cashbox ledger and the total do not change', async () => {
@@ -153,7 +153,7 @@ describe('kiosk API: top-ups end to end', () => {
     const done = await rig.waitForTopUp((v) => v.state === 'done', 9_000);
     expect(Date.now() - creditedAt).toBeGreaterThanOrEqual(4_500);
     expect(done).toMatchObject({ kind: 'complete', total: 100 });
-    expect(rig.daemon.journal.payment(done.paymentId).amount).toBe(100);
+    expect(rig.daemon.journal.payments.get(done.paymentId).amount).toBe(100);
   });
 
   it('streams snapshot first, then topup.note and topup.done in order', async () => {

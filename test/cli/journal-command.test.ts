@@ -55,7 +55,7 @@ describe('kioskd journal init', () => {
     expect(r.out[0]).toContain(movedTo);
 
     const fresh = openAs(journal);
-    const replaced = fresh.auditTail(10).find((e) => e.action === 'journal.replaced');
+    const replaced = fresh.audit.tail(10).find((e) => e.action === 'journal.replaced');
     fresh.close();
     expect(replaced).toBeDefined();
     expect(replaced!.actor).toMatch(/^cli:/);
@@ -77,7 +77,7 @@ describe('kioskd journal init', () => {
     const aside = readdirSync(join(journal, '..')).find((f) => /^journal\.sqlite\.refused-[0-9TZ]+$/.test(f));
     expect(readFileSync(join(journal, '..', aside!)).equals(bytes)).toBe(true);
     const fresh = openAs(journal);
-    expect(fresh.auditTail(10).map((e) => e.action)).toEqual(
+    expect(fresh.audit.tail(10).map((e) => e.action)).toEqual(
       expect.arrayContaining(['journal.created', 'journal.replaced']),
     );
     fresh.close();

@@ -32,8 +32,13 @@ describe('crash harness conservation check', () => {
   }
 
   function credit(journal: Journal, txId: string, denomination: number): string {
-    const noteId = journal.recordEscrowIntent({ txId, device: DEVICE, escrowCode: '0x64', denomination });
-    journal.commitCredit({ noteId });
+    const noteId = journal.notes.recordEscrowIntent({
+      txId,
+      device: DEVICE,
+      escrowCode: '0x64',
+      denomination,
+    });
+    journal.notes.commitCredit({ noteId });
     ledger.push(entry(denomination));
     return noteId;
   }
@@ -44,13 +49,13 @@ describe('crash harness conservation check', () => {
     path = join(dir, 'journal.sqlite');
     ledger = [];
     const journal = Journal.open({ path, kioskId: 'check-1', logger: silentLogger() });
-    const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
     const paidNote = credit(journal, tx.txId, 2000);
     credit(journal, tx.txId, 500);
-    const result = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: false });
-    const cancelled = journal.openTransaction({ account: '13900139000', limits: { maxAmount: 100_000 } });
-    journal.commitPayment({ txId: cancelled.txId, kind: 'partial', receipt: false });
-    const orphan = journal.recordOrphanCredit({ device: DEVICE, reason: 'test', denomination: null });
+    const result = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: false });
+    const cancelled = journal.transactions.open({ account: '13900139000', limits: { maxAmount: 100_000 } });
+    journal.payments.commit({ txId: cancelled.txId, kind: 'partial', receipt: false });
+    const orphan = journal.orphans.record({ device: DEVICE, reason: 'test', denomination: null });
     ledger.push(entry(5000));
     journal.close();
     ids = {
@@ -137,9 +142,14 @@ describe('crash harness conservation check', () => {
 
   it('an open transaction and a pending intent: fine mid-run, violations once recovery settled', () => {
     const journal = Journal.open({ path, kioskId: 'check-1', logger: silentLogger() });
-    const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
     credit(journal, tx.txId, 1000);
-    journal.recordEscrowIntent({ txId: tx.txId, device: DEVICE, escrowCode: '0x61', denomination: 100 });
+    journal.notes.recordEscrowIntent({
+      txId: tx.txId,
+      device: DEVICE,
+      escrowCode: '0x61',
+      denomination: 100,
+    });
     journal.close();
     expect(checkConservation(path, ledger, { quiescent: false }).violations).toEqual([]);
     expect(rules(checkConservation(path, ledger, { quiescent: true }).violations)).toEqual([

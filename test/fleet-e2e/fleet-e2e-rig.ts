@@ -121,11 +121,11 @@ export function expectLedgerHoldsJournal(ledger: FleetLedger, journal: Journal, 
   const stored = ledger.payments(kioskId);
   expect(stored.map((p) => p.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
   expect(new Set(stored.map((p) => p.paymentId)).size).toBe(n);
-  const fromJournal = stored.map((p) => journal.payment(p.paymentId));
+  const fromJournal = stored.map((p) => journal.payments.get(p.paymentId));
   expect(fromJournal.map((p) => p.seq)).toEqual(stored.map((p) => p.seq));
   expect(fromJournal.map((p) => p.amount)).toEqual(stored.map((p) => p.amount));
   expect(ledger.gaps(kioskId)).toEqual([]);
-  const outbox = journal.outboxStats();
+  const outbox = journal.outbox.stats();
   expect(outbox).toMatchObject({ pending: 0, delivered: n, lastSeq: n });
 }
 

@@ -10,16 +10,16 @@ const DENOMINATIONS = [1_000, 2_000, 5_000, 10_000] as const;
 
 /** Makes one payment of one note; returns its seq. */
 export function makePayment(journal: Journal, index: number): number {
-  const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+  const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
   const denomination = DENOMINATIONS[index % DENOMINATIONS.length]!;
-  const noteId = journal.recordEscrowIntent({
+  const noteId = journal.notes.recordEscrowIntent({
     txId: tx.txId,
     device: DEVICE,
     escrowCode: `e${index}`,
     denomination,
   });
-  journal.commitCredit({ noteId });
-  const result = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true });
+  journal.notes.commitCredit({ noteId });
+  const result = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true });
   if (result.outcome !== 'committed')
     throw new Error(`payment ${index} was not committed: ${result.outcome}`);
   return result.payment.seq;
@@ -32,11 +32,11 @@ export function makePayment(journal: Journal, index: number): number {
  */
 export function finishInterruptedPayments(journal: Journal): number {
   let paid = 0;
-  for (const tx of journal.unfinishedTransactions()) {
+  for (const tx of journal.transactions.unfinished()) {
     for (const note of tx.notes) {
-      if (note.state === 'escrowIntent') journal.commitCredit({ noteId: note.noteId });
+      if (note.state === 'escrowIntent') journal.notes.commitCredit({ noteId: note.noteId });
     }
-    const result = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true });
+    const result = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true });
     if (result.outcome === 'committed') paid++;
   }
   return paid;

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   finishInterruptedPayments(journal);
   const { link } = startFleetLink({ config: spec.link, journal, logger: silentLogger() });
   link.on('connected', (epoch) => report({ event: 'connected', epoch }));
-  let lastSeq = journal.outboxStats().lastSeq;
+  let lastSeq = journal.outbox.stats().lastSeq;
   let index = lastSeq;
   while (lastSeq < spec.paymentsUpTo) {
     lastSeq = makePayment(journal, index++);
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   report({ event: 'allMade', lastSeq });
   let reportedPending = -1;
   const outboxTimer = setInterval(() => {
-    const { pending } = journal.outboxStats();
+    const { pending } = journal.outbox.stats();
     if (pending !== reportedPending) report({ event: 'outbox', pending });
     reportedPending = pending;
   }, 50);

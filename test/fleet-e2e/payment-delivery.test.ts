@@ -68,10 +68,10 @@ describe('payments over a real broker', () => {
     link.kick();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(link.connected).toBe(false);
-    expect(kiosk.journal.outboxStats()).toMatchObject({ pending: PAYMENTS, delivered: 0 });
+    expect(kiosk.journal.outbox.stats()).toMatchObject({ pending: PAYMENTS, delivered: 0 });
 
     await rig.broker.start();
-    await waitUntil(() => kiosk.journal.outboxStats().pending === 0, 30_000, 'every payment acknowledged');
+    await waitUntil(() => kiosk.journal.outbox.stats().pending === 0, 30_000, 'every payment acknowledged');
 
     expectLedgerHoldsJournal(ledger, kiosk.journal, PAYMENTS);
     expect(ledger.stats()).toMatchObject({ stored: PAYMENTS, invalid: 0, seqConflicts: 0 });
@@ -92,12 +92,12 @@ describe('payments over a real broker', () => {
       link.kick();
       if (i % 5 === 0) await yieldToLink();
       if (i === 400) {
-        pendingAtKill = kiosk.journal.outboxStats().pending;
+        pendingAtKill = kiosk.journal.outbox.stats().pending;
         await rig.broker.kill();
       }
       if (i === 700) await rig.broker.start();
     }
-    await waitUntil(() => kiosk.journal.outboxStats().pending === 0, 30_000, 'every payment acknowledged');
+    await waitUntil(() => kiosk.journal.outbox.stats().pending === 0, 30_000, 'every payment acknowledged');
 
     expect(pendingAtKill).toBeGreaterThan(0);
     expect(link.epoch).toBeGreaterThan(firstEpoch);
@@ -120,12 +120,12 @@ describe('payments over a real broker', () => {
     await waitUntil(() => ledger.stats().acked === 1, 5_000, 'the ledger to store and acknowledge it');
 
     expect(ledger.payments('K-LOSTACK')).toHaveLength(1);
-    expect(kiosk.journal.outboxStats()).toMatchObject({ pending: 1, delivered: 0 });
+    expect(kiosk.journal.outbox.stats()).toMatchObject({ pending: 1, delivered: 0 });
 
     const second = kiosk.start();
     await second.waitForConnection(10_000);
     await waitUntil(
-      () => kiosk.journal.outboxStats().pending === 0,
+      () => kiosk.journal.outbox.stats().pending === 0,
       10_000,
       'the resent payment to be acknowledged',
     );

@@ -68,7 +68,7 @@ describe('unauthenticated junk on cmd (F5)', () => {
     expect(fleet.on('cmd/result').length).toBeLessThan(total / 10);
 
     await link.stop();
-    const rows = journal.auditTail(10_000).filter((e) => e.actor === 'fleet');
+    const rows = journal.audit.tail(10_000).filter((e) => e.actor === 'fleet');
     expect(journal.summary().auditEntries - auditRowsBefore).toBeLessThanOrEqual(10);
     const refusals = rows.filter((e) => e.action === 'command.refusals');
     expect(refusals.map((e) => e.details['count']).reduce((a, b) => Number(a) + Number(b), 0)).toBe(total);

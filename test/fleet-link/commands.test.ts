@@ -61,8 +61,8 @@ async function rig() {
     return commandResultSchema.parse(message.json);
   };
   const audits = (cmdId: string | null) =>
-    journal
-      .auditTail(100)
+    journal.audit
+      .tail(100)
       .filter(
         (e) =>
           e.actor === 'fleet' && e.action.startsWith('command.') && (e.details['cmdId'] ?? null) === cmdId,

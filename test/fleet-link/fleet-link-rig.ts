@@ -53,15 +53,15 @@ export function openJournal(dir: string): Journal {
 /** Commits `count` one-note payments (100 fen each... plus the index, so amounts differ). */
 export function makePayments(journal: Journal, count: number): void {
   for (let i = 0; i < count; i++) {
-    const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 1_000_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 1_000_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'cashAcceptor',
       escrowCode: '0x61',
       denomination: 1000,
     });
-    journal.commitCredit({ noteId });
-    journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true });
+    journal.notes.commitCredit({ noteId });
+    journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true });
   }
 }
 

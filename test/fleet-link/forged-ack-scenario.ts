@@ -41,7 +41,7 @@ export async function forgedAcksLeaveOutboxUnchanged(
   journal: Journal,
 ): Promise<void> {
   makePayments(journal, 2);
-  const [first, second] = journal.outboxPending({ limit: 10 });
+  const [first, second] = journal.outbox.pending({ limit: 10 });
   const config = setup.linkConfig(dir, { outbox: { maxInFlight: 1, resendAfterMs: 1000 } });
   const { link } = startFleetLink({ config, journal, logger: silentLogger() });
   let ledger: FleetLedger | undefined;
@@ -67,9 +67,9 @@ export async function forgedAcksLeaveOutboxUnchanged(
     const refused = () => [...(link.refusalCounts?.().values() ?? [])].reduce((a, b) => a + b, 0);
     await waitUntil(
       'six refused acks',
-      () => refused() >= forged.length || journal.outboxStats().delivered > 0,
+      () => refused() >= forged.length || journal.outbox.stats().delivered > 0,
     );
-    expect(journal.outboxStats()).toMatchObject({ pending: 2, delivered: 0 });
+    expect(journal.outbox.stats()).toMatchObject({ pending: 2, delivered: 0 });
     expect(Object.fromEntries(link.refusalCounts())).toEqual({
       'ack:unsigned': 1,
       'ack:badSignature': 2,
@@ -79,17 +79,17 @@ export async function forgedAcksLeaveOutboxUnchanged(
 
     ledger = setup.startLedger(join(dir, 'ledger.sqlite'));
     await ledger.whenSubscribed();
-    await waitUntil('both payments delivered', () => journal.outboxStats().pending === 0, 20_000);
+    await waitUntil('both payments delivered', () => journal.outbox.stats().pending === 0, 20_000);
     expect(ledger.payments(KIOSK_ID).map((p) => p.paymentId)).toEqual([first!.paymentId, second!.paymentId]);
-    expect(journal.outboxStats()).toMatchObject({ pending: 0, delivered: 2 });
+    expect(journal.outbox.stats()).toMatchObject({ pending: 0, delivered: 2 });
   } finally {
     await link.stop();
     await attacker.endAsync(true);
     await ledger?.stop();
   }
   // One audit row per reason, with its count, however many acks it stands for.
-  const rows = journal
-    .auditTail(200)
+  const rows = journal.audit
+    .tail(200)
     .filter((e) => e.action.startsWith('ack.'))
     .map((e) => [e.action, e.details['reason'], e.details['count']]);
   expect(rows).toEqual(

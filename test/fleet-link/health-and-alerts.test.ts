@@ -167,7 +167,7 @@ describe('fleet link alerts', () => {
 
   it('alerts each orphan credit once, with the orphan id as alertId, and records in the journal that it did', async () => {
     const { fleet, journal, link } = await rig();
-    const { orphanId } = journal.recordOrphanCredit({
+    const { orphanId } = journal.orphans.record({
       device: 'cashAcceptor',
       denomination: 5000,
       reason: 'powerUpInStacker',
@@ -183,7 +183,7 @@ describe('fleet link alerts', () => {
     });
     await fleet.waitFor(
       'marked alerted',
-      () => journal.orphanCredit(orphanId).alertRaisedAt !== null || undefined,
+      () => journal.orphans.get(orphanId).alertRaisedAt !== null || undefined,
     );
     link.kick();
     link.kick();

@@ -13,7 +13,7 @@ describe('kiosk mode store (the fleet setMode target)', () => {
     store.onModeChange((mode) => changes.push(mode));
     expect(store.mode).toBe('inService');
 
-    const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 10_000 } });
+    const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 10_000 } });
     let applied: string | undefined;
     const request = store.requestMode('outOfService', 'fleet').then((mode) => {
       applied = mode;
@@ -22,11 +22,11 @@ describe('kiosk mode store (the fleet setMode target)', () => {
     expect(applied).toBeUndefined();
     expect(store.mode).toBe('inService');
 
-    journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: false });
+    journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: false });
     await request;
     expect(applied).toBe('outOfService');
     expect(changes).toEqual(['outOfService']);
-    expect(journal.auditTail(5).find((e) => e.action === 'kiosk.mode')).toMatchObject({
+    expect(journal.audit.tail(5).find((e) => e.action === 'kiosk.mode')).toMatchObject({
       actor: 'fleet',
       details: { before: 'inService', after: 'outOfService' },
     });
@@ -40,11 +40,11 @@ describe('kiosk mode store (the fleet setMode target)', () => {
     await expect(store.requestMode('party' as 'inService', 'fleet')).rejects.toMatchObject({
       code: ErrorCode.FleetRejectedCommand,
     });
-    journal.openTransaction({ account: '13800138000', limits: { maxAmount: 10_000 } });
+    journal.transactions.open({ account: '13800138000', limits: { maxAmount: 10_000 } });
     const pending = store.requestMode('outOfService', 'fleet');
     store.close();
     await expect(pending).rejects.toMatchObject({ code: ErrorCode.FleetRejectedCommand });
     expect(store.mode).toBe('inService');
-    expect(journal.machineSnapshot('operatorMode')).toBeNull();
+    expect(journal.snapshots.get('operatorMode')).toBeNull();
   });
 });

@@ -8,15 +8,15 @@ import { paymentAck, seqOf, sleep, startOutboxRig } from './fleet-link-rig.js';
  * failed write is tried again rather than forgotten.
  */
 async function rig(payments: number, maxInFlight: number, resendAfterMs = 60_000) {
-  const writes: Array<Parameters<Journal['markDelivered']>[0]> = [];
+  const writes: Array<Parameters<Journal['outbox']['markDelivered']>[0]> = [];
   let failNext = 0;
   const started = await startOutboxRig({
     payments,
     maxInFlight,
     resendAfterMs,
     prepare: (journal) => {
-      const markDelivered = journal.markDelivered.bind(journal);
-      journal.markDelivered = (delivery) => {
+      const markDelivered = journal.outbox.markDelivered.bind(journal.outbox);
+      journal.outbox.markDelivered = (delivery) => {
         writes.push(delivery);
         if (failNext > 0) {
           failNext -= 1;
@@ -39,9 +39,9 @@ describe('fleet link: journal writes of delivered payments', () => {
       seen += 1;
       if (seen % 10 === 0) void fleet.publish('payment/ack', paymentAck({ ackThroughSeq: seen }));
     });
-    await fleet.waitFor('all delivered', () => journal.outboxStats().pending === 0 || undefined, 10_000);
+    await fleet.waitFor('all delivered', () => journal.outbox.stats().pending === 0 || undefined, 10_000);
     expect(fleet.on('payment').map(seqOf)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
-    expect(journal.outboxStats()).toMatchObject({ delivered: 200, pending: 0 });
+    expect(journal.outbox.stats()).toMatchObject({ delivered: 200, pending: 0 });
     // 20 acks; written together, never one write per ack.
     expect(writes.length).toBeLessThan(20);
     expect(writes.at(-1)).toMatchObject({ throughSeq: 200 });
@@ -51,7 +51,7 @@ describe('fleet link: journal writes of delivered payments', () => {
     const { journal, fleet, writes } = await rig(3, 10);
     await fleet.waitFor('sent', () => fleet.on('payment').length >= 3 || undefined);
     await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 3 }));
-    await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
+    await fleet.waitFor('delivered', () => journal.outbox.stats().pending === 0 || undefined);
     expect(writes).toEqual([{ throughSeq: 3 }]);
   });
 
@@ -61,11 +61,11 @@ describe('fleet link: journal writes of delivered payments', () => {
     failNextWrites(1);
     await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 2 }));
     await fleet.waitFor('a failed write', () => writes.length >= 1 || undefined);
-    expect(journal.outboxStats()).toMatchObject({ pending: 4, delivered: 0 });
+    expect(journal.outbox.stats()).toMatchObject({ pending: 4, delivered: 0 });
     expect(link.paymentsInFlight).toBe(2);
     await fleet.waitFor(
       'written on the retry',
-      () => journal.outboxStats().delivered === 2 || undefined,
+      () => journal.outbox.stats().delivered === 2 || undefined,
       3000,
     );
     expect(writes.length).toBeGreaterThanOrEqual(2);
@@ -82,11 +82,11 @@ describe('fleet link: journal writes of delivered payments', () => {
     await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 1 }));
     await fleet.waitFor(
       'the attempt of seq 2',
-      () => journal.outboxPending({ limit: 10 })[0]?.attempts === 1 || undefined,
+      () => journal.outbox.pending({ limit: 10 })[0]?.attempts === 1 || undefined,
       3000,
     );
-    expect(journal.outboxPending({ limit: 10 }).map((e) => [e.seq, e.attempts])).toEqual([[2, 1]]);
-    expect(journal.outboxStats()).toMatchObject({ delivered: 1, pending: 1, maxPendingAttempts: 1 });
+    expect(journal.outbox.pending({ limit: 10 }).map((e) => [e.seq, e.attempts])).toEqual([[2, 1]]);
+    expect(journal.outbox.stats()).toMatchObject({ delivered: 1, pending: 1, maxPendingAttempts: 1 });
   });
 
   it('still lets the journal judge an ack the window cannot vouch for', async () => {
@@ -96,7 +96,7 @@ describe('fleet link: journal writes of delivered payments', () => {
     await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 9 }));
     await fleet.waitFor('refused', () => link.refusalCounts().size >= 1 || undefined);
     expect(Object.fromEntries(link.refusalCounts())).toEqual({ 'ack:unknownSeq': 1 });
-    await fleet.waitFor('the good one written', () => journal.outboxStats().delivered === 1 || undefined);
-    expect(journal.outboxStats().pending).toBe(2);
+    await fleet.waitFor('the good one written', () => journal.outbox.stats().delivered === 1 || undefined);
+    expect(journal.outbox.stats().pending).toBe(2);
   });
 });

@@ -44,8 +44,8 @@ describe('fleet link payment outbox', () => {
         void fleet.publish('payment/ack', paymentAck({ ackThroughSeq: through }));
       }
     });
-    await fleet.waitFor('all delivered', () => journal.outboxStats().pending === 0 || undefined, 10_000);
-    expect(journal.outboxStats()).toMatchObject({ pending: 0, delivered: 100, lastSeq: 100 });
+    await fleet.waitFor('all delivered', () => journal.outbox.stats().pending === 0 || undefined, 10_000);
+    expect(journal.outbox.stats()).toMatchObject({ pending: 0, delivered: 100, lastSeq: 100 });
     const firstSends = [...new Set(fleet.on('payment').map(seqOf))];
     expect(firstSends).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(stored.size).toBe(100);
@@ -67,7 +67,7 @@ describe('fleet link payment outbox', () => {
     await fleet.waitFor('seq 11', () => fleet.on('payment').some((m) => seqOf(m) === 11) || undefined);
     await sleep(300);
     expect(fleet.on('payment').map(seqOf)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect(journal.outboxStats()).toMatchObject({ pending: 14, delivered: 6 });
+    expect(journal.outbox.stats()).toMatchObject({ pending: 14, delivered: 6 });
   });
 
   it('takes a PUBACK for nothing: with nobody acking, payments stay pending and are resent after resendAfterMs', async () => {
@@ -80,15 +80,15 @@ describe('fleet link payment outbox', () => {
     await sleep(500);
     // The broker took (and PUBACKed) both long ago; nothing is delivered, nothing resent yet.
     expect(takenByBroker).toBe(2);
-    expect(journal.outboxStats()).toMatchObject({ pending: 2, delivered: 0 });
+    expect(journal.outbox.stats()).toMatchObject({ pending: 2, delivered: 0 });
     expect(fleet.on('payment')).toHaveLength(2);
     await fleet.waitFor('resends', () => fleet.on('payment').length >= 4 || undefined, 3000);
     expect(fleet.on('payment').map(seqOf)).toEqual([1, 2, 1, 2]);
     await fleet.waitFor(
       'attempts recorded',
-      () => journal.outboxPending({ limit: 10 }).every((e) => e.attempts === 2) || undefined,
+      () => journal.outbox.pending({ limit: 10 }).every((e) => e.attempts === 2) || undefined,
     );
-    expect(journal.outboxStats().pending).toBe(2);
+    expect(journal.outbox.stats().pending).toBe(2);
   });
 
   it('resends a payment whose ack was lost, and stops once the ack arrives', async () => {
@@ -98,7 +98,7 @@ describe('fleet link payment outbox', () => {
     const resent = await fleet.waitFor('resend', () => fleet.on('payment')[1], 3000);
     expect(resent.json).toEqual(first.json);
     await fleet.publish('payment/ack', paymentAck({ paymentIds: [first.json['paymentId']] }));
-    await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
+    await fleet.waitFor('delivered', () => journal.outbox.stats().pending === 0 || undefined);
     const sends = fleet.on('payment').length;
     await sleep(1200);
     expect(fleet.on('payment')).toHaveLength(sends);
@@ -124,11 +124,11 @@ describe('fleet link payment outbox', () => {
       'ack:notJson': 1,
       'ack:schema': 1,
     });
-    expect(journal.outboxStats()).toMatchObject({ pending: 3, delivered: 0 });
+    expect(journal.outbox.stats()).toMatchObject({ pending: 3, delivered: 0 });
     expect(link.paymentsInFlight).toBe(3);
     // Still working: a good ack right after is applied.
     await fleet.publish('payment/ack', paymentAck({ ackThroughSeq: 3 }));
-    await fleet.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
+    await fleet.waitFor('delivered', () => journal.outbox.stats().pending === 0 || undefined);
   });
 
   it('does not send a row whose frozen payload is not its own, and sends the rest', async () => {
@@ -151,8 +151,8 @@ describe('fleet link payment outbox', () => {
       'payment/ack',
       paymentAck({ paymentIds: fleet.on('payment').map((m) => m.json['paymentId']) }),
     );
-    await fleet.waitFor('two delivered', () => journal.outboxStats().delivered === 2 || undefined);
-    expect(journal.outboxPending({ limit: 10 }).map((e) => e.seq)).toEqual([2, 3]);
+    await fleet.waitFor('two delivered', () => journal.outbox.stats().delivered === 2 || undefined);
+    expect(journal.outbox.pending({ limit: 10 }).map((e) => e.seq)).toEqual([2, 3]);
   });
 
   it('checks a frozen payload against its row: kiosk, payment id and seq', () => {
@@ -187,6 +187,6 @@ describe('fleet link payment outbox', () => {
     await again.waitFor('both again', () => again.on('payment').length >= 2 || undefined, 5000);
     expect(again.on('payment').map(seqOf)).toEqual([1, 2]);
     await again.publish('payment/ack', paymentAck({ ackThroughSeq: 2 }));
-    await again.waitFor('delivered', () => journal.outboxStats().pending === 0 || undefined);
+    await again.waitFor('delivered', () => journal.outbox.stats().pending === 0 || undefined);
   });
 });

@@ -57,15 +57,15 @@ describe('daemon with the embedded fleet', () => {
       await view.close();
 
       const { journal } = daemon;
-      const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
-      const noteId = journal.recordEscrowIntent({
+      const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
+      const noteId = journal.notes.recordEscrowIntent({
         txId: tx.txId,
         device: 'cashAcceptor',
         escrowCode: '0x63',
         denomination: 1000,
       });
-      journal.commitCredit({ noteId });
-      const committed = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: false });
+      journal.notes.commitCredit({ noteId });
+      const committed = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: false });
       if (committed.outcome !== 'committed') throw new Error(`payment not committed: ${committed.outcome}`);
       await waitFor(
         'the payment in the ledger',
@@ -76,7 +76,7 @@ describe('daemon with the embedded fleet', () => {
         paymentId: committed.payment.paymentId,
         amount: 1000,
       });
-      await waitFor('the outbox delivered', () => journal.outboxStats().pending === 0, 10_000);
+      await waitFor('the outbox delivered', () => journal.outbox.stats().pending === 0, 10_000);
     } finally {
       await daemon.stop();
     }

@@ -36,7 +36,7 @@ export class Id003JournalHost implements CashAcceptorHooks {
     options: { maxNote: number },
   ) {
     this.maxNote = options.maxNote;
-    this.txId = journal.openTransaction({
+    this.txId = journal.transactions.open({
       account: '13800138000',
       limits: { maxAmount: 1_000_000_000, maxNotes: null },
     }).txId;
@@ -48,12 +48,12 @@ export class Id003JournalHost implements CashAcceptorHooks {
     if (note.denomination > this.maxNote) {
       decision = { action: 'return', reason: 'overLimit' };
     } else {
-      const stale = this.journal.pendingEscrowIntent(this.device);
+      const stale = this.journal.notes.pendingEscrowIntent(this.device);
       if (stale) {
         this.anomalies.push(`escrow ${note.escrowId} found intent ${stale.noteId} still pending`);
-        this.journal.voidIntent({ noteId: stale.noteId, reason: 'superseded in test' });
+        this.journal.notes.voidIntent({ noteId: stale.noteId, reason: 'superseded in test' });
       }
-      const noteId = this.journal.recordEscrowIntent({
+      const noteId = this.journal.notes.recordEscrowIntent({
         txId: this.txId,
         device: this.device,
         escrowCode: `0x${note.deviceCode.toString(16)}`,
@@ -74,15 +74,15 @@ export class Id003JournalHost implements CashAcceptorHooks {
     }
     this.credits.push(credit);
     if (credit.noteId) {
-      this.journal.commitCredit({ noteId: credit.noteId });
+      this.journal.notes.commitCredit({ noteId: credit.noteId });
       return;
     }
-    const pending = this.journal.pendingEscrowIntent(this.device);
+    const pending = this.journal.notes.pendingEscrowIntent(this.device);
     if (pending) {
-      this.journal.commitCredit({ noteId: pending.noteId });
+      this.journal.notes.commitCredit({ noteId: pending.noteId });
       return;
     }
-    this.journal.recordOrphanCredit({
+    this.journal.orphans.record({
       device: this.device,
       escrowCode: credit.deviceCode === undefined ? null : `0x${credit.deviceCode.toString(16)}`,
       denomination: credit.denomination ?? null,
@@ -94,21 +94,24 @@ export class Id003JournalHost implements CashAcceptorHooks {
   onReturned(event: { escrowId?: string; noteId?: string }): void {
     const noteId =
       event.noteId ??
-      (event.escrowId === undefined ? this.journal.pendingEscrowIntent(this.device)?.noteId : undefined);
-    if (noteId && this.journal.note(noteId).state === 'escrowIntent') this.journal.markReturned({ noteId });
+      (event.escrowId === undefined
+        ? this.journal.notes.pendingEscrowIntent(this.device)?.noteId
+        : undefined);
+    if (noteId && this.journal.notes.get(noteId).state === 'escrowIntent')
+      this.journal.notes.markReturned({ noteId });
   }
 
   /** Denominations of every credited note of this device (transaction notes and orphans), sorted. */
   creditedDenominations(): number[] {
-    const inTx = this.journal
-      .transactionNotes(this.txId)
+    const inTx = this.journal.transactions
+      .notes(this.txId)
       .filter((n) => n.state === 'credited')
       .map((n) => n.denomination ?? 0);
-    const orphans = this.journal.orphanCredits().map((o) => o.denomination ?? 0);
+    const orphans = this.journal.orphans.list().map((o) => o.denomination ?? 0);
     return [...inTx, ...orphans].sort((a, b) => a - b);
   }
 
   pendingIntents(): number {
-    return this.journal.pendingEscrowIntent(this.device) ? 1 : 0;
+    return this.journal.notes.pendingEscrowIntent(this.device) ? 1 : 0;
   }
 }

@@ -6,8 +6,8 @@ import { tempJournal } from './temp-journal.js';
 describe('audit log', () => {
   it('appends entries and returns the tail oldest first', () => {
     const { journal } = tempJournal();
-    for (let i = 0; i < 5; i++) journal.audit('tech-wang', 'service.test', { step: i });
-    const tail = journal.auditTail(3);
+    for (let i = 0; i < 5; i++) journal.audit.append('tech-wang', 'service.test', { step: i });
+    const tail = journal.audit.tail(3);
     expect(tail.map((e) => e.details)).toEqual([{ step: 2 }, { step: 3 }, { step: 4 }]);
     expect(tail.every((e) => e.actor === 'tech-wang' && e.action === 'service.test')).toBe(true);
     expect(tail[0]!.id).toBeLessThan(tail[2]!.id);
@@ -15,12 +15,12 @@ describe('audit log', () => {
 
   it('refuses UPDATE and DELETE of audit rows at the database level', () => {
     const { journal, path } = tempJournal();
-    journal.audit('fleet', 'cmd.rejected', { cmdId: 'c-1', why: 'bad signature' });
+    journal.audit.append('fleet', 'cmd.rejected', { cmdId: 'c-1', why: 'bad signature' });
     const raw = new Database(path);
     expect(() => raw.prepare("UPDATE audit_log SET actor = 'nobody'").run()).toThrow(/append-only/);
     expect(() => raw.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
     raw.close();
-    expect(journal.auditTail(1)[0]).toMatchObject({ actor: 'fleet', details: { cmdId: 'c-1' } });
+    expect(journal.audit.tail(1)[0]).toMatchObject({ actor: 'fleet', details: { cmdId: 'c-1' } });
   });
 
   it('rejects details that are not a plain JSON object', () => {
@@ -29,11 +29,11 @@ describe('audit log', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const details of [cyclic, [1, 2], null]) {
-      expect(() => journal.audit('x', 'y', details as Record<string, unknown>)).toThrow(
+      expect(() => journal.audit.append('x', 'y', details as Record<string, unknown>)).toThrow(
         expect.objectContaining({ code: ErrorCode.JournalBadInput }),
       );
     }
-    expect(() => journal.audit('', 'y', {})).toThrow(
+    expect(() => journal.audit.append('', 'y', {})).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalBadInput }),
     );
     expect(journal.summary().auditEntries).toBe(count);
@@ -42,13 +42,13 @@ describe('audit log', () => {
   it('remembers fleet command ids for replay protection', () => {
     let t = Date.parse('2025-06-01T00:00:00Z');
     const { journal } = tempJournal({ clock: () => new Date(t) });
-    expect(journal.rememberCommand({ cmdId: 'cmd-1', action: 'setMode' })).toEqual({ firstSeen: true });
-    expect(journal.rememberCommand({ cmdId: 'cmd-1', action: 'setMode' })).toEqual({ firstSeen: false });
+    expect(journal.commands.remember({ cmdId: 'cmd-1', action: 'setMode' })).toEqual({ firstSeen: true });
+    expect(journal.commands.remember({ cmdId: 'cmd-1', action: 'setMode' })).toEqual({ firstSeen: false });
     t += 3_600_000;
-    journal.rememberCommand({ cmdId: 'cmd-2' });
-    expect(journal.pruneCommandIds(new Date(t - 1000))).toBe(1);
-    expect(journal.rememberCommand({ cmdId: 'cmd-2' })).toEqual({ firstSeen: false });
-    expect(() => journal.pruneCommandIds(new Date(Number.NaN))).toThrow(
+    journal.commands.remember({ cmdId: 'cmd-2' });
+    expect(journal.commands.prune(new Date(t - 1000))).toBe(1);
+    expect(journal.commands.remember({ cmdId: 'cmd-2' })).toEqual({ firstSeen: false });
+    expect(() => journal.commands.prune(new Date(Number.NaN))).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalBadInput }),
     );
   });

@@ -5,9 +5,9 @@ import { creditNotes, tempJournal } from './temp-journal.js';
 describe('cashbox counters', () => {
   it('counts credited notes per denomination with value and fill', () => {
     const { journal } = tempJournal();
-    journal.setCashboxCapacity('acceptor', 400);
+    journal.cashbox.setCapacity('acceptor', 400);
     creditNotes(journal, '13600000000', [10_000, 10_000, 5_000]);
-    expect(journal.cashboxCounters('acceptor')).toMatchObject({
+    expect(journal.cashbox.counters('acceptor')).toMatchObject({
       capacity: 400,
       accuracy: 'unknown',
       totalCount: 3,
@@ -18,22 +18,22 @@ describe('cashbox counters', () => {
         { denomination: 5_000, count: 1, value: 5_000 },
       ],
     });
-    expect(journal.cashboxDevices()).toEqual(['acceptor']);
+    expect(journal.cashbox.devices()).toEqual(['acceptor']);
   });
 
   it('collects: returns what was taken, zeroes the counts, audits, and later credits count from zero', () => {
     const { journal } = tempJournal();
     creditNotes(journal, '13600000000', [10_000, 2_000]);
-    const taken = journal.collectCashbox('acceptor', 'tech-zhao');
+    const taken = journal.cashbox.collect('acceptor', 'tech-zhao');
     expect(taken).toMatchObject({ totalCount: 2, totalValue: 12_000 });
-    expect(journal.cashboxCounters('acceptor')).toMatchObject({ totalCount: 0, accuracy: 'accurate' });
-    expect(journal.auditTail(1)[0]).toMatchObject({
+    expect(journal.cashbox.counters('acceptor')).toMatchObject({ totalCount: 0, accuracy: 'accurate' });
+    expect(journal.audit.tail(1)[0]).toMatchObject({
       actor: 'tech-zhao',
       action: 'cashbox.collected',
       details: { totalValue: 12_000 },
     });
     creditNotes(journal, '13600000000', [500]);
-    expect(journal.cashboxCounters('acceptor').denominations).toEqual([
+    expect(journal.cashbox.counters('acceptor').denominations).toEqual([
       { denomination: 500, count: 1, value: 500 },
     ]);
     expect(journal.checkConservation()).toEqual([]);
@@ -42,10 +42,10 @@ describe('cashbox counters', () => {
   it('reconciles to the technician count, keeps the difference as an adjustment, and stays conserved', () => {
     const { journal } = tempJournal();
     creditNotes(journal, '13600000000', [10_000, 10_000, 5_000]);
-    journal.setCounterAccuracy('acceptor', 'inaccurate', 'jam in transport, note position unknown');
-    expect(journal.cashboxCounters('acceptor').accuracy).toBe('inaccurate');
+    journal.cashbox.setCounterAccuracy('acceptor', 'inaccurate', 'jam in transport, note position unknown');
+    expect(journal.cashbox.counters('acceptor').accuracy).toBe('inaccurate');
 
-    const after = journal.reconcileCashbox(
+    const after = journal.cashbox.reconcile(
       'acceptor',
       [
         { denomination: 10_000, count: 1 },
@@ -58,21 +58,21 @@ describe('cashbox counters', () => {
       { denomination: 10_000, count: 1, value: 10_000 },
       { denomination: 2_000, count: 1, value: 2_000 },
     ]);
-    expect(journal.auditTail(1)[0]).toMatchObject({ actor: 'tech-zhao', action: 'cashbox.reconciled' });
+    expect(journal.audit.tail(1)[0]).toMatchObject({ actor: 'tech-zhao', action: 'cashbox.reconciled' });
     creditNotes(journal, '13600000000', [10_000]);
-    expect(journal.cashboxCounters('acceptor').totalValue).toBe(22_000);
+    expect(journal.cashbox.counters('acceptor').totalValue).toBe(22_000);
     expect(journal.checkConservation()).toEqual([]);
   });
 
   it('rejects bad counts and accuracy values without changing anything', () => {
     const { journal } = tempJournal();
     creditNotes(journal, '13600000000', [100]);
-    const before = journal.cashboxCounters('acceptor');
+    const before = journal.cashbox.counters('acceptor');
     const bad = [
-      () => journal.reconcileCashbox('acceptor', [{ denomination: 100, count: -1 }], 't'),
-      () => journal.reconcileCashbox('acceptor', [{ denomination: 100, count: 1.5 }], 't'),
+      () => journal.cashbox.reconcile('acceptor', [{ denomination: 100, count: -1 }], 't'),
+      () => journal.cashbox.reconcile('acceptor', [{ denomination: 100, count: 1.5 }], 't'),
       () =>
-        journal.reconcileCashbox(
+        journal.cashbox.reconcile(
           'acceptor',
           [
             { denomination: 100, count: 1 },
@@ -80,13 +80,13 @@ describe('cashbox counters', () => {
           ],
           't',
         ),
-      () => journal.reconcileCashbox('acceptor', 'all of them' as never, 't'),
-      () => journal.reconcileCashbox('acceptor', [], ''),
-      () => journal.setCounterAccuracy('acceptor', 'roughly' as never, 'x'),
-      () => journal.setCashboxCapacity('acceptor', 0),
+      () => journal.cashbox.reconcile('acceptor', 'all of them' as never, 't'),
+      () => journal.cashbox.reconcile('acceptor', [], ''),
+      () => journal.cashbox.setCounterAccuracy('acceptor', 'roughly' as never, 'x'),
+      () => journal.cashbox.setCapacity('acceptor', 0),
     ];
     for (const call of bad)
       expect(call).toThrow(expect.objectContaining({ code: ErrorCode.JournalBadInput }));
-    expect(journal.cashboxCounters('acceptor')).toEqual(before);
+    expect(journal.cashbox.counters('acceptor')).toEqual(before);
   });
 });

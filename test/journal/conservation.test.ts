@@ -7,19 +7,19 @@ import { creditNotes, tempJournal } from './temp-journal.js';
 /** A journal with two committed payments, an open transaction with a credit, and a paid orphan. */
 function healthyJournal(): { journal: Journal; raw: Database.Database } {
   const { journal, path } = tempJournal();
-  journal.commitPayment({
+  journal.payments.commit({
     txId: creditNotes(journal, '13500000000', [10_000, 5_000]),
     kind: 'complete',
     receipt: true,
   });
-  journal.commitPayment({
+  journal.payments.commit({
     txId: creditNotes(journal, '13500000001', [2_000]),
     kind: 'partial',
     receipt: false,
   });
   creditNotes(journal, '13500000002', [1_000]);
-  journal.commitOrphanPayment(
-    journal.recordOrphanCredit({ device: 'acceptor', denomination: 500, reason: 'x' }).orphanId,
+  journal.orphans.commitPayment(
+    journal.orphans.record({ device: 'acceptor', denomination: 500, reason: 'x' }).orphanId,
   );
   expect(journal.checkConservation()).toEqual([]);
   const raw = new Database(path);

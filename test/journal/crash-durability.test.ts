@@ -50,8 +50,8 @@ describe('crash durability', () => {
     const paid = reported.filter((l) => l.startsWith('paid ')).map((l) => l.slice(5));
     expect(credited.length).toBeGreaterThan(20);
     expect(paid.length).toBeGreaterThan(5);
-    for (const noteId of credited) expect(journal.note(noteId).state).toBe('credited');
-    for (const paymentId of paid) expect(journal.payment(paymentId).amount).toBe(3_000);
+    for (const noteId of credited) expect(journal.notes.get(noteId).state).toBe('credited');
+    for (const paymentId of paid) expect(journal.payments.get(paymentId).amount).toBe(3_000);
 
     // Whatever the kill interrupted is either fully there or not at all, and nothing is lost.
     expect(journal.checkConservation()).toEqual([]);

@@ -10,7 +10,7 @@ describe('escrow intent -> credit -> payment -> outbox', () => {
       kioskId: 'K-7',
       clock: steppingClock('2025-06-01T10:00:00.000Z', 1000),
     });
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 20_000, maxNotes: 5 } });
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 20_000, maxNotes: 5 } });
     expect(tx).toMatchObject({
       state: 'open',
       kind: null,
@@ -18,36 +18,36 @@ describe('escrow intent -> credit -> payment -> outbox', () => {
       currency: 'CNY',
     });
 
-    const first = journal.recordEscrowIntent({
+    const first = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: '0x65',
       denomination: 10_000,
     });
-    expect(journal.pendingEscrowIntent('bv')).toMatchObject({ noteId: first, state: 'escrowIntent' });
-    expect(journal.commitCredit({ noteId: first })).toEqual({
+    expect(journal.notes.pendingEscrowIntent('bv')).toMatchObject({ noteId: first, state: 'escrowIntent' });
+    expect(journal.notes.commitCredit({ noteId: first })).toEqual({
       noteId: first,
       alreadyCredited: false,
       orphanId: null,
     });
-    expect(journal.pendingEscrowIntent('bv')).toBeNull();
+    expect(journal.notes.pendingEscrowIntent('bv')).toBeNull();
 
-    const second = journal.recordEscrowIntent({
+    const second = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: '0x63',
       denomination: 2_000,
     });
-    journal.commitCredit({ noteId: second });
-    const returned = journal.recordEscrowIntent({
+    journal.notes.commitCredit({ noteId: second });
+    const returned = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: '0x65',
       denomination: 10_000,
     });
-    expect(journal.markReturned({ noteId: returned })).toEqual({ alreadyReturned: false });
+    expect(journal.notes.markReturned({ noteId: returned })).toEqual({ alreadyReturned: false });
 
-    const result = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true });
+    const result = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true });
     expect(result.outcome).toBe('committed');
     if (result.outcome !== 'committed') throw new Error('unreachable');
     expect(result.payment).toMatchObject({
@@ -61,9 +61,9 @@ describe('escrow intent -> credit -> payment -> outbox', () => {
         { denomination: 2_000, count: 1 },
       ],
     });
-    expect(journal.transaction(tx.txId)).toMatchObject({ state: 'committed', kind: 'complete' });
+    expect(journal.transactions.get(tx.txId)).toMatchObject({ state: 'committed', kind: 'complete' });
 
-    const [entry, ...rest] = journal.outboxPending({ limit: 10 });
+    const [entry, ...rest] = journal.outbox.pending({ limit: 10 });
     expect(rest).toEqual([]);
     expect(entry?.payload).toEqual({
       v: 1,
@@ -83,87 +83,87 @@ describe('escrow intent -> credit -> payment -> outbox', () => {
       receipt: true,
     });
     expect(Number.isInteger(entry?.payload.amount)).toBe(true);
-    expect(journal.cashboxCounters('bv')).toMatchObject({ totalCount: 2, totalValue: 12_000 });
+    expect(journal.cashbox.counters('bv')).toMatchObject({ totalCount: 2, totalValue: 12_000 });
     expect(journal.checkConservation()).toEqual([]);
-    expect(journal.auditTail(5).map((e) => e.action)).toContain('payment.committed');
+    expect(journal.audit.tail(5).map((e) => e.action)).toContain('payment.committed');
   });
 
   it('credits a repeated VEND VALID once', () => {
     const { journal } = tempJournal();
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'a',
       denomination: 5_000,
     });
-    journal.commitCredit({ noteId });
-    expect(journal.commitCredit({ noteId })).toEqual({ noteId, alreadyCredited: true, orphanId: null });
-    expect(journal.commitCredit({ noteId }).alreadyCredited).toBe(true);
-    expect(journal.cashboxCounters('bv').denominations).toEqual([
+    journal.notes.commitCredit({ noteId });
+    expect(journal.notes.commitCredit({ noteId })).toEqual({ noteId, alreadyCredited: true, orphanId: null });
+    expect(journal.notes.commitCredit({ noteId }).alreadyCredited).toBe(true);
+    expect(journal.cashbox.counters('bv').denominations).toEqual([
       { denomination: 5_000, count: 1, value: 5_000 },
     ]);
-    const result = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: false });
+    const result = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: false });
     expect(result.outcome === 'committed' && result.payment.amount).toBe(5_000);
   });
 
   it('cancels a transaction with nothing credited and makes no payment', () => {
     const { journal } = tempJournal();
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'a',
       denomination: 5_000,
     });
-    journal.markReturned({ noteId });
-    expect(journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true })).toEqual({
+    journal.notes.markReturned({ noteId });
+    expect(journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true })).toEqual({
       outcome: 'cancelled',
       txId: tx.txId,
       alreadyClosed: false,
     });
-    expect(journal.transaction(tx.txId).state).toBe('cancelled');
-    expect(journal.outboxStats()).toMatchObject({ pending: 0, lastSeq: 0 });
+    expect(journal.transactions.get(tx.txId).state).toBe('cancelled');
+    expect(journal.outbox.stats()).toMatchObject({ pending: 0, lastSeq: 0 });
   });
 
   it('answers a repeated commitPayment with the same payment and changes nothing', () => {
     const { journal } = tempJournal();
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'a',
       denomination: 1_000,
     });
-    journal.commitCredit({ noteId });
-    const first = journal.commitPayment({ txId: tx.txId, kind: 'partial', receipt: false });
-    const again = journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true });
+    journal.notes.commitCredit({ noteId });
+    const first = journal.payments.commit({ txId: tx.txId, kind: 'partial', receipt: false });
+    const again = journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true });
     expect(again).toEqual({ ...first, alreadyClosed: true });
     expect(journal.summary()).toMatchObject({ payments: 1, lastSeq: 1 });
   });
 
   it('refuses to commit while a note is still in escrow, and refuses a second intent on one device', () => {
     const { journal } = tempJournal();
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'a',
       denomination: 1_000,
     });
     expect(() =>
-      journal.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: 'b', denomination: 1_000 }),
+      journal.notes.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: 'b', denomination: 1_000 }),
     ).toThrow(
       expect.objectContaining({
         code: ErrorCode.JournalConflict,
         details: expect.objectContaining({ pendingNoteId: noteId }),
       }),
     );
-    expect(() => journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: true })).toThrow(
+    expect(() => journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: true })).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalConflict }),
     );
-    expect(journal.transaction(tx.txId).state).toBe('open');
-    expect(journal.unfinishedTransactions()).toEqual([
+    expect(journal.transactions.get(tx.txId).state).toBe('open');
+    expect(journal.transactions.unfinished()).toEqual([
       expect.objectContaining({
         txId: tx.txId,
         notes: [expect.objectContaining({ noteId, state: 'escrowIntent' })],
@@ -173,67 +173,83 @@ describe('escrow intent -> credit -> payment -> outbox', () => {
 
   it('keeps returned and voided notes out of payments and refuses to credit them', () => {
     const { journal } = tempJournal();
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 100_000 } });
-    const returned = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 100_000 } });
+    const returned = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'a',
       denomination: 1_000,
     });
-    journal.markReturned({ noteId: returned });
-    expect(journal.markReturned({ noteId: returned })).toEqual({ alreadyReturned: true });
-    expect(() => journal.commitCredit({ noteId: returned })).toThrow(
+    journal.notes.markReturned({ noteId: returned });
+    expect(journal.notes.markReturned({ noteId: returned })).toEqual({ alreadyReturned: true });
+    expect(() => journal.notes.commitCredit({ noteId: returned })).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalConflict }),
     );
-    const voided = journal.recordEscrowIntent({
+    const voided = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'b',
       denomination: 2_000,
     });
-    expect(journal.voidIntent({ noteId: voided, reason: 'device reported no note after restart' })).toEqual({
+    expect(
+      journal.notes.voidIntent({ noteId: voided, reason: 'device reported no note after restart' }),
+    ).toEqual({
       alreadyVoided: false,
     });
-    expect(journal.note(voided)).toMatchObject({
+    expect(journal.notes.get(voided)).toMatchObject({
       state: 'voided',
       voidReason: 'device reported no note after restart',
     });
-    expect(() => journal.markReturned({ noteId: voided })).toThrow(
+    expect(() => journal.notes.markReturned({ noteId: voided })).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalConflict }),
     );
-    expect(journal.transactionNotes(tx.txId).map((n) => n.state)).toEqual(['returned', 'voided']);
-    expect(journal.cashboxCounters('bv').totalCount).toBe(0);
+    expect(journal.transactions.notes(tx.txId).map((n) => n.state)).toEqual(['returned', 'voided']);
+    expect(journal.cashbox.counters('bv').totalCount).toBe(0);
   });
 
   it('rejects bad input with JournalBadInput or JournalNotFound and writes nothing', () => {
     const { journal } = tempJournal();
     const before = journal.summary();
-    const tx = journal.openTransaction({ account, limits: { maxAmount: 100_000 } });
+    const tx = journal.transactions.open({ account, limits: { maxAmount: 100_000 } });
     const afterOpen = journal.summary();
     const bad = [
-      () => journal.openTransaction({ account: '', limits: { maxAmount: 1 } }),
-      () => journal.openTransaction({ account, limits: { maxAmount: 10.5 } }),
-      () => journal.openTransaction({ account, limits: { maxAmount: 100, maxNotes: -1 } }),
-      () => journal.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: 'a', denomination: 12.5 }),
-      () => journal.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: 'a', denomination: 0 }),
+      () => journal.transactions.open({ account: '', limits: { maxAmount: 1 } }),
+      () => journal.transactions.open({ account, limits: { maxAmount: 10.5 } }),
+      () => journal.transactions.open({ account, limits: { maxAmount: 100, maxNotes: -1 } }),
       () =>
-        journal.recordEscrowIntent({
+        journal.notes.recordEscrowIntent({
+          txId: tx.txId,
+          device: 'bv',
+          escrowCode: 'a',
+          denomination: 12.5,
+        }),
+      () =>
+        journal.notes.recordEscrowIntent({ txId: tx.txId, device: 'bv', escrowCode: 'a', denomination: 0 }),
+      () =>
+        journal.notes.recordEscrowIntent({
           txId: tx.txId,
           device: 'bv',
           escrowCode: 'a',
           denomination: Number.NaN,
         }),
-      () => journal.recordEscrowIntent({ txId: tx.txId, device: '', escrowCode: 'a', denomination: 100 }),
-      () => journal.commitPayment({ txId: tx.txId, kind: 'orphan' as 'complete', receipt: true }),
-      () => journal.commitPayment({ txId: tx.txId, kind: 'complete', receipt: 'yes' as unknown as boolean }),
+      () =>
+        journal.notes.recordEscrowIntent({ txId: tx.txId, device: '', escrowCode: 'a', denomination: 100 }),
+      () => journal.payments.commit({ txId: tx.txId, kind: 'orphan' as 'complete', receipt: true }),
+      () =>
+        journal.payments.commit({ txId: tx.txId, kind: 'complete', receipt: 'yes' as unknown as boolean }),
     ];
     for (const call of bad)
       expect(call).toThrow(expect.objectContaining({ code: ErrorCode.JournalBadInput }));
-    expect(() => journal.commitCredit({ noteId: '01JUNKNOWNNOTE0000000000000' })).toThrow(
+    expect(() => journal.notes.commitCredit({ noteId: '01JUNKNOWNNOTE0000000000000' })).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalNotFound }),
     );
     expect(() =>
-      journal.recordEscrowIntent({ txId: 'no-such-tx', device: 'bv', escrowCode: 'a', denomination: 100 }),
+      journal.notes.recordEscrowIntent({
+        txId: 'no-such-tx',
+        device: 'bv',
+        escrowCode: 'a',
+        denomination: 100,
+      }),
     ).toThrow(expect.objectContaining({ code: ErrorCode.JournalNotFound }));
     expect(journal.summary()).toEqual(afterOpen);
     expect(afterOpen.openTransactions).toBe(before.openTransactions + 1);

@@ -38,16 +38,16 @@ function btreesWrittenSince(path: string, fromByte: number): string[] {
 describe('what a credit writes', () => {
   it('writes exactly the note row, its leaving the escrow-intent index and the counter cell', () => {
     const { journal, path } = tempJournal();
-    const tx = journal.openTransaction({ account: '13912345678', limits: { maxAmount: 10_000_000 } });
+    const tx = journal.transactions.open({ account: '13912345678', limits: { maxAmount: 10_000_000 } });
     const credit = (i: number): string[] => {
-      const noteId = journal.recordEscrowIntent({
+      const noteId = journal.notes.recordEscrowIntent({
         txId: tx.txId,
         device: 'bv',
         escrowCode: `c${i}`,
         denomination: i % 2 === 0 ? 10_000 : 5_000,
       });
       const before = statSync(`${path}-wal`).size;
-      journal.commitCredit({ noteId });
+      journal.notes.commitCredit({ noteId });
       return btreesWrittenSince(path, before);
     };
     // A device's first credit also creates its cashbox row; that happens once in its life.
@@ -66,17 +66,17 @@ describe('what a credit writes', () => {
 
   it('writes nothing when the device repeats a credit already committed', () => {
     const { journal, path } = tempJournal();
-    const tx = journal.openTransaction({ account: '13912345678', limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const tx = journal.transactions.open({ account: '13912345678', limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'bv',
       escrowCode: 'c0',
       denomination: 10_000,
     });
-    journal.commitCredit({ noteId });
+    journal.notes.commitCredit({ noteId });
     const before = statSync(`${path}-wal`).size;
-    expect(journal.commitCredit({ noteId })).toMatchObject({ alreadyCredited: true });
+    expect(journal.notes.commitCredit({ noteId })).toMatchObject({ alreadyCredited: true });
     expect(statSync(`${path}-wal`).size).toBe(before);
-    expect(journal.cashboxCounters('bv').totalCount).toBe(1);
+    expect(journal.cashbox.counters('bv').totalCount).toBe(1);
   });
 });

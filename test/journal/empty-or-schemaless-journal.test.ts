@@ -57,7 +57,7 @@ describe('Journal.open on a file that holds no journal', () => {
     const dir = tempDir();
     const path = join(dir, 'journal.sqlite');
     const journal = openJournal(path);
-    expect(journal.auditTail(5).map((e) => e.action)).toContain('journal.created');
+    expect(journal.audit.tail(5).map((e) => e.action)).toContain('journal.created');
     journal.close();
     expect(readdirSync(dir)).toEqual(['journal.sqlite']);
     // A journal that was created and closed opens again (it is not mistaken for a schemaless one).

@@ -5,33 +5,33 @@ import { openJournal, steppingClock, tempJournal } from './temp-journal.js';
 describe('machine snapshots', () => {
   it('saves, replaces, reads back after a reopen, and deletes a snapshot', () => {
     const { journal, path } = tempJournal();
-    expect(journal.machineSnapshot('topUp')).toBeNull();
-    journal.saveMachineSnapshot('topUp', { version: 1, snapshot: { value: 'enteringAccount', n: 1 } });
-    journal.saveMachineSnapshot('topUp', { version: 1, snapshot: { value: 'insertingCash', n: 2 } });
+    expect(journal.snapshots.get('topUp')).toBeNull();
+    journal.snapshots.save('topUp', { version: 1, snapshot: { value: 'enteringAccount', n: 1 } });
+    journal.snapshots.save('topUp', { version: 1, snapshot: { value: 'insertingCash', n: 2 } });
     journal.close();
 
     const reopened = openJournal(path);
-    const stored = reopened.machineSnapshot('topUp');
+    const stored = reopened.snapshots.get('topUp');
     expect(stored?.version).toBe(1);
     expect(stored?.snapshot).toEqual({ value: 'insertingCash', n: 2 });
-    expect(reopened.machineSnapshot('kiosk')).toBeNull();
-    expect(reopened.deleteMachineSnapshot('topUp')).toBe(true);
-    expect(reopened.deleteMachineSnapshot('topUp')).toBe(false);
-    expect(reopened.machineSnapshot('topUp')).toBeNull();
+    expect(reopened.snapshots.get('kiosk')).toBeNull();
+    expect(reopened.snapshots.delete('topUp')).toBe(true);
+    expect(reopened.snapshots.delete('topUp')).toBe(false);
+    expect(reopened.snapshots.get('topUp')).toBeNull();
   });
 
   it('refuses a bad version or a non-object snapshot and keeps the stored one', () => {
     const { journal } = tempJournal();
-    journal.saveMachineSnapshot('topUp', { version: 1, snapshot: { value: 'a' } });
+    journal.snapshots.save('topUp', { version: 1, snapshot: { value: 'a' } });
     for (const bad of [
-      () => journal.saveMachineSnapshot('topUp', { version: 0, snapshot: { value: 'b' } }),
-      () => journal.saveMachineSnapshot('topUp', { version: 1.5, snapshot: { value: 'b' } }),
-      () => journal.saveMachineSnapshot('topUp', { version: 1, snapshot: [] as never }),
-      () => journal.saveMachineSnapshot('', { version: 1, snapshot: { value: 'b' } }),
+      () => journal.snapshots.save('topUp', { version: 0, snapshot: { value: 'b' } }),
+      () => journal.snapshots.save('topUp', { version: 1.5, snapshot: { value: 'b' } }),
+      () => journal.snapshots.save('topUp', { version: 1, snapshot: [] as never }),
+      () => journal.snapshots.save('', { version: 1, snapshot: { value: 'b' } }),
     ]) {
       expect(bad).toThrow(expect.objectContaining({ code: ErrorCode.JournalBadInput }));
     }
-    expect(journal.machineSnapshot('topUp')?.snapshot).toEqual({ value: 'a' });
+    expect(journal.snapshots.get('topUp')?.snapshot).toEqual({ value: 'a' });
   });
 });
 
@@ -40,44 +40,44 @@ describe('creditedTotalForAccount', () => {
     const clock = steppingClock('2026-03-01T10:00:00.000Z', 1000);
     const { journal } = tempJournal({ clock });
     const credit = (txId: string, denomination: number) => {
-      const noteId = journal.recordEscrowIntent({
+      const noteId = journal.notes.recordEscrowIntent({
         txId,
         device: 'acceptor',
         escrowCode: '0x63',
         denomination,
       });
-      journal.commitCredit({ noteId });
+      journal.notes.commitCredit({ noteId });
       return noteId;
     };
-    const first = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const first = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
     credit(first.txId, 1000);
-    journal.commitPayment({ txId: first.txId, kind: 'complete', receipt: false });
+    journal.payments.commit({ txId: first.txId, kind: 'complete', receipt: false });
     const since = clock();
 
-    const second = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const second = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
     credit(second.txId, 5000);
     credit(second.txId, 2000);
-    const returned = journal.recordEscrowIntent({
+    const returned = journal.notes.recordEscrowIntent({
       txId: second.txId,
       device: 'acceptor',
       escrowCode: '0x64',
       denomination: 10_000,
     });
-    journal.markReturned({ noteId: returned });
-    const other = journal.openTransaction({ account: '13900139000', limits: { maxAmount: 100_000 } });
+    journal.notes.markReturned({ noteId: returned });
+    const other = journal.transactions.open({ account: '13900139000', limits: { maxAmount: 100_000 } });
     credit(other.txId, 10_000);
 
-    expect(journal.creditedTotalForAccount('13800138000', new Date(0))).toBe(8000);
-    expect(journal.creditedTotalForAccount('13800138000', since)).toBe(7000);
-    expect(journal.creditedTotalForAccount('13900139000', since)).toBe(10_000);
-    expect(journal.creditedTotalForAccount('13700137000', since)).toBe(0);
+    expect(journal.transactions.creditedTotalForAccount('13800138000', new Date(0))).toBe(8000);
+    expect(journal.transactions.creditedTotalForAccount('13800138000', since)).toBe(7000);
+    expect(journal.transactions.creditedTotalForAccount('13900139000', since)).toBe(10_000);
+    expect(journal.transactions.creditedTotalForAccount('13700137000', since)).toBe(0);
   });
 
   it('refuses a missing account or an invalid date', () => {
     const { journal } = tempJournal();
     for (const bad of [
-      () => journal.creditedTotalForAccount('', new Date()),
-      () => journal.creditedTotalForAccount('13800138000', new Date(Number.NaN)),
+      () => journal.transactions.creditedTotalForAccount('', new Date()),
+      () => journal.transactions.creditedTotalForAccount('13800138000', new Date(Number.NaN)),
     ]) {
       try {
         bad();
@@ -92,17 +92,17 @@ describe('creditedTotalForAccount', () => {
 describe('transactionPayment', () => {
   it('gives the payment of a committed transaction, null for an open or cancelled one, and refuses an unknown txId', () => {
     const { journal } = tempJournal();
-    const paid = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
-    const noteId = journal.recordEscrowIntent({
+    const paid = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    const noteId = journal.notes.recordEscrowIntent({
       txId: paid.txId,
       device: 'acceptor',
       escrowCode: '0x65',
       denomination: 5000,
     });
-    journal.commitCredit({ noteId });
-    expect(journal.transactionPayment(paid.txId)).toBeNull();
-    const committed = journal.commitPayment({ txId: paid.txId, kind: 'complete', receipt: false });
-    const payment = journal.transactionPayment(paid.txId);
+    journal.notes.commitCredit({ noteId });
+    expect(journal.payments.ofTransaction(paid.txId)).toBeNull();
+    const committed = journal.payments.commit({ txId: paid.txId, kind: 'complete', receipt: false });
+    const payment = journal.payments.ofTransaction(paid.txId);
     expect(committed.outcome === 'committed' && committed.payment.paymentId).toBe(payment?.paymentId);
     expect(payment).toMatchObject({
       amount: 5000,
@@ -110,10 +110,10 @@ describe('transactionPayment', () => {
       notes: [{ denomination: 5000, count: 1 }],
     });
 
-    const empty = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 100_000 } });
-    journal.commitPayment({ txId: empty.txId, kind: 'complete', receipt: false });
-    expect(journal.transactionPayment(empty.txId)).toBeNull();
-    expect(() => journal.transactionPayment('01JD3K6W2Q8ZJ4V9N1R5T7Y0AB')).toThrow(
+    const empty = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 100_000 } });
+    journal.payments.commit({ txId: empty.txId, kind: 'complete', receipt: false });
+    expect(journal.payments.ofTransaction(empty.txId)).toBeNull();
+    expect(() => journal.payments.ofTransaction('01JD3K6W2Q8ZJ4V9N1R5T7Y0AB')).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalNotFound }),
     );
   });

@@ -43,11 +43,11 @@ describe('Journal.open', () => {
 
   it('keeps data across close and re-open without re-running migrations', () => {
     const { journal, path } = tempJournal();
-    const tx = journal.openTransaction({ account: '13800138000', limits: { maxAmount: 50_000 } });
+    const tx = journal.transactions.open({ account: '13800138000', limits: { maxAmount: 50_000 } });
     journal.close();
     const again = openJournal(path);
-    expect(again.transaction(tx.txId)).toEqual(tx);
-    expect(again.auditTail(10).filter((e) => e.action === 'journal.created')).toHaveLength(1);
+    expect(again.transactions.get(tx.txId)).toEqual(tx);
+    expect(again.audit.tail(10).filter((e) => e.action === 'journal.created')).toHaveLength(1);
   });
 
   it('refuses a database from a newer build with both version numbers, leaving it as found', () => {
@@ -83,7 +83,7 @@ describe('Journal.open', () => {
 
   it('refuses a database with a damaged page as corrupt, never re-creating it', () => {
     const { journal, path } = tempJournal();
-    for (let i = 0; i < 200; i++) journal.audit('test', 'fill', { i, padding: 'x'.repeat(200) });
+    for (let i = 0; i < 200; i++) journal.audit.append('test', 'fill', { i, padding: 'x'.repeat(200) });
     journal.close();
     const raw = new Database(path);
     raw.pragma('journal_mode = DELETE');

@@ -43,15 +43,15 @@ export function steppingClock(startIso: string, stepMs: number): () => Date {
 
 /** Opens a transaction and credits the given notes on device `acceptor`. */
 export function creditNotes(journal: Journal, account: string, denominations: readonly number[]): string {
-  const tx = journal.openTransaction({ account, limits: { maxAmount: 1_000_000 } });
+  const tx = journal.transactions.open({ account, limits: { maxAmount: 1_000_000 } });
   for (const [i, denomination] of denominations.entries()) {
-    const noteId = journal.recordEscrowIntent({
+    const noteId = journal.notes.recordEscrowIntent({
       txId: tx.txId,
       device: 'acceptor',
       escrowCode: `c${i}`,
       denomination,
     });
-    journal.commitCredit({ noteId });
+    journal.notes.commitCredit({ noteId });
   }
   return tx.txId;
 }

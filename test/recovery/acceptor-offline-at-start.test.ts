@@ -28,8 +28,8 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
     const before = rig.boot();
     const { txId } = await openTopUp(before, () => rig?.control({ action: 'cable.unplug' }));
     rig.control({ action: 'note.insert', denomination: 1000 });
-    await waitUntil('the intent', () => before.journal.pendingEscrowIntent(DEVICE) !== null);
-    const intent = before.journal.pendingEscrowIntent(DEVICE);
+    await waitUntil('the intent', () => before.journal.notes.pendingEscrowIntent(DEVICE) !== null);
+    const intent = before.journal.notes.pendingEscrowIntent(DEVICE);
     await before.crash();
     await waitIdle(rig);
 
@@ -40,10 +40,10 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
     expect(first.voided).toEqual([]);
     expect(first.closed).toEqual([]);
     expect(first.countersInaccurate).toBe(true);
-    expect(after.journal.transaction(txId).state).toBe('open');
-    expect(after.journal.note(intent?.noteId ?? '').state).toBe('escrowIntent');
-    expect(after.journal.cashboxCounters(DEVICE).accuracy).toBe('inaccurate');
-    expect(after.journal.cashboxCounters(DEVICE).accuracyReason).toContain(intent?.noteId);
+    expect(after.journal.transactions.get(txId).state).toBe('open');
+    expect(after.journal.notes.get(intent?.noteId ?? '').state).toBe('escrowIntent');
+    expect(after.journal.cashbox.counters(DEVICE).accuracy).toBe('inaccurate');
+    expect(after.journal.cashbox.counters(DEVICE).accuracyReason).toContain(intent?.noteId);
     expect(after.alerts.recent().map((a) => a.kind)).toEqual(['countersInaccurate']);
 
     rig.control({ action: 'cable.plug' });
@@ -52,7 +52,7 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
     expect(settled.voided).toEqual([intent?.noteId]);
     expect(settled.closed).toEqual([{ outcome: 'cancelled', txId }]);
     // Counted right again, but only a technician's count makes them accurate.
-    expect(after.journal.cashboxCounters(DEVICE).accuracy).toBe('inaccurate');
+    expect(after.journal.cashbox.counters(DEVICE).accuracy).toBe('inaccurate');
     expectLedgerMatchesJournal(rig, after.journal);
   });
 
@@ -75,6 +75,6 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
       );
     }
     expect(pieces.acceptor.driver.listenerCount('ready')).toBe(listeners);
-    expect(pieces.journal.auditTail(50).map((e) => e.action)).toEqual(['journal.created']);
+    expect(pieces.journal.audit.tail(50).map((e) => e.action)).toEqual(['journal.created']);
   });
 });

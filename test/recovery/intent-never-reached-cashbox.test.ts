@@ -31,8 +31,8 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
     // Unplugged between the decision and the intent write: the intent lands, STACK does not.
     const { txId } = await openTopUp(before, () => rig?.control({ action: 'cable.unplug' }));
     rig.control({ action: 'note.insert', denomination: 500 });
-    await waitUntil('the intent', () => before.journal.pendingEscrowIntent(DEVICE) !== null);
-    const intent = before.journal.pendingEscrowIntent(DEVICE);
+    await waitUntil('the intent', () => before.journal.notes.pendingEscrowIntent(DEVICE) !== null);
+    const intent = before.journal.notes.pendingEscrowIntent(DEVICE);
     await before.crash();
     await waitIdle(rig); // the unit's own escrow timeout handed the note back
     if (powerCycle) {
@@ -47,13 +47,13 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
 
     expect(report.device).toBe('ready');
     expect(report.voided).toEqual([intent?.noteId]);
-    const note = after.journal.note(intent?.noteId ?? '');
+    const note = after.journal.notes.get(intent?.noteId ?? '');
     expect(note.state).toBe('voided');
     expect(note.voidReason).toMatch(/never reached the cashbox/);
     expect(report.closed).toEqual([{ outcome: 'cancelled', txId }]);
-    expect(after.journal.auditTail(20).map((e) => e.action)).toContain('note.voided');
+    expect(after.journal.audit.tail(20).map((e) => e.action)).toContain('note.voided');
     expect(rig.ledger()).toEqual([]);
-    expect(after.journal.pendingEscrowIntents()).toEqual([]);
+    expect(after.journal.notes.pendingEscrowIntents()).toEqual([]);
     expectLedgerMatchesJournal(rig, after.journal);
   });
 
@@ -65,11 +65,14 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
       if (cut) rig?.control({ action: 'cable.unplug' });
     });
     rig.control({ action: 'note.insert', denomination: 2000 });
-    await waitUntil('the first credit', () => before.journal.transactionNotes(txId)[0]?.state === 'credited');
+    await waitUntil(
+      'the first credit',
+      () => before.journal.transactions.notes(txId)[0]?.state === 'credited',
+    );
     await waitIdle(rig);
     cut = true;
     rig.control({ action: 'note.insert', denomination: 5000 });
-    await waitUntil('the intent', () => before.journal.pendingEscrowIntent(DEVICE) !== null);
+    await waitUntil('the intent', () => before.journal.notes.pendingEscrowIntent(DEVICE) !== null);
     await before.crash();
     await waitIdle(rig);
     rig.control({ action: 'cable.plug' });

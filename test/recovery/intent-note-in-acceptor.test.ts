@@ -28,8 +28,8 @@ describe('start-up recovery: escrow intent + power-up with the bill in the accep
     // The cut lands between the intent write and the STACK: decide() runs just before the write.
     const { txId } = await openTopUp(before, () => rig?.control({ action: 'power.cut' }));
     rig.control({ action: 'note.insert', denomination: 10_000 });
-    await waitUntil('the intent', () => before.journal.pendingEscrowIntent(DEVICE) !== null);
-    const intent = before.journal.pendingEscrowIntent(DEVICE);
+    await waitUntil('the intent', () => before.journal.notes.pendingEscrowIntent(DEVICE) !== null);
+    const intent = before.journal.notes.pendingEscrowIntent(DEVICE);
     await before.crash();
     rig.control({ action: 'power.on' });
 
@@ -40,13 +40,13 @@ describe('start-up recovery: escrow intent + power-up with the bill in the accep
     await waitIdle(rig);
 
     expect(powerUp).toEqual([{ where: 'acceptor' }]);
-    expect(after.journal.note(intent?.noteId ?? '').state).toBe('returned');
+    expect(after.journal.notes.get(intent?.noteId ?? '').state).toBe('returned');
     expect(report.voided).toEqual([]);
     expect(report.closed).toEqual([{ outcome: 'cancelled', txId }]);
     expect(rig.ledger()).toEqual([]);
     const notes = (rig.sim.snapshot().model as { notes: Array<{ outcome: string }> }).notes;
     expect(notes.map((n) => n.outcome)).toEqual(['returned']);
-    expect(after.journal.cashboxCounters(DEVICE).totalCount).toBe(0);
+    expect(after.journal.cashbox.counters(DEVICE).totalCount).toBe(0);
     expectLedgerMatchesJournal(rig, after.journal);
   });
 });

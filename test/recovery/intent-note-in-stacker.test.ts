@@ -34,7 +34,7 @@ describe('start-up recovery: escrow intent + power-up with the bill in the stack
     rig.control({ action: 'power.cutAt', phase });
     rig.control({ action: 'note.insert', denomination: 2000 });
     await waitUntil('the power cut', () => rig?.model().phase === 'off');
-    const intent = before.journal.pendingEscrowIntent(DEVICE);
+    const intent = before.journal.notes.pendingEscrowIntent(DEVICE);
     expect(intent?.state).toBe('escrowIntent');
     await before.crash();
     rig.control({ action: 'power.on' });
@@ -45,14 +45,14 @@ describe('start-up recovery: escrow intent + power-up with the bill in the stack
 
     expect(report.device).toBe('ready');
     expect(report.voided).toEqual([]);
-    expect(after.journal.note(intent?.noteId ?? '').state).toBe('credited');
+    expect(after.journal.notes.get(intent?.noteId ?? '').state).toBe('credited');
     expect(rig.ledger().map((e) => [e.denomination, e.via])).toEqual([[2000, via]]);
     expect(report.closed).toEqual([
       expect.objectContaining({ outcome: 'committed', txId, kind: 'partial', amount: 2000 }),
     ]);
-    expect(after.journal.transaction(txId).state).toBe('committed');
-    expect(after.journal.orphanCredits()).toEqual([]);
-    expect(after.journal.auditTail(20).map((e) => e.action)).toContain('recovery.transactionClosed');
+    expect(after.journal.transactions.get(txId).state).toBe('committed');
+    expect(after.journal.orphans.list()).toEqual([]);
+    expect(after.journal.audit.tail(20).map((e) => e.action)).toContain('recovery.transactionClosed');
     expectLedgerMatchesJournal(rig, after.journal);
   });
 });

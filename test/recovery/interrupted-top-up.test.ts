@@ -56,7 +56,7 @@ describe('start-up recovery: the interrupted top-up machine', () => {
     const machine = createTopUpMachine({
       checkAccount: async () => ({ ok: true }),
       openTransaction: async ({ account }) => ({
-        txId: journal.openTransaction({ account, limits: { maxAmount: 200_000, maxNotes: 30 } }).txId,
+        txId: journal.transactions.open({ account, limits: { maxAmount: 200_000, maxNotes: 30 } }).txId,
         dailyTotalSoFar: 0,
       }),
       commitPayment: () => new Promise(() => {}),
@@ -69,13 +69,18 @@ describe('start-up recovery: the interrupted top-up machine', () => {
     const open = await waitFor(actor, (s) => topUpStateName(s) === 'insertingCash');
     const txId = open.context.txId ?? '';
     for (const denomination of notes) {
-      const noteId = journal.recordEscrowIntent({ txId, device: DEVICE, escrowCode: '0x61', denomination });
-      journal.commitCredit({ noteId });
+      const noteId = journal.notes.recordEscrowIntent({
+        txId,
+        device: DEVICE,
+        escrowCode: '0x61',
+        denomination,
+      });
+      journal.notes.commitCredit({ noteId });
       actor.send({ type: 'NOTE_CREDITED', noteId, denomination });
     }
     if (until === 'committing') actor.send({ type: 'CONFIRM' });
     expect(topUpStateName(actor.getSnapshot())).toBe(until);
-    journal.saveMachineSnapshot(TOP_UP_SNAPSHOT_KEY, {
+    journal.snapshots.save(TOP_UP_SNAPSHOT_KEY, {
       version: TOP_UP_SNAPSHOT_VERSION,
       snapshot: persistTopUp(actor) as unknown as Record<string, unknown>,
     });
@@ -98,15 +103,15 @@ describe('start-up recovery: the interrupted top-up machine', () => {
   }
 
   async function snapshotGone(): Promise<void> {
-    for (let i = 0; i < 200 && journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY) !== null; i++) {
+    for (let i = 0; i < 200 && journal.snapshots.get(TOP_UP_SNAPSHOT_KEY) !== null; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY)).toBeNull();
+    expect(journal.snapshots.get(TOP_UP_SNAPSHOT_KEY)).toBeNull();
   }
 
   function deletions() {
-    return journal
-      .auditTail(50)
+    return journal.audit
+      .tail(50)
       .filter((e) => e.action === 'recovery.topUpSnapshotDeleted')
       .map((e) => e.details);
   }
@@ -145,8 +150,8 @@ describe('start-up recovery: the interrupted top-up machine', () => {
 
   it('a snapshot of an unknown version is not guessed at: the journal decides, the refusal is audited', async () => {
     const txId = await interrupted([1000], 'committing');
-    const row = journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY);
-    journal.saveMachineSnapshot(TOP_UP_SNAPSHOT_KEY, {
+    const row = journal.snapshots.get(TOP_UP_SNAPSHOT_KEY);
+    journal.snapshots.save(TOP_UP_SNAPSHOT_KEY, {
       version: 1,
       snapshot: { ...(row?.snapshot ?? {}), version: 99 },
     });

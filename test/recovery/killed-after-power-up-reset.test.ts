@@ -29,7 +29,7 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
     rig.control({ action: 'power.cutAt', phase: 'stacking' });
     rig.control({ action: 'note.insert', denomination: 5000 });
     await waitUntil('the power cut', () => rig?.model().phase === 'off');
-    const intent = before.journal.pendingEscrowIntent(DEVICE);
+    const intent = before.journal.notes.pendingEscrowIntent(DEVICE);
     await before.crash();
     rig.control({ action: 'power.on' });
 
@@ -48,10 +48,10 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
 
     const after = rig.boot();
     const report = await after.recovery.firstContact;
-    expect(after.journal.note(intent?.noteId ?? '').state).toBe('credited');
+    expect(after.journal.notes.get(intent?.noteId ?? '').state).toBe('credited');
     expect(report.voided).toEqual([]);
     expect(report.closed).toEqual([expect.objectContaining({ txId, outcome: 'committed', amount: 5000 })]);
-    expect(after.journal.orphanCredits()).toEqual([]);
+    expect(after.journal.orphans.list()).toEqual([]);
     expectLedgerMatchesJournal(rig, after.journal);
   });
 
@@ -68,7 +68,7 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
     // This run dies right after the credit, before its RESET leaves: the unit still says 42.
     const dying = rig.boot({ firstContactTimeoutMs: 60_000 });
     dying.acceptor.driver.once('credited', () => rig?.control({ action: 'cable.unplug' }));
-    await waitUntil('the credit', () => dying.journal.transactionNotes(txId)[0]?.state === 'credited');
+    await waitUntil('the credit', () => dying.journal.transactions.notes(txId)[0]?.state === 'credited');
     await dying.crash();
     expect(rig.model().status).toBe('powerUpBillInStacker');
     rig.control({ action: 'cable.plug' });
@@ -76,8 +76,8 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
     const after = rig.boot();
     await after.recovery.firstContact;
     await waitIdle(rig);
-    expect(after.journal.orphanCredits()).toEqual([]);
-    expect(after.journal.auditTail(30).map((e) => e.action)).toContain('credit.repeatRecognised');
+    expect(after.journal.orphans.list()).toEqual([]);
+    expect(after.journal.audit.tail(30).map((e) => e.action)).toContain('credit.repeatRecognised');
     expect(rig.ledger().map((e) => e.denomination)).toEqual([2000]);
     expectLedgerMatchesJournal(rig, after.journal);
   });

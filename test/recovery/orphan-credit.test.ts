@@ -36,7 +36,7 @@ describe('start-up recovery: orphan credits', () => {
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 
-    const orphans = after.journal.orphanCredits();
+    const orphans = after.journal.orphans.list();
     expect(orphans).toHaveLength(1);
     expect(orphans[0]).toMatchObject({ device: DEVICE, denomination: null, paymentId: null });
     // Only the fleet link marks an alert as raised, once the fleet has it.
@@ -46,7 +46,7 @@ describe('start-up recovery: orphan credits', () => {
     ]);
     expect(report.orphans.alerted).toEqual([orphans[0]?.orphanId]);
     expect(report.orphans.unpaid).toEqual([orphans[0]?.orphanId]);
-    expect(after.journal.cashboxCounters(DEVICE)).toMatchObject({
+    expect(after.journal.cashbox.counters(DEVICE)).toMatchObject({
       accuracy: 'inaccurate',
       totalCount: 1,
       denominations: [{ denomination: 0, count: 1, value: 0 }],
@@ -55,12 +55,12 @@ describe('start-up recovery: orphan credits', () => {
     expect(after.journal.checkConservation()).toEqual([]);
 
     // A technician resolves the value; the next start pays it out.
-    after.journal.resolveOrphanDenomination(orphans[0]?.orphanId ?? '', 5000, 'tech-1');
+    after.journal.orphans.resolveDenomination(orphans[0]?.orphanId ?? '', 5000, 'tech-1');
     await after.crash();
     const again = rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
     expect(again.recovery.initial.orphans.paid).toEqual([orphans[0]?.orphanId]);
-    const paid = again.journal.orphanCredits()[0];
-    expect(again.journal.payment(paid?.paymentId ?? '')).toMatchObject({ kind: 'orphan', amount: 5000 });
+    const paid = again.journal.orphans.list()[0];
+    expect(again.journal.payments.get(paid?.paymentId ?? '')).toMatchObject({ kind: 'orphan', amount: 5000 });
     expect(again.journal.checkConservation()).toEqual([]);
   });
 
@@ -68,7 +68,7 @@ describe('start-up recovery: orphan credits', () => {
     rig = startRecoveryRig();
     const before = rig.boot();
     await before.recovery.firstContact;
-    const { orphanId } = before.journal.recordOrphanCredit({
+    const { orphanId } = before.journal.orphans.record({
       device: DEVICE,
       escrowCode: '0x64',
       denomination: 2000,
@@ -78,10 +78,10 @@ describe('start-up recovery: orphan credits', () => {
 
     const after = rig.boot();
     expect(after.recovery.initial.orphans).toEqual({ paid: [orphanId], alerted: [orphanId], unpaid: [] });
-    const orphan = after.journal.orphanCredit(orphanId);
-    const payment = after.journal.payment(orphan.paymentId ?? '');
+    const orphan = after.journal.orphans.get(orphanId);
+    const payment = after.journal.payments.get(orphan.paymentId ?? '');
     expect(payment).toMatchObject({ kind: 'orphan', amount: 2000, account: null, orphanId });
-    expect(after.journal.outboxPending({ limit: 5 }).map((o) => o.payload.kind)).toEqual(['orphan']);
+    expect(after.journal.outbox.pending({ limit: 5 }).map((o) => o.payload.kind)).toEqual(['orphan']);
     expect(after.alerts.recent()).toEqual([
       expect.objectContaining({
         alertId: orphanId,
@@ -93,7 +93,7 @@ describe('start-up recovery: orphan credits', () => {
     expect(after.alerts.recent()).toHaveLength(1);
     await after.recovery.firstContact;
     // The fleet link takes the alert and marks it.
-    after.journal.markOrphanAlerted(orphanId);
+    after.journal.orphans.markAlerted(orphanId);
     await after.crash();
 
     const third = rig.boot();

@@ -169,7 +169,7 @@ export async function openTopUp(
 ): Promise<{ txId: string }> {
   // As in the daemon: no top-up before recovery has settled what the last run left open.
   await pieces.recovery.firstContact;
-  const { txId } = pieces.journal.openTransaction({
+  const { txId } = pieces.journal.transactions.open({
     account: ACCOUNT,
     limits: { maxAmount: 200_000, maxNotes: 30 },
   });
@@ -201,7 +201,7 @@ export function expectLedgerMatchesJournal(rig: RecoveryRig, journal: Journal): 
   const inBox = new Map<number, number>();
   for (const entry of rig.ledger()) inBox.set(entry.denomination, (inBox.get(entry.denomination) ?? 0) + 1);
   const counted = new Map(
-    journal.cashboxCounters(DEVICE).denominations.map((d) => [d.denomination, d.count] as const),
+    journal.cashbox.counters(DEVICE).denominations.map((d) => [d.denomination, d.count] as const),
   );
   expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(inBox));
   expect(journal.checkConservation()).toEqual([]);

@@ -30,12 +30,12 @@ describe('start-up recovery: unfinished transactions', () => {
       await waitUntil(
         'the credit',
         () =>
-          before.journal.transactionNotes(txId).filter((n) => n.state === 'credited').length ===
+          before.journal.transactions.notes(txId).filter((n) => n.state === 'credited').length ===
           rig?.ledger().length,
       );
       await waitIdle(rig);
     }
-    const empty = before.journal.openTransaction({ account: '13900139000', limits: { maxAmount: 1000 } });
+    const empty = before.journal.transactions.open({ account: '13900139000', limits: { maxAmount: 1000 } });
     await before.crash();
 
     const after = rig.boot({ firstContactTimeoutMs: 60_000 });
@@ -44,7 +44,7 @@ describe('start-up recovery: unfinished transactions', () => {
     expect(byTx.get(txId)).toMatchObject({ outcome: 'committed', kind: 'partial', amount: 11_000 });
     expect(byTx.get(empty.txId)).toEqual({ outcome: 'cancelled', txId: empty.txId });
     const closed = byTx.get(txId);
-    const payment = after.journal.payment(closed?.outcome === 'committed' ? closed.paymentId : '');
+    const payment = after.journal.payments.get(closed?.outcome === 'committed' ? closed.paymentId : '');
     expect(payment).toMatchObject({
       kind: 'partial',
       amount: 11_000,
@@ -55,10 +55,10 @@ describe('start-up recovery: unfinished transactions', () => {
       { denomination: 10_000, count: 1 },
       { denomination: 500, count: 2 },
     ]);
-    expect(after.journal.transaction(empty.txId).state).toBe('cancelled');
-    expect(after.journal.unfinishedTransactions()).toEqual([]);
-    expect(after.journal.outboxPending({ limit: 10 }).map((o) => o.paymentId)).toEqual([payment.paymentId]);
-    const audited = after.journal.auditTail(20).filter((e) => e.action === 'recovery.transactionClosed');
+    expect(after.journal.transactions.get(empty.txId).state).toBe('cancelled');
+    expect(after.journal.transactions.unfinished()).toEqual([]);
+    expect(after.journal.outbox.pending({ limit: 10 }).map((o) => o.paymentId)).toEqual([payment.paymentId]);
+    const audited = after.journal.audit.tail(20).filter((e) => e.action === 'recovery.transactionClosed');
     expect(audited.map((e) => e.details['txId']).sort()).toEqual([txId, empty.txId].sort());
 
     await after.recovery.firstContact;
@@ -70,7 +70,7 @@ describe('start-up recovery: unfinished transactions', () => {
     const before = rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'note.insert', denomination: 2000 });
-    await waitUntil('the credit', () => before.journal.transactionNotes(txId)[0]?.state === 'credited');
+    await waitUntil('the credit', () => before.journal.transactions.notes(txId)[0]?.state === 'credited');
     await waitIdle(rig);
     await before.crash();
 
@@ -94,7 +94,7 @@ describe('start-up recovery: unfinished transactions', () => {
     const before = rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'note.insert', denomination: 100 });
-    await waitUntil('the credit', () => before.journal.transactionNotes(txId)[0]?.state === 'credited');
+    await waitUntil('the credit', () => before.journal.transactions.notes(txId)[0]?.state === 'credited');
     await waitIdle(rig);
     await before.crash();
     const second = rig.boot();

@@ -29,7 +29,7 @@ describe('start-up recovery: VEND VALID pending at start', () => {
     rig.afterCommand('stack2', () => rig?.control({ action: 'cable.unplug' }));
     rig.control({ action: 'note.insert', denomination: 5000 });
     await waitUntil('VEND VALID owed', () => rig?.model().status === 'vendValid');
-    const intent = before.journal.pendingEscrowIntent(DEVICE);
+    const intent = before.journal.notes.pendingEscrowIntent(DEVICE);
     expect(intent).not.toBeNull();
     await before.crash();
     rig.control({ action: 'cable.plug' });
@@ -41,11 +41,11 @@ describe('start-up recovery: VEND VALID pending at start', () => {
     await waitIdle(rig);
 
     expect(credited).toEqual([expect.objectContaining({ source: 'recoveredCredit' })]);
-    expect(after.journal.note(intent?.noteId ?? '').state).toBe('credited');
+    expect(after.journal.notes.get(intent?.noteId ?? '').state).toBe('credited');
     expect(report.voided).toEqual([]);
     expect(report.closed).toEqual([expect.objectContaining({ txId, outcome: 'committed', amount: 5000 })]);
     expect(rig.ledger().map((e) => e.denomination)).toEqual([5000]);
-    expect(after.journal.orphanCredits()).toEqual([]);
+    expect(after.journal.orphans.list()).toEqual([]);
     expectLedgerMatchesJournal(rig, after.journal);
   });
 });
@@ -68,7 +68,7 @@ describe('start-up recovery: a credit whose ACK was lost is not counted twice', 
     before.acceptor.driver.once('credited', () => rig?.control({ action: cut }));
     rig.control({ action: 'note.insert', denomination: 1000 });
     await waitUntil('the credit', () =>
-      before.journal.transactionNotes(txId).some((n) => n.state === 'credited'),
+      before.journal.transactions.notes(txId).some((n) => n.state === 'credited'),
     );
     await before.crash();
     expect(rig.model().status ?? 'off').toMatch(/^(vendValid|off)$/);
@@ -82,10 +82,10 @@ describe('start-up recovery: a credit whose ACK was lost is not counted twice', 
 
     // The driver acknowledged the repeat (the unit moved on) without a second credit.
     expect(credited.map((c) => c.source)).toEqual([source]);
-    expect(after.journal.orphanCredits()).toEqual([]);
-    expect(after.journal.transactionNotes(txId).map((n) => n.state)).toEqual(['credited']);
+    expect(after.journal.orphans.list()).toEqual([]);
+    expect(after.journal.transactions.notes(txId).map((n) => n.state)).toEqual(['credited']);
     expect(report.closed).toEqual([expect.objectContaining({ txId, outcome: 'committed', amount: 1000 })]);
-    expect(after.journal.auditTail(20).map((e) => e.action)).toContain('credit.repeatRecognised');
+    expect(after.journal.audit.tail(20).map((e) => e.action)).toContain('credit.repeatRecognised');
     expect(rig.ledger().map((e) => e.denomination)).toEqual([1000]);
     expectLedgerMatchesJournal(rig, after.journal);
   });

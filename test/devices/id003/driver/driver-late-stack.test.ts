@@ -106,7 +106,7 @@ describe.each(ID003_RIG_CASES)(
       expect(decisionA?.decision.action).toBe('stack');
       expect(decisionB?.note.denomination).toBe(5000);
       const noteA = decisionA?.decision.action === 'stack' ? decisionA.decision.noteId : '';
-      expect(rig.journal.note(noteA).state).toBe('returned');
+      expect(rig.journal.notes.get(noteA).state).toBe('returned');
       expect(rig.events.returned.map((r) => r.noteId)).toContain(noteA);
       // Money: what the cashbox holds is what the journal credited, note for note.
       expect(rig.ledger().map((e) => e.denomination)).toEqual([5000]);

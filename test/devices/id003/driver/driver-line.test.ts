@@ -122,6 +122,6 @@ describe('ID-003 driver on a line corrupting 1 % of frames (inProcess)', () => {
     expect(rig.events.returned.length).toBeLessThanOrEqual(outcomes.returned);
     expect(rig.host.anomalies).toEqual([]);
     expect(rig.host.pendingIntents()).toBe(0);
-    expect(rig.journal.orphanCredits()).toEqual([]);
+    expect(rig.journal.orphans.list()).toEqual([]);
   }, 60_000);
 });

@@ -61,7 +61,7 @@ describe.each(ID003_RIG_CASES)(
       expect(rig.ledger().map((e) => [e.denomination, e.via])).toEqual([[2000, 'powerUpStack']]);
       expect(rig.host.creditedDenominations()).toEqual([2000]);
       expect(rig.host.pendingIntents()).toBe(0);
-      expect(rig.journal.orphanCredits()).toEqual([]);
+      expect(rig.journal.orphans.list()).toEqual([]);
     });
 
     it('cut as VEND VALID is reported: the note went in and is credited once', async () => {
@@ -75,7 +75,7 @@ describe.each(ID003_RIG_CASES)(
       expect(rig.ledger().map((e) => e.denomination)).toEqual([10_000]);
       expect(rig.host.creditedDenominations()).toEqual([10_000]);
       expect(rig.host.pendingIntents()).toBe(0);
-      expect(rig.journal.orphanCredits()).toEqual([]);
+      expect(rig.journal.orphans.list()).toEqual([]);
     });
 
     it('cut after VEND VALID was committed but before the ACK landed: still one credit', async () => {
