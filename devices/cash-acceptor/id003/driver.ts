@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import { type Clock, realClock } from '../../../core/clock.js';
 import { ErrorCode, KioskError } from '../../../core/errors.js';
 import type { LineSettings } from '../../../core/line-settings.js';
 import type { Logger } from '../../../core/logger.js';
+import { emitSafely } from '../../../core/safe-emitter.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
@@ -38,20 +40,6 @@ export const ID003_LINE: LineSettings = Object.freeze({
   xonxoff: false,
 });
 
-/** Time for the driver's own timers; structurally the simulator harness's Clock, so tests can share one. */
-export interface Id003Clock {
-  now(): number;
-  setTimer(callback: () => void, delayMs: number): { cancel(): void };
-}
-
-const realClock: Id003Clock = {
-  now: () => performance.now(),
-  setTimer(callback, delayMs) {
-    const timer = setTimeout(callback, Math.max(0, Math.ceil(delayMs)));
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
-
 /**
  * Escrow decision latency, for benchmarks: from the data event that completed the ESCROW frame
  * to the moment the STACK frame was handed to the port (both performance.now()).
@@ -71,7 +59,7 @@ export interface Id003DriverConfig {
   hooks: CashAcceptorHooks;
   options: Id003DriverOptions;
   logger: Logger;
-  clock?: Id003Clock;
+  clock?: Clock;
   /** Called once per stacked note; must be cheap (it runs on the escrow path). */
   onTiming?: (timing: Id003DriverTiming) => void;
 }
@@ -205,7 +193,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   readonly #hooks: CashAcceptorHooks;
   readonly #opts: ResolvedId003DriverOptions;
   readonly #log: Logger;
-  readonly #clock: Id003Clock;
+  readonly #clock: Clock;
   readonly #onTiming: ((timing: Id003DriverTiming) => void) | undefined;
   readonly #exchange: Id003Exchange;
 
@@ -1145,10 +1133,6 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   }
 
   #emitSafe<E extends keyof CashAcceptorEvents>(event: E, ...args: CashAcceptorEvents[E]): void {
-    try {
-      (this.emit as (event: E, ...args: CashAcceptorEvents[E]) => boolean)(event, ...args);
-    } catch (error) {
-      this.#log.error({ err: error, event }, 'acceptor event listener threw');
-    }
+    emitSafely(this, this.#log, 'acceptor event', event, ...args);
   }
 }
