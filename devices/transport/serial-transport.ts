@@ -4,6 +4,7 @@ import { SerialPortStream } from '@serialport/stream';
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import { type LineSettings, lineSettingsProblem } from '../../core/line-settings.js';
 import type { Logger } from '../../core/logger.js';
+import { emitSafely } from '../../core/safe-emitter.js';
 import { assertBackoffPolicy, type BackoffPolicy, backoffDelayMs } from './backoff.js';
 import { type TraceDirection, traceEntry } from './byte-trace.js';
 import { openFailureErrno } from './open-failure.js';
@@ -510,23 +511,7 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
     this.#log.debug(traceEntry(dir, bytes, performance.now() - conn.openedAt), 'bytes');
   }
 
-  /**
-   * Calls each listener on its own: one that throws is logged and must neither starve the
-   * listeners after it nor unwind into the stream's read path.
-   */
   #emitSafe<K extends keyof SerialTransportEvents>(event: K, ...args: SerialTransportEvents[K]): void {
-    for (const listener of this.rawListeners(event) as ((...a: SerialTransportEvents[K]) => unknown)[]) {
-      try {
-        const result = listener.apply(this, args);
-        // An async listener's rejection would otherwise surface as an unhandled rejection.
-        if (result instanceof Promise) {
-          result.catch((error: unknown) =>
-            this.#log.error({ err: error, event }, 'transport listener failed'),
-          );
-        }
-      } catch (error) {
-        this.#log.error({ err: error, event }, 'transport listener threw');
-      }
-    }
+    emitSafely(this, this.#log, 'transport', event, ...args);
   }
 }

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach } from 'vitest';
+import type { Clock } from '../../core/clock.js';
 import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/codec/index.js';
 import { createId003Acceptor, type Id003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
-import type { Id003Clock, Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
+import type { Id003DriverTiming } from '../../devices/cash-acceptor/id003/driver.js';
 import type { Id003DriverOptions } from '../../devices/cash-acceptor/id003/driver-options.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
@@ -60,7 +61,7 @@ export interface Id003RigOptions {
   logger?: Logger;
   onTiming?: (timing: Id003DriverTiming) => void;
   /** The driver's timers (its poll interval among them); real time by default. */
-  clock?: Id003Clock;
+  clock?: Clock;
 }
 
 /** Each event's payload in order; events without one are recorded as null. */

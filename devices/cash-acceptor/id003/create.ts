@@ -1,9 +1,10 @@
+import type { Clock as Id003Clock } from '../../../core/clock.js';
 import { ErrorCode, KioskError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { BindingInterface } from '../../transport/serial-binding.js';
 import { type ReconnectPolicy, SerialTransport } from '../../transport/serial-transport.js';
 import type { CashAcceptorHooks } from '../cash-acceptor.js';
-import { ID003_LINE, type Id003Clock, Id003Driver, type Id003DriverTiming } from './driver.js';
+import { ID003_LINE, Id003Driver, type Id003DriverTiming } from './driver.js';
 
 /**
  * The config file's `devices.cashAcceptor` section as this wiring reads it (structural, so the

@@ -1,8 +1,11 @@
 import { EventEmitter } from 'node:events';
+import { type Clock, realClock } from '../../../core/clock.js';
 import { ErrorCode, KioskError } from '../../../core/errors.js';
 import type { LineSettings } from '../../../core/line-settings.js';
 import type { Logger } from '../../../core/logger.js';
+import { emitSafely } from '../../../core/safe-emitter.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
+import { PolledSession, type SessionState } from '../../transport/polled-session.js';
 import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
   CashAcceptor,
@@ -38,20 +41,6 @@ export const ID003_LINE: LineSettings = Object.freeze({
   xonxoff: false,
 });
 
-/** Time for the driver's own timers; structurally the simulator harness's Clock, so tests can share one. */
-export interface Id003Clock {
-  now(): number;
-  setTimer(callback: () => void, delayMs: number): { cancel(): void };
-}
-
-const realClock: Id003Clock = {
-  now: () => performance.now(),
-  setTimer(callback, delayMs) {
-    const timer = setTimeout(callback, Math.max(0, Math.ceil(delayMs)));
-    return { cancel: () => clearTimeout(timer) };
-  },
-};
-
 /**
  * Escrow decision latency, for benchmarks: from the data event that completed the ESCROW frame
  * to the moment the STACK frame was handed to the port (both performance.now()).
@@ -71,7 +60,7 @@ export interface Id003DriverConfig {
   hooks: CashAcceptorHooks;
   options: Id003DriverOptions;
   logger: Logger;
-  clock?: Id003Clock;
+  clock?: Clock;
   /** Called once per stacked note; must be cheap (it runs on the escrow path). */
   onTiming?: (timing: Id003DriverTiming) => void;
 }
@@ -127,9 +116,7 @@ interface Waiter {
 }
 
 /** One connection's worth of state: a new one starts on every `online`. */
-interface Session {
-  readonly id: number;
-  active: boolean;
+interface Session extends SessionState {
   /** Settings, table and enable state are in place since the last power-up or reset. */
   ready: boolean;
   /** A setting echo never matched: the unit is unusable until someone looks at it. */
@@ -142,8 +129,6 @@ interface Session {
   acceptorReturnPending: boolean;
   readyWaiters: Waiter[];
   enableWaiters: Waiter[];
-  sleep: { cancel(): void } | undefined;
-  noAnswerSince: number | undefined;
 }
 
 const IDLE_STATUSES = new Set<AcceptorStatusName>(['idling', 'disabled', 'stackerFull']);
@@ -205,7 +190,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   readonly #hooks: CashAcceptorHooks;
   readonly #opts: ResolvedId003DriverOptions;
   readonly #log: Logger;
-  readonly #clock: Id003Clock;
+  readonly #clock: Clock;
   readonly #onTiming: ((timing: Id003DriverTiming) => void) | undefined;
   readonly #exchange: Id003Exchange;
 
@@ -216,8 +201,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   #wanted: ReadonlySet<number> | undefined;
   #note: NoteState | undefined;
   #commit: Promise<void> | undefined;
-  #session: Session | undefined;
-  #sessionCount = 0;
+  readonly #sessions: PolledSession<Id003Answer, Session>;
   #escrowCount = 0;
   #polls = 0;
   #credits = 0;
@@ -280,6 +264,31 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       retries: this.#opts.retries,
       logger: this.#log,
     });
+    this.#sessions = new PolledSession({
+      device: {
+        begin: (id) => this.#newSession(id),
+        end: (session, error) => this.#sessionEnded(session, error),
+        poll: () => {
+          this.#polls++;
+          return this.#exchange.send({ kind: 'statusRequest' }, 'poll');
+        },
+        handle: (session, answer) => this.#handleSafely(session, answer),
+        noAnswer: (error) => {
+          this.#log.warn({ err: error }, 'acceptor does not answer status requests');
+          this.#setStatus({ state: 'offline', reason: 'noAnswer' });
+          this.#finishStart();
+        },
+        answersAgain: (silentMs) =>
+          this.#log.info({ silentMs: Math.round(silentMs) }, 'acceptor answers again'),
+      },
+      clock: this.#clock,
+      pollIntervalMs: this.#opts.pollIntervalMs,
+      logger: this.#log,
+    });
+  }
+
+  get #session(): Session | undefined {
+    return this.#sessions.latest;
   }
 
   get status(): DeviceStatus {
@@ -417,11 +426,14 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
 
   #beginSession(): void {
     if (this.#stopped || !this.#started) return;
-    if (this.#session?.active) {
-      this.#endSession(new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} line reopened`));
-    }
+    this.#sessions.begin(
+      () => new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} line reopened`),
+    );
+  }
+
+  #newSession(id: number): Session {
     const session: Session = {
-      id: ++this.#sessionCount,
+      id,
       active: true,
       ready: false,
       faulted: false,
@@ -432,25 +444,21 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       acceptorReturnPending: false,
       readyWaiters: [],
       enableWaiters: [],
-      sleep: undefined,
-      noAnswerSince: undefined,
     };
-    this.#session = session;
+    // Open before the first poll, which the session sends as soon as this returns.
     this.#exchange.open();
     if (this.#status.state === 'offline' || this.#status.state === 'noDevice') {
       this.#setStatus({ state: 'starting' });
     }
-    this.#log.info({ session: session.id }, 'line online: contacting the acceptor');
-    this.#runSession(session).catch((error: unknown) => {
-      this.#log.error({ err: error, session: session.id }, 'acceptor poll loop failed');
-    });
+    this.#log.info({ session: id }, 'line online: contacting the acceptor');
+    return session;
   }
 
   #endSession(error: KioskError): void {
-    const session = this.#session;
-    if (!session?.active) return;
-    session.active = false;
-    session.sleep?.cancel();
+    this.#sessions.end(error);
+  }
+
+  #sessionEnded(session: Session, error: KioskError): void {
     this.#exchange.close(error);
     for (const waiter of [...session.readyWaiters, ...session.enableWaiters]) waiter.reject(error);
     session.readyWaiters = [];
@@ -463,62 +471,14 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     done?.();
   }
 
-  #sleep(session: Session, ms: number): Promise<void> {
-    if (!session.active) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const handle = this.#clock.setTimer(() => {
-        session.sleep = undefined;
-        resolve();
-      }, ms);
-      session.sleep = {
-        cancel: () => {
-          handle.cancel();
-          session.sleep = undefined;
-          resolve();
-        },
-      };
-    });
-  }
-
-  async #runSession(session: Session): Promise<void> {
-    while (session.active) {
-      let answer: Id003Answer;
-      try {
-        this.#polls++;
-        answer = await this.#exchange.send({ kind: 'statusRequest' }, 'poll');
-      } catch (error) {
-        if (!session.active) return;
-        this.#noAnswer(session, error);
-        await this.#sleep(session, this.#opts.pollIntervalMs);
-        continue;
-      }
-      if (session.noAnswerSince !== undefined) {
-        this.#log.info(
-          { silentMs: Math.round(this.#clock.now() - session.noAnswerSince) },
-          'acceptor answers again',
-        );
-        session.noAnswerSince = undefined;
-      }
-      try {
-        await this.#handle(session, answer);
-      } catch (error) {
-        if (!session.active) return;
-        // Whatever was pending stays pending and is tried again on the next poll.
-        this.#log.warn(
-          { err: error, status: statusKey(answer.reply) },
-          'acting on the acceptor status failed',
-        );
-      }
-      await this.#sleep(session, this.#opts.pollIntervalMs);
+  async #handleSafely(session: Session, answer: Id003Answer): Promise<void> {
+    try {
+      await this.#handle(session, answer);
+    } catch (error) {
+      if (!session.active) return;
+      // Whatever was pending stays pending and is tried again on the next poll.
+      this.#log.warn({ err: error, status: statusKey(answer.reply) }, 'acting on the acceptor status failed');
     }
-  }
-
-  #noAnswer(session: Session, error: unknown): void {
-    if (session.noAnswerSince !== undefined) return;
-    session.noAnswerSince = this.#clock.now();
-    this.#log.warn({ err: error }, 'acceptor does not answer status requests');
-    this.#setStatus({ state: 'offline', reason: 'noAnswer' });
-    this.#finishStart();
   }
 
   // ── statuses ───────────────────────────────────────────────────────────────────────────
@@ -1145,10 +1105,6 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   }
 
   #emitSafe<E extends keyof CashAcceptorEvents>(event: E, ...args: CashAcceptorEvents[E]): void {
-    try {
-      (this.emit as (event: E, ...args: CashAcceptorEvents[E]) => boolean)(event, ...args);
-    } catch (error) {
-      this.#log.error({ err: error, event }, 'acceptor event listener threw');
-    }
+    emitSafely(this, this.#log, 'acceptor event', event, ...args);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Id003Clock } from '../../../../devices/cash-acceptor/id003/driver.js';
+import type { Clock } from '../../../../core/clock.js';
 import {
   closeRigsAfterEach,
   ID003_RIG_CASES,
@@ -23,7 +23,7 @@ const notesOf = (rig: Id003Rig) => (rig.model() as unknown as { notes: ModelNote
  * Real time, except that while paused the driver's timers that come due wait for resume(): the
  * driver's next status request is held back, as a stalled event loop would hold it.
  */
-class PausableClock implements Id003Clock {
+class PausableClock implements Clock {
   #paused = false;
   readonly #due: Array<() => void> = [];
   now(): number {
