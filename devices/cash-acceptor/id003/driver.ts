@@ -5,7 +5,7 @@ import type { Logger } from '../../../core/logger.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
-  CashAcceptor,
+  CashAcceptorDriver,
   CashAcceptorEvents,
   CashAcceptorHooks,
   CurrencyTableEntry,
@@ -199,7 +199,7 @@ function validDecision(decision: unknown): decision is EscrowDecision {
  * whenever the unit is idle and they are pending, which also covers a unit that kept power
  * while the line was down.
  */
-export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements CashAcceptor {
+export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements CashAcceptorDriver {
   readonly name: string;
   readonly #transport: SerialTransport;
   readonly #hooks: CashAcceptorHooks;
