@@ -1,4 +1,5 @@
-import type { DeviceIdentity, DeviceStatus } from '../device-status.js';
+import type { Device, DeviceControl, DeviceDiagnostics, DeviceEvents } from '../device.js';
+import type { DeviceIdentity } from '../device-status.js';
 
 /**
  * The protocol-neutral banknote acceptor, in the XFS cash-in vocabulary. ID-003 implements it
@@ -59,9 +60,8 @@ export interface CashAcceptorHooks {
   commitCredit(credit: NoteCredit): Promise<void>;
 }
 
-/** Events a cash acceptor driver emits, for status screens, the fleet and the audit log. */
-export interface CashAcceptorEvents {
-  status: [DeviceStatus];
+/** Events a cash acceptor emits, for status screens, the fleet and the audit log. */
+export interface CashAcceptorEvents extends DeviceEvents {
   escrow: [EscrowedNote];
   /** The note is in the cashbox and the credit is durably committed (after commitCredit resolved). */
   credited: [NoteCredit];
@@ -85,6 +85,33 @@ export interface CashAcceptorEvents {
   identity: [DeviceIdentity];
 }
 
+/** Every event name above, for whoever relays a driver's events (the record makes the list complete). */
+const EVENT_NAMES: Readonly<Record<keyof CashAcceptorEvents, true>> = {
+  status: true,
+  escrow: true,
+  credited: true,
+  rejected: true,
+  returned: true,
+  jam: true,
+  cashboxFull: true,
+  cashboxRemoved: true,
+  cashboxReplaced: true,
+  cheat: true,
+  powerUpWithNote: true,
+  ready: true,
+  unknownStatus: true,
+  identity: true,
+};
+export const CASH_ACCEPTOR_EVENT_NAMES = Object.keys(EVENT_NAMES) as (keyof CashAcceptorEvents)[];
+
+/** The config file's `currency` section, as every acceptor protocol reads it. */
+export interface CashAcceptorCurrency {
+  code: string;
+  minorUnitsPerMajor: number;
+  /** Every note value the kiosk takes, minor units. */
+  denominations: readonly number[];
+}
+
 export interface CurrencyTableEntry {
   deviceCode: number;
   denomination: number;
@@ -92,12 +119,13 @@ export interface CurrencyTableEntry {
   accepted: boolean;
 }
 
-export interface CashAcceptor {
-  readonly name: string;
-  readonly status: DeviceStatus;
-  /** Connect and run the start-up sequence; resolves once the device is ready or has reported a fault. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
+/** The acceptor's diagnostics add the note table it works with. */
+export interface CashAcceptorDiagnostics extends DeviceDiagnostics {
+  currencyTable: CurrencyTableEntry[];
+}
+
+/** The acceptor's own commands; a protocol driver implements them on a line its `create` opens. */
+export interface CashAcceptorDriver extends DeviceControl<CashAcceptorEvents> {
   /** Accept only these denominations (minor units); an empty list disables acceptance. */
   enable(denominations: readonly number[]): Promise<void>;
   disable(): Promise<void>;
@@ -105,9 +133,10 @@ export interface CashAcceptor {
   stack(): Promise<void>;
   return(): Promise<void>;
   hold(): Promise<void>;
-  reset(): Promise<void>;
-  readIdentity(): Promise<DeviceIdentity>;
   readCurrencyTable(): Promise<CurrencyTableEntry[]>;
-  on<E extends keyof CashAcceptorEvents>(event: E, listener: (...args: CashAcceptorEvents[E]) => void): this;
-  off<E extends keyof CashAcceptorEvents>(event: E, listener: (...args: CashAcceptorEvents[E]) => void): this;
+}
+
+/** The banknote acceptor as the daemon runs it: a Device, with the acceptor's commands. */
+export interface CashAcceptor extends CashAcceptorDriver, Device<CashAcceptorEvents> {
+  diagnostics(): Promise<CashAcceptorDiagnostics>;
 }

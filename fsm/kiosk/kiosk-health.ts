@@ -1,10 +1,8 @@
+import type { DeviceName } from '../../devices/device-names.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 
-export const KIOSK_DEVICES = ['cashAcceptor', 'printer', 'pinPad'] as const;
-export type KioskDevice = (typeof KIOSK_DEVICES)[number];
-
 export interface KioskHealthInput {
-  devices: Partial<Record<KioskDevice, DeviceStatus>>;
+  devices: Partial<Record<DeviceName, DeviceStatus>>;
   printerRequired: boolean;
   cashboxFull: boolean;
   /** The journal failed a write (full disk, I/O error) and has not written since. */
@@ -16,7 +14,7 @@ export function isWorking(status: DeviceStatus | undefined): boolean {
   return status?.state === 'online' || status?.state === 'deviceBusy';
 }
 
-function describe(device: KioskDevice, status: DeviceStatus | undefined): string {
+function describe(device: DeviceName, status: DeviceStatus | undefined): string {
   if (status === undefined) return `${device}.unknown`;
   return status.reason === undefined
     ? `${device}.${status.state}`

@@ -1,8 +1,9 @@
 import { and, assign, type SnapshotFrom, setup } from 'xstate';
 import { ErrorCode, KioskError } from '../../core/errors.js';
+import { type DeviceName, isDeviceName } from '../../devices/device-names.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import { DEVICE_STATES } from '../../devices/device-status.js';
-import { devicesSettled, KIOSK_DEVICES, type KioskDevice, serviceProblems } from './kiosk-health.js';
+import { devicesSettled, serviceProblems } from './kiosk-health.js';
 
 export type KioskMode = 'starting' | 'inService' | 'outOfService' | 'maintenance';
 /** What fleet or a technician may ask for; starting is never asked for. */
@@ -16,7 +17,7 @@ export interface ModeRequest {
 }
 
 export type KioskEvent =
-  | { type: 'DEVICE_STATUS'; device: KioskDevice; status: DeviceStatus }
+  | { type: 'DEVICE_STATUS'; device: DeviceName; status: DeviceStatus }
   /** From the cashbox counters: full before the device itself says so. */
   | { type: 'CASHBOX'; full: boolean }
   /** From the top-up service: the journal failed a write, or wrote again after failing. */
@@ -36,7 +37,7 @@ export interface KioskInput {
 
 export interface KioskContext {
   printerRequired: boolean;
-  devices: Partial<Record<KioskDevice, DeviceStatus>>;
+  devices: Partial<Record<DeviceName, DeviceStatus>>;
   cashboxFull: boolean;
   journalUnwritable: boolean;
   requested: ModeRequest;
@@ -103,8 +104,6 @@ function requestOf(event: KioskEvent, context: KioskContext): ModeRequest | null
   }
 }
 
-const isKnownDevice = (device: unknown): device is KioskDevice =>
-  KIOSK_DEVICES.includes(device as KioskDevice);
 const isKnownStatus = (status: unknown): status is DeviceStatus =>
   typeof status === 'object' && status !== null && DEVICE_STATES.includes((status as DeviceStatus).state);
 
@@ -129,7 +128,7 @@ export const kioskMachine = setup({
     freeAndTargetIs: ({ context }, params: { mode: RequestedMode }) =>
       !context.transactionActive && targetMode(context) === params.mode,
     validDeviceStatus: ({ event }) =>
-      event.type === 'DEVICE_STATUS' && isKnownDevice(event.device) && isKnownStatus(event.status),
+      event.type === 'DEVICE_STATUS' && isDeviceName(event.device) && isKnownStatus(event.status),
     validModeRequest: ({ event }) =>
       (event.type !== 'SET_MODE' || REQUESTED_MODES.includes(event.mode)) &&
       'by' in event &&

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldsAreClean, filePath, intFrom, nonEmptyText } from './field-rules.js';
+import { fieldsAreClean, filePath, intFrom, nonEmptyText } from '../../core/config-fields.js';
 
 /** MQTT protocol level: 4 is 3.1.1, 5 is MQTT 5. */
 export const protocolVersionSchema = z.literal([4, 5], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' });

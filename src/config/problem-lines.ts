@@ -124,6 +124,12 @@ export function knownKeysAt(schema: SchemaNode, path: Path): string[] {
       case 'pipe':
         node = def['in'] as SchemaNode;
         continue;
+      case 'union': {
+        // A union keyed by protocol: any of its shapes may be the one the file meant.
+        const rest = path.slice(i);
+        const keys = (def['options'] as SchemaNode[]).flatMap((option) => knownKeysAt(option, rest));
+        return [...new Set(keys)];
+      }
       case 'object': {
         const shape = def['shape'] as Record<string, SchemaNode>;
         if (i === path.length) return Object.keys(shape);
@@ -151,6 +157,16 @@ export function knownKeysAt(schema: SchemaNode, path: Path): string[] {
   return [];
 }
 
+/** What a union keyed by a field found in that field; zod reports the whole object as the input. */
+function discriminatorValue(issue: Issue): unknown {
+  if (issue.code !== 'invalid_union' || !('discriminator' in issue)) return undefined;
+  const input = issue.input;
+  const field = issue.discriminator;
+  return typeof input === 'object' && input !== null && typeof field === 'string'
+    ? (input as Record<string, unknown>)[field]
+    : undefined;
+}
+
 /** One line per problem (an unknown-keys issue names several keys, so it yields several). */
 export function linesOf(issue: Issue, schema: SchemaNode): { path: PropertyKey[]; line: string }[] {
   const path = [...issue.path];
@@ -168,7 +184,7 @@ export function linesOf(issue: Issue, schema: SchemaNode): { path: PropertyKey[]
     });
   }
   const where = formatPath(path);
-  const found = issue.input;
+  const found = discriminatorValue(issue) ?? issue.input;
   if (issue.code === 'invalid_type' && found === undefined) {
     return [{ path, line: `${where}: required, got nothing` }];
   }

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
-import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
 import {
   amount,
   fieldsAreClean,
@@ -12,7 +10,16 @@ import {
   nonEmptyText,
   reconnect,
   serialPort,
-} from './field-rules.js';
+} from '../../core/config-fields.js';
+import {
+  cashAcceptorConfigSchemas,
+  cashAcceptorCurrencyProblems,
+  cashAcceptorProtocols,
+} from '../../devices/cash-acceptor/registry.js';
+import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
+import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
+import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
+import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
 
 /*
  * The kiosk config file. Every object is strict (an unknown key is an error, so a typo never
@@ -22,77 +29,27 @@ import {
  * directory, not the config file's directory.
  */
 
-const ESCROW_CODES = ['0x61', '0x62', '0x63', '0x64', '0x65', '0x66', '0x67', '0x68'] as const;
+const cashAcceptorProtocolExpectation = `expected ${cashAcceptorProtocols.map((p) => JSON.stringify(p)).join(' or ')}`;
 
-/** A real unit wants 100-200 ms between polls; a simulator is not bound by that, and a bench needs it fast. */
-const REAL_POLL_MIN_MS = 100;
-const SIM_POLL_MIN_MS = 10;
-const POLL_MAX_MS = 200;
-const POLL_INTERVAL_EXPECTATION = `expected an integer from ${REAL_POLL_MIN_MS} to ${POLL_MAX_MS} (from ${SIM_POLL_MIN_MS} on a sim: port)`;
-
+/** One shape per protocol, each from its own folder; `protocol` picks it (ID-003 when absent). */
 const cashAcceptor = z
-  .strictObject({
-    port: serialPort('sim:id003'),
-    protocol: z.enum(['id003']).default('id003'),
-    pollIntervalMs: z
-      .int({ error: POLL_INTERVAL_EXPECTATION })
-      .min(SIM_POLL_MIN_MS, { error: POLL_INTERVAL_EXPECTATION })
-      .max(POLL_MAX_MS, { error: POLL_INTERVAL_EXPECTATION })
-      .default(150),
-    // At least 150 ms: a retry sent before the unit's own inter-byte timeout (about 100 ms on
-    // the simulator; unpublished on real units) is glued onto the garbage of the frame it
-    // replaces, and a stale command can then run late.
-    answerTimeoutMs: intFrom(150, 2000).default(300),
-    retries: intFrom(0, 10).default(3),
-    silenceTimeoutMs: intFrom(200, 60_000).default(2000),
-    stackCommand: z.enum(['stack1', 'stack2']).default('stack2'),
-    /** 0 decides at once; above 0 the driver sends HOLD while the decision waits. */
-    escrowHoldMs: intFrom(0, 30_000).default(0),
-    /** For units whose own currency table is wrong: escrow code -> denomination. */
-    denominationOverride: z
-      .partialRecord(z.enum(ESCROW_CODES), amount(), {
-        error: 'expected a mapping from escrow codes ("0x61" to "0x68") to denominations',
-      })
-      .optional(),
-    reconnect: reconnect({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.3 }),
-  })
-  .superRefine((value, ctx) => {
-    // The daemon starts the simulator a sim: port names; only the ID-003 one speaks the protocol.
-    if (value.port.startsWith('sim:') && value.port !== 'sim:id003' && fieldsAreClean(ctx, ['port'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['port'],
-        message: 'expected "sim:id003" for a simulated ID-003 acceptor',
-        input: value.port,
-      });
-    }
-    if (
-      !value.port.startsWith('sim:') &&
-      value.pollIntervalMs < REAL_POLL_MIN_MS &&
-      fieldsAreClean(ctx, ['pollIntervalMs'], ['port'])
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pollIntervalMs'],
-        message: `expected ${REAL_POLL_MIN_MS} to ${POLL_MAX_MS} for a real acceptor`,
-        input: value.pollIntervalMs,
-      });
-    }
+  .discriminatedUnion('protocol', cashAcceptorConfigSchemas, {
+    error: (issue) => (issue.code === 'invalid_union' ? cashAcceptorProtocolExpectation : undefined),
   })
   .prefault({});
 
 /**
- * A device whose driver this build lacks: running with it enabled would take money without it
- * (no receipt, no PIN), so the config is refused here rather than when the daemon starts.
+ * A device whose driver this build lacks (the device kinds' registry says which): refused here
+ * rather than when the daemon starts.
  */
-function unbuiltDriver(enabled: boolean, driver: string, ctx: z.RefinementCtx): void {
-  if (enabled && fieldsAreClean(ctx, ['enabled'])) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['enabled'],
-      message: `expected false: ${driver} is not in this build`,
-      input: enabled,
-    });
+function unbuiltDriver(
+  name: DeviceName,
+  value: { enabled: boolean; protocol: string },
+  ctx: z.RefinementCtx,
+) {
+  const problem = value.enabled ? unbuiltDeviceProblem(name, value.protocol) : undefined;
+  if (problem !== undefined && fieldsAreClean(ctx, ['enabled'], ['protocol'])) {
+    ctx.addIssue({ code: 'custom', path: ['enabled'], message: `expected false: ${problem}`, input: true });
   }
 }
 
@@ -110,7 +67,7 @@ const printer = z
     reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
   })
   .superRefine((value, ctx) => {
-    unbuiltDriver(value.enabled, 'the receipt printer driver', ctx);
+    unbuiltDriver('printer', value, ctx);
     if (value.required && !value.enabled && fieldsAreClean(ctx, ['required'], ['enabled'])) {
       ctx.addIssue({
         code: 'custom',
@@ -141,17 +98,19 @@ const pinPad = z
     silenceTimeoutMs: intFrom(200, 60_000).default(5000),
     reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
   })
-  .superRefine((value, ctx) => unbuiltDriver(value.enabled, 'the PIN pad driver', ctx))
+  .superRefine((value, ctx) => unbuiltDriver('pinPad', value, ctx))
   .prefault({});
 
+const deviceSections = { cashAcceptor, printer, pinPad } satisfies Record<DeviceName, z.ZodType>;
+
 const devices = z
-  .strictObject({ cashAcceptor, printer, pinPad })
+  .strictObject(deviceSections)
   .superRefine((value, ctx) => {
     // Two drivers on one line would corrupt each other's frames.
-    const claimed = new Map<string, string>([[value.cashAcceptor.port, 'cashAcceptor']]);
-    for (const name of ['printer', 'pinPad'] as const) {
+    const claimed = new Map<string, string>();
+    for (const name of DEVICE_NAMES) {
       const device = value[name];
-      if (!device.enabled || !fieldsAreClean(ctx, [name, 'port'])) continue;
+      if (!('enabled' in device ? device.enabled : true) || !fieldsAreClean(ctx, [name, 'port'])) continue;
       const owner = claimed.get(device.port);
       if (owner !== undefined) {
         ctx.addIssue({
@@ -459,18 +418,11 @@ const baseSchema = z
   .superRefine((value, ctx) => {
     const allowed = value.currency.denominations;
     if (!fieldsAreClean(ctx, ['currency', 'denominations'])) return;
-    const where = ['devices', 'cashAcceptor', 'denominationOverride'];
-    const overrides = value.devices.cashAcceptor.denominationOverride ?? {};
-    if (fieldsAreClean(ctx, where)) {
-      for (const [code, denomination] of Object.entries(overrides)) {
-        if (denomination !== undefined && !allowed.includes(denomination)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...where, code],
-            message: `expected one of currency.denominations (${allowed.join(', ')})`,
-            input: denomination,
-          });
-        }
+    const section = ['devices', 'cashAcceptor'];
+    for (const problem of cashAcceptorCurrencyProblems(value.devices.cashAcceptor, allowed)) {
+      const path = [...section, ...problem.path];
+      if (fieldsAreClean(ctx, path)) {
+        ctx.addIssue({ code: 'custom', path, message: problem.message, input: problem.input });
       }
     }
     const smallest = allowed[0];

@@ -1,5 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { ErrorCode, KioskError } from '../../core/errors.js';
+import type { CashAcceptor } from '../../devices/cash-acceptor/cash-acceptor.js';
+import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
+import type { DeviceName } from '../../devices/device-names.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
@@ -10,13 +13,15 @@ import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { listenRefusal } from '../http/listen-refusal.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import { JournalCashIn } from '../money/journal-cash-in.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
 import { startKioskModes } from '../topup/kiosk-modes.js';
 import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
-import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring, startCashAcceptor } from './cash-acceptor-wiring.js';
+import { CASH_ACCEPTOR_DEVICE, startCashAcceptor } from './cash-acceptor-wiring.js';
+import { configuredDevices, DeviceMap } from './device-map.js';
 import { KioskModeStore } from './kiosk-mode-store.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
@@ -31,7 +36,9 @@ export interface Daemon {
   readonly simulators: SimulatorRegistry;
   /** The simulators' control channel, when any device is simulated. */
   readonly simulatorControlUrl: string | undefined;
-  readonly cashAcceptor: CashAcceptorWiring;
+  /** Every running device by name. */
+  readonly devices: DeviceMap;
+  readonly cashAcceptor: CashAcceptor;
   /** Start-up recovery: no top-up may start before `recovery.firstContact` resolves. */
   readonly recovery: StartUpRecovery;
   /** Money alerts (orphan credits, inaccurate counters) for the fleet link to publish. */
@@ -61,10 +68,14 @@ const TOP_UP_STOP_BUDGET_MS = 800;
  * pays the heap and compiled code of the parts it does not run (mqtt.js alone is ~18 MB RSS).
  */
 
-/** Starts one simulator per simulated port, named after the kind (`sim:id003` → `id003`). */
+/**
+ * Starts one simulator per simulated port of a configured device, named after the kind
+ * (`sim:id003` → `id003`); the simulators' registry says which model answers for a kind.
+ */
 async function startSimulators(config: KioskConfig, logger: Logger): Promise<SimulatorRegistry> {
   const registry = new SimulatorRegistry();
-  const kinds = [config.devices.cashAcceptor.port]
+  const kinds = configuredDevices(config)
+    .map((device) => device.port)
     .filter((port) => port.startsWith(SIM_PREFIX))
     .map((port) => port.slice(SIM_PREFIX.length));
   if (kinds.length === 0) return registry;
@@ -95,6 +106,43 @@ async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<
   }
   const { autoDetect } = await import('@serialport/bindings-cpp');
   return autoDetect();
+}
+
+/**
+ * How the daemon runs each device kind with the host's parts it needs (the acceptor's money
+ * hooks are the journal). A kind the device kinds' registry has no driver for is refused with
+ * the registry's line before anything here is asked.
+ */
+const deviceStarters: Partial<Record<DeviceName, typeof startCashAcceptor>> = {
+  cashAcceptor: startCashAcceptor,
+};
+
+async function startDevices(input: {
+  config: KioskConfig;
+  journal: Journal;
+  simulators: SimulatorRegistry;
+  cashIn: JournalCashIn;
+  logger: Logger;
+}): Promise<DeviceMap> {
+  const devices = new DeviceMap();
+  try {
+    for (const { name, port, protocol } of configuredDevices(input.config)) {
+      const problem = unbuiltDeviceProblem(name, protocol);
+      const start = deviceStarters[name];
+      if (problem !== undefined || start === undefined) {
+        throw new KioskError(ErrorCode.ConfigInvalid, `devices.${name}: ${problem ?? 'not in this build'}`, {
+          details: { field: `devices.${name}`, protocol },
+        });
+      }
+      devices.add(name, await start({ ...input, binding: await bindingFor(port, input.simulators) }));
+    }
+  } catch (error) {
+    await devices.stop((name, stopError) =>
+      input.logger.error({ err: stopError, device: name }, 'device stop failed'),
+    );
+    throw error;
+  }
+  return devices;
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
@@ -158,20 +206,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const server = control;
       cleanups.push(() => server.close());
     }
-    const cashAcceptor = startCashAcceptor({
-      config,
-      journal,
-      binding: await bindingFor(config.devices.cashAcceptor.port, simulators),
-      logger,
-    });
-    cleanups.push(() => cashAcceptor.stop());
+    const cashIn = new JournalCashIn(journal, CASH_ACCEPTOR_DEVICE, logger.child({ component: 'cash-in' }));
+    const devices = await startDevices({ config, journal, simulators, cashIn, logger });
+    cleanups.push(() =>
+      devices.stop((name, error) => logger.error({ err: error, device: name }, 'device stop failed')),
+    );
+    const cashAcceptor = devices.get(CASH_ACCEPTOR_DEVICE);
+    // The config schema always has an acceptor section, and the loop above refuses one it cannot run.
+    if (cashAcceptor === undefined)
+      throw new KioskError(ErrorCode.ConfigInvalid, 'no cash acceptor configured');
 
     const alerts = new AlertList();
     alerts.on('alert', (alert) => logger.warn({ alert }, 'alert raised'));
     const recovery = startStartUpRecovery({
       journal,
       device: CASH_ACCEPTOR_DEVICE,
-      acceptor: cashAcceptor.driver,
+      acceptor: cashAcceptor,
       alerts,
       logger,
       // Long enough for a unit's own initialisation after a power-up and a few reconnect attempts.
@@ -198,7 +248,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     // No customer before recovery has reconciled the journal with the acceptor.
     const modes = startKioskModes({
-      acceptor: cashAcceptor.driver,
+      devices: devices.devices(),
       operator: operatorModes,
       ready: recovery.firstContact,
       printerRequired: config.devices.printer.required,
@@ -211,7 +261,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ? (await import('./fleet-link-wiring.js')).startFleetLinkWiring({
           config,
           journal,
-          cashAcceptor,
+          devices,
           modes: {
             get mode() {
               return modes.mode;
@@ -234,8 +284,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const topUps = new TopUpService({
       config,
       journal,
-      acceptor: cashAcceptor.driver,
-      cashIn: cashAcceptor.cashIn,
+      acceptor: cashAcceptor,
+      cashIn,
       device: CASH_ACCEPTOR_DEVICE,
       modes,
       alerts,
@@ -255,7 +305,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         version: KIOSKD_VERSION,
         config: options.configPath,
         journal: config.journal.path,
-        devices: { cashAcceptor: config.devices.cashAcceptor.port },
+        devices: Object.fromEntries(configuredDevices(config).map((device) => [device.name, device.port])),
         simulatorControl: control?.url,
         api: api.url,
       },
@@ -266,6 +316,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       journal,
       simulators,
       simulatorControlUrl: control?.url,
+      devices,
       cashAcceptor,
       recovery,
       alerts,

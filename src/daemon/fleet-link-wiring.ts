@@ -1,4 +1,3 @@
-import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { KioskConfig } from '../config/index.js';
 import { FleetLink } from '../fleet-link/fleet-link.js';
 import type { CommandHandlers, KioskMode } from '../fleet-link/fleet-link-context.js';
@@ -8,7 +7,7 @@ import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { AlertList, RecoveryAlert } from '../recovery/recovery-alerts.js';
-import { CASH_ACCEPTOR_DEVICE, type CashAcceptorWiring } from './cash-acceptor-wiring.js';
+import type { DeviceMap } from './device-map.js';
 import type { OperatorMode } from './kiosk-mode-store.js';
 
 /** Where the fleet's setMode goes: the kiosk's mode holder, whichever the daemon runs. */
@@ -28,21 +27,15 @@ export interface FleetLinkWiring {
 /** The audit actor of commands that came from the fleet. */
 const FLEET_ACTOR = 'fleet';
 
-function notInThisBuild(device: string): never {
-  throw new KioskError(ErrorCode.DeviceOffline, `${device} is not enabled on this kiosk`, {
-    details: { device },
-  });
-}
-
 /**
- * The daemon's fleet link: the status board follows the acceptor driver's `status` events and
- * the kiosk mode, money alerts from start-up recovery are forwarded, and fleet commands reach
- * the mode control, the acceptor driver and the journal.
+ * The daemon's fleet link: the status board follows every device's `status` events and the
+ * kiosk mode, money alerts from start-up recovery are forwarded, and fleet commands reach the
+ * mode control, the devices and the journal.
  */
 export function startFleetLinkWiring(input: {
   config: KioskConfig;
   journal: Journal;
-  cashAcceptor: CashAcceptorWiring;
+  devices: DeviceMap;
   modes: ModeControl;
   alerts: AlertList;
   logger: Logger;
@@ -53,37 +46,18 @@ export function startFleetLinkWiring(input: {
   /** The embedded ledger's key, handed over in memory. */
   ledgerKeys?: readonly FleetPublicKey[];
 }): FleetLinkWiring {
-  const { journal, cashAcceptor, modes, alerts, logger } = input;
-  const driver = cashAcceptor.driver;
+  const { journal, devices, modes, alerts, logger } = input;
   const board = new KioskStatusBoard({ mode: modes.mode });
-  board.setDeviceStatus(CASH_ACCEPTOR_DEVICE, driver.status);
-  const onStatus = () => board.setDeviceStatus(CASH_ACCEPTOR_DEVICE, driver.status);
-  driver.on('status', onStatus);
+  for (const [name, status] of Object.entries(devices.statuses())) board.setDeviceStatus(name, status);
+  const offStatus = devices.onStatus((name, status) => board.setDeviceStatus(name, status));
   const offMode = modes.onModeChange((mode) => board.setMode(mode));
 
   const commands: CommandHandlers = {
     async setMode({ mode }) {
       return { mode: await modes.requestMode(mode, FLEET_ACTOR) };
     },
-    async resetDevice({ device }) {
-      if (device !== CASH_ACCEPTOR_DEVICE) return notInThisBuild(device);
-      await driver.reset();
-      return { device, status: driver.status };
-    },
-    async runDiagnostics({ device }) {
-      if (device !== CASH_ACCEPTOR_DEVICE) return notInThisBuild(device);
-      const identity = await driver.readIdentity();
-      const currencyTable = await driver.readCurrencyTable();
-      return {
-        device,
-        status: driver.status,
-        identity,
-        currencyTable,
-        counters: driver.counters,
-        transport: cashAcceptor.transport.state,
-        cashbox: journal.cashbox.counters(CASH_ACCEPTOR_DEVICE),
-      };
-    },
+    resetDevice: ({ device }) => devices.reset(device),
+    runDiagnostics: ({ device }) => devices.diagnostics(device),
     async journalSummary() {
       return { ...journal.summary() };
     },
@@ -112,7 +86,7 @@ export function startFleetLinkWiring(input: {
     board,
     async stop() {
       alerts.off('alert', forward);
-      driver.off('status', onStatus);
+      offStatus();
       offMode();
       await link.stop();
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEVICE_NAMES } from '../../devices/device-names.js';
 import { DEVICE_STATES, ERROR_ACTIONS } from '../../devices/device-status.js';
 
 /**
@@ -254,8 +255,8 @@ export type CommandAction = (typeof COMMAND_ACTIONS)[number];
 export const commandArgsSchemas = {
   status: z.strictObject({}),
   setMode: z.strictObject({ mode: z.enum(['inService', 'outOfService']) }),
-  resetDevice: z.strictObject({ device: z.enum(['cashAcceptor', 'printer', 'pinPad']) }),
-  runDiagnostics: z.strictObject({ device: z.enum(['cashAcceptor', 'printer', 'pinPad']) }),
+  resetDevice: z.strictObject({ device: z.enum(DEVICE_NAMES) }),
+  runDiagnostics: z.strictObject({ device: z.enum(DEVICE_NAMES) }),
   journalSummary: z.strictObject({}),
   rebirth: z.strictObject({}),
 } satisfies Record<CommandAction, z.ZodType>;

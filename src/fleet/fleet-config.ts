@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { filePath, intFrom } from '../../core/config-fields.js';
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import { brokerSettingsSchema, protocolVersionSchema } from '../config/broker-settings-schema.js';
 import { readConfigDocument } from '../config/config-text.js';
-import { filePath, intFrom } from '../config/field-rules.js';
 import { expectationFor, problemLines } from '../config/problem-lines.js';
 import { DEFAULT_TOPIC_PREFIX } from '../fleet-protocol/index.js';
 

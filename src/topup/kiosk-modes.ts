@@ -1,4 +1,5 @@
 import { createActor } from 'xstate';
+import type { DeviceName } from '../../devices/device-names.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import { canStartTopUp, kioskMachine, kioskSummary } from '../../fsm/kiosk/kiosk-machine.js';
 import type { MessageCode } from '../i18n/messages.js';
@@ -25,13 +26,15 @@ export interface StatusSource {
  * never changes mode under a customer: the service tells it when a transaction starts and ends.
  */
 export function startKioskModes(input: {
-  acceptor: StatusSource;
+  /** Every device the kiosk runs, by name: each one's status reaches the kiosk machine. */
+  devices: ReadonlyMap<DeviceName, StatusSource>;
   operator: OperatorModes;
   ready: Promise<unknown>;
   printerRequired: boolean;
   logger: Logger;
 }): KioskModeSource & { stop(): void } {
-  const { acceptor, operator } = input;
+  const { devices, operator } = input;
+  const acceptor = devices.get('cashAcceptor');
   const log = input.logger.child({ component: 'kiosk-mode' });
   const listeners = new Set<(mode: KioskMode) => void>();
   const actor = createActor(kioskMachine, { input: { printerRequired: input.printerRequired } });
@@ -46,9 +49,12 @@ export function startKioskModes(input: {
   actor.start();
 
   let stopped = false;
-  const onStatus = (status: DeviceStatus): void => {
-    actor.send({ type: 'DEVICE_STATUS', device: 'cashAcceptor', status });
-  };
+  const statusListeners = [...devices].map(([device, source]) => {
+    const listener = (status: DeviceStatus): void => {
+      actor.send({ type: 'DEVICE_STATUS', device, status });
+    };
+    return { source, listener };
+  });
   const onOperator = (wanted: KioskMode): void => {
     if (wanted !== 'starting') actor.send({ type: 'SET_MODE', mode: wanted, by: 'operator' });
   };
@@ -58,8 +64,10 @@ export function startKioskModes(input: {
       if (stopped) return;
       onOperator(operator.mode);
       detachOperator = operator.onModeChange(onOperator);
-      acceptor.on('status', onStatus);
-      onStatus(acceptor.status);
+      for (const { source, listener } of statusListeners) {
+        source.on('status', listener);
+        listener(source.status);
+      }
     },
     (error: unknown) => log.error({ err: error }, 'start-up recovery failed: the kiosk stays starting'),
   );
@@ -71,7 +79,8 @@ export function startKioskModes(input: {
     refusal(): MessageCode | null {
       const snapshot = actor.getSnapshot();
       if (canStartTopUp(snapshot)) return null;
-      const acceptorDown = acceptor.status.state !== 'online' && acceptor.status.state !== 'deviceBusy';
+      const acceptorState = acceptor?.status.state;
+      const acceptorDown = acceptorState !== 'online' && acceptorState !== 'deviceBusy';
       switch (mode) {
         case 'starting':
           return 'kioskStarting';
@@ -100,7 +109,7 @@ export function startKioskModes(input: {
     },
     stop() {
       stopped = true;
-      acceptor.off('status', onStatus);
+      for (const { source, listener } of statusListeners) source.off('status', listener);
       detachOperator();
       listeners.clear();
       actor.stop();

@@ -40,7 +40,7 @@ describe('kiosk API: accepted denominations follow the acceptor', () => {
         );
         await sim(lost);
         await waitUntil(
-          () => (rig.daemon.cashAcceptor.driver.status.state !== 'online' ? true : undefined),
+          () => (rig.daemon.cashAcceptor.status.state !== 'online' ? true : undefined),
           'the acceptor to leave online',
           10_000,
         );

@@ -19,9 +19,19 @@ describe('configJsonSchema', () => {
     expect(schema.properties['fleet']?.additionalProperties).toBe(false);
     const devices = schema.properties['devices']?.properties as Record<
       string,
-      { properties: Record<string, unknown> }
+      { oneOf: { properties: Record<string, unknown>; additionalProperties: boolean }[] }
     >;
-    expect(devices['cashAcceptor']?.properties['pollIntervalMs']).toMatchObject({
+    // One shape per acceptor protocol, told apart by `protocol`.
+    const shapes = devices['cashAcceptor']?.oneOf ?? [];
+    expect(shapes.map((shape) => shape.properties['protocol'])).toEqual([
+      { type: 'string', const: 'id003', default: 'id003' },
+    ]);
+    const id003 = shapes[0]!;
+    expect(id003.additionalProperties).toBe(false);
+    expect(Object.keys(id003.properties)).toEqual(
+      expect.arrayContaining(['stackCommand', 'denominationOverride']),
+    );
+    expect(id003.properties['pollIntervalMs']).toMatchObject({
       type: 'integer',
       // 10 for a sim: port; a real port's floor of 100 is a cross-field rule JSON Schema does not carry.
       minimum: 10,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type {
-  CashAcceptor,
+  CashAcceptorDriver,
   CashAcceptorHooks,
   EscrowDecision,
   EscrowedNote,
@@ -173,7 +173,7 @@ export interface ContractSimulator {
 
 /** The driver under test, on a line to the simulator. */
 export interface ContractDriver {
-  readonly acceptor: CashAcceptor;
+  readonly acceptor: CashAcceptorDriver;
   /** While on, the line loses every credit acknowledgement the driver writes (it is reported, then never arrives). */
   loseCreditAcks(on: boolean): void;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/log.js';
 import { startStartUpRecovery } from '../../src/recovery/start-up-recovery.js';
 import {
   DEVICE,
+  emitterOf,
   expectLedgerMatchesJournal,
   openTopUp,
   type RecoveryRig,
@@ -25,7 +26,7 @@ afterEach(async () => {
 describe('start-up recovery: acceptor offline at start with an intent pending', () => {
   it('the intent waits, counters inaccurate; settled when the acceptor comes back', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before, () => rig?.control({ action: 'cable.unplug' }));
     rig.control({ action: 'note.insert', denomination: 1000 });
     await waitUntil('the intent', () => before.journal.notes.pendingEscrowIntent(DEVICE) !== null);
@@ -33,7 +34,7 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
     await before.crash();
     await waitIdle(rig);
 
-    const after = rig.boot({ firstContactTimeoutMs: 300 });
+    const after = await rig.boot({ firstContactTimeoutMs: 300 });
     const first = await after.recovery.firstContact;
     expect(first.device).toBe('offline');
     expect(first.waiting).toEqual([intent?.noteId]);
@@ -58,14 +59,14 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
 
   it('rejects a first-contact timeout that is not a whole number of ms, and changes nothing', async () => {
     rig = startRecoveryRig();
-    const pieces = rig.boot();
-    const listeners = pieces.acceptor.driver.listenerCount('ready');
+    const pieces = await rig.boot();
+    const listeners = emitterOf(pieces.acceptor.device).listenerCount('ready');
     for (const bad of [-1, 1.5, Number.NaN]) {
       expect(() =>
         startStartUpRecovery({
           journal: pieces.journal,
           device: DEVICE,
-          acceptor: pieces.acceptor.driver,
+          acceptor: pieces.acceptor.device,
           alerts: pieces.alerts,
           logger: silentLogger(),
           firstContactTimeoutMs: bad,
@@ -74,7 +75,7 @@ describe('start-up recovery: acceptor offline at start with an intent pending', 
         expect.objectContaining({ code: 1003, message: expect.stringContaining('firstContactTimeoutMs') }),
       );
     }
-    expect(pieces.acceptor.driver.listenerCount('ready')).toBe(listeners);
+    expect(emitterOf(pieces.acceptor.device).listenerCount('ready')).toBe(listeners);
     expect(pieces.journal.audit.tail(50).map((e) => e.action)).toEqual(['journal.created']);
   });
 });

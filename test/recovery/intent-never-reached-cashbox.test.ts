@@ -27,7 +27,7 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
     ['a plain power-up', true],
   ])('%s: the intent is voided, no credit', async (_name, powerCycle) => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     // Unplugged between the decision and the intent write: the intent lands, STACK does not.
     const { txId } = await openTopUp(before, () => rig?.control({ action: 'cable.unplug' }));
     rig.control({ action: 'note.insert', denomination: 500 });
@@ -41,7 +41,7 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
     }
     rig.control({ action: 'cable.plug' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 
@@ -60,7 +60,7 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
   it('an intent next to credited notes: voided, and the top-up completes partial with the credited ones', async () => {
     rig = startRecoveryRig();
     let cut = false;
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before, () => {
       if (cut) rig?.control({ action: 'cable.unplug' });
     });
@@ -77,7 +77,7 @@ describe('start-up recovery: escrow intent + no note in the device', () => {
     await waitIdle(rig);
     rig.control({ action: 'cable.plug' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     // The intent holds the transaction open until the device has spoken.
     expect(after.recovery.initial.closed).toEqual([]);
     const report = await after.recovery.firstContact;

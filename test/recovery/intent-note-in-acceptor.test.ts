@@ -24,7 +24,7 @@ afterEach(async () => {
 describe('start-up recovery: escrow intent + power-up with the bill in the acceptor', () => {
   it('no credit, intent returned, transaction cancelled, cashbox empty', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     // The cut lands between the intent write and the STACK: decide() runs just before the write.
     const { txId } = await openTopUp(before, () => rig?.control({ action: 'power.cut' }));
     rig.control({ action: 'note.insert', denomination: 10_000 });
@@ -33,9 +33,9 @@ describe('start-up recovery: escrow intent + power-up with the bill in the accep
     await before.crash();
     rig.control({ action: 'power.on' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     const powerUp: unknown[] = [];
-    after.acceptor.driver.on('powerUpWithNote', (e) => powerUp.push(e));
+    after.acceptor.device.on('powerUpWithNote', (e) => powerUp.push(e));
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 

@@ -29,7 +29,7 @@ describe('start-up recovery: escrow intent + power-up with the bill in the stack
     ['vendValid', 'vendValid'],
   ])('cut at %s: one credit, one partial payment, ledger = journal', async (phase, via) => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'power.cutAt', phase });
     rig.control({ action: 'note.insert', denomination: 2000 });
@@ -39,7 +39,7 @@ describe('start-up recovery: escrow intent + power-up with the bill in the stack
     await before.crash();
     rig.control({ action: 'power.on' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEVICE,
+  emitterOf,
   expectLedgerMatchesJournal,
   openTopUp,
   type RecoveryRig,
@@ -24,7 +25,7 @@ afterEach(async () => {
 describe('start-up recovery: killed right after the power-up RESET', () => {
   it('the note reported in the stacker is credited before RESET, so the next start finds it credited', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'power.cutAt', phase: 'stacking' });
     rig.control({ action: 'note.insert', denomination: 5000 });
@@ -39,14 +40,14 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
       resetTaken = true;
       rig?.control({ action: 'cable.unplug' });
     });
-    const dying = rig.boot({ firstContactTimeoutMs: 60_000 });
+    const dying = await rig.boot({ firstContactTimeoutMs: 60_000 });
     await waitUntil('the RESET', () => resetTaken);
     await dying.crash();
     await waitIdle(rig);
     expect(rig.ledger().map((e) => [e.denomination, e.via])).toEqual([[5000, 'powerUpStack']]);
     rig.control({ action: 'cable.plug' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     const report = await after.recovery.firstContact;
     expect(after.journal.notes.get(intent?.noteId ?? '').state).toBe('credited');
     expect(report.voided).toEqual([]);
@@ -57,7 +58,7 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
 
   it('killed after the credit but before RESET: the repeated power-up status is the same note, not a second one', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'power.cutAt', phase: 'stacking' });
     rig.control({ action: 'note.insert', denomination: 2000 });
@@ -66,14 +67,14 @@ describe('start-up recovery: killed right after the power-up RESET', () => {
     rig.control({ action: 'power.on' });
 
     // This run dies right after the credit, before its RESET leaves: the unit still says 42.
-    const dying = rig.boot({ firstContactTimeoutMs: 60_000 });
-    dying.acceptor.driver.once('credited', () => rig?.control({ action: 'cable.unplug' }));
+    const dying = await rig.boot({ firstContactTimeoutMs: 60_000 });
+    emitterOf(dying.acceptor.device).once('credited', () => rig?.control({ action: 'cable.unplug' }));
     await waitUntil('the credit', () => dying.journal.transactions.notes(txId)[0]?.state === 'credited');
     await dying.crash();
     expect(rig.model().status).toBe('powerUpBillInStacker');
     rig.control({ action: 'cable.plug' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     await after.recovery.firstContact;
     await waitIdle(rig);
     expect(after.journal.orphans.list()).toEqual([]);

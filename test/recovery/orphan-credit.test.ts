@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEVICE,
+  emitterOf,
   openTopUp,
   type RecoveryRig,
   startRecoveryRig,
@@ -23,7 +24,7 @@ afterEach(async () => {
 describe('start-up recovery: orphan credits', () => {
   it('a credit the journal never expected (a replaced journal): orphan, alerted, counters inaccurate', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     await openTopUp(before);
     rig.afterCommand('stack2', () => rig?.control({ action: 'cable.unplug' }));
     rig.control({ action: 'note.insert', denomination: 5000 });
@@ -32,7 +33,7 @@ describe('start-up recovery: orphan credits', () => {
     rig.control({ action: 'cable.plug' });
 
     // The kiosk PC comes back with an empty journal: nothing there knows this note.
-    const after = rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
+    const after = await rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 
@@ -57,7 +58,7 @@ describe('start-up recovery: orphan credits', () => {
     // A technician resolves the value; the next start pays it out.
     after.journal.orphans.resolveDenomination(orphans[0]?.orphanId ?? '', 5000, 'tech-1');
     await after.crash();
-    const again = rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
+    const again = await rig.boot({ journalPath: join(rig.journalPath, '..', 'fresh.sqlite') });
     expect(again.recovery.initial.orphans.paid).toEqual([orphans[0]?.orphanId]);
     const paid = again.journal.orphans.list()[0];
     expect(again.journal.payments.get(paid?.paymentId ?? '')).toMatchObject({ kind: 'orphan', amount: 5000 });
@@ -66,7 +67,7 @@ describe('start-up recovery: orphan credits', () => {
 
   it('an orphan the last run recorded but did not pay: paid once; raised until the fleet has it', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     await before.recovery.firstContact;
     const { orphanId } = before.journal.orphans.record({
       device: DEVICE,
@@ -76,7 +77,7 @@ describe('start-up recovery: orphan credits', () => {
     });
     await before.crash();
 
-    const after = rig.boot();
+    const after = await rig.boot();
     expect(after.recovery.initial.orphans).toEqual({ paid: [orphanId], alerted: [orphanId], unpaid: [] });
     const orphan = after.journal.orphans.get(orphanId);
     const payment = after.journal.payments.get(orphan.paymentId ?? '');
@@ -89,14 +90,14 @@ describe('start-up recovery: orphan credits', () => {
       }),
     ]);
     // Once per process: a later credit's sweep does not raise it again.
-    after.acceptor.driver.emit('credited', { source: 'credit', noteId: 'x' });
+    emitterOf(after.acceptor.device).emit('credited', { source: 'credit', noteId: 'x' });
     expect(after.alerts.recent()).toHaveLength(1);
     await after.recovery.firstContact;
     // The fleet link takes the alert and marks it.
     after.journal.orphans.markAlerted(orphanId);
     await after.crash();
 
-    const third = rig.boot();
+    const third = await rig.boot();
     await third.recovery.firstContact;
     expect(third.recovery.initial.orphans).toEqual({ paid: [], alerted: [], unpaid: [] });
     expect(third.alerts.recent()).toEqual([]);

@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import type { CashAcceptor, CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/codec/index.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import { SimulatorBinding } from '../../simulators/harness/sim-binding.js';
@@ -17,7 +19,7 @@ import {
 } from '../../src/daemon/cash-acceptor-wiring.js';
 import { Journal } from '../../src/journal/journal.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import type { EscrowPolicy } from '../../src/money/journal-cash-in.js';
+import { type EscrowPolicy, JournalCashIn } from '../../src/money/journal-cash-in.js';
 import { AlertList } from '../../src/recovery/recovery-alerts.js';
 import {
   type InterruptedTopUps,
@@ -34,6 +36,7 @@ export const ACCOUNT = '13800138000';
 export interface DaemonPieces {
   readonly journal: Journal;
   readonly acceptor: CashAcceptorWiring;
+  readonly cashIn: JournalCashIn;
   readonly recovery: StartUpRecovery;
   readonly alerts: AlertList;
   /** Stops everything as a killed process would leave it: nothing more is said to the device. */
@@ -48,7 +51,7 @@ export interface RecoveryRig {
     firstContactTimeoutMs?: number;
     topUps?: InterruptedTopUps;
     journalPath?: string;
-  }): DaemonPieces;
+  }): Promise<DaemonPieces>;
   control(command: Record<string, unknown>): unknown;
   ledger(): LedgerEntry[];
   model(): { phase: string; status: string | null };
@@ -109,23 +112,25 @@ export function startRecoveryRig(): RecoveryRig {
   return {
     sim,
     journalPath,
-    boot(options = {}) {
+    async boot(options = {}) {
       const journal = Journal.open({
         path: options.journalPath ?? journalPath,
         kioskId: 'recovery-1',
         logger,
       });
-      const acceptor = startCashAcceptor({
+      const cashIn = new JournalCashIn(journal, CASH_ACCEPTOR_DEVICE, logger.child({ component: 'cash-in' }));
+      const acceptor = await startCashAcceptor({
         config: cfg,
         journal,
         binding: new SimulatorBinding(registry) as unknown as BindingInterface,
+        cashIn,
         logger,
       });
       const alerts = new AlertList();
       const recovery = startStartUpRecovery({
         journal,
         device: DEVICE,
-        acceptor: acceptor.driver,
+        acceptor: acceptor.device,
         alerts,
         logger,
         firstContactTimeoutMs: options.firstContactTimeoutMs ?? 3_000,
@@ -135,6 +140,7 @@ export function startRecoveryRig(): RecoveryRig {
       const pieces: DaemonPieces = {
         journal,
         acceptor,
+        cashIn,
         recovery,
         alerts,
         async crash() {
@@ -179,8 +185,8 @@ export async function openTopUp(
       return { accept: true, txId };
     },
   };
-  pieces.acceptor.cashIn.setPolicy(policy);
-  await pieces.acceptor.driver.enable([100, 500, 1000, 2000, 5000, 10_000]);
+  pieces.cashIn.setPolicy(policy);
+  await pieces.acceptor.device.enable([100, 500, 1000, 2000, 5000, 10_000]);
   return { txId };
 }
 
@@ -205,4 +211,10 @@ export function expectLedgerMatchesJournal(rig: RecoveryRig, journal: Journal): 
   );
   expect(Object.fromEntries(counted)).toEqual(Object.fromEntries(inBox));
   expect(journal.checkConservation()).toEqual([]);
+}
+
+/** The acceptor's own emitter, for tests that count listeners or emit on its behalf. */
+export function emitterOf(acceptor: CashAcceptor): EventEmitter<CashAcceptorEvents> {
+  if (!(acceptor instanceof EventEmitter)) throw new Error('the acceptor is not an EventEmitter');
+  return acceptor as unknown as EventEmitter<CashAcceptorEvents>;
 }

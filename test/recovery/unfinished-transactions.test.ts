@@ -23,7 +23,7 @@ afterEach(async () => {
 describe('start-up recovery: unfinished transactions', () => {
   it('credited notes → one partial payment of their sum; nothing credited → cancelled', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     for (const denomination of [10_000, 500, 500]) {
       rig.control({ action: 'note.insert', denomination });
@@ -38,7 +38,7 @@ describe('start-up recovery: unfinished transactions', () => {
     const empty = before.journal.transactions.open({ account: '13900139000', limits: { maxAmount: 1000 } });
     await before.crash();
 
-    const after = rig.boot({ firstContactTimeoutMs: 60_000 });
+    const after = await rig.boot({ firstContactTimeoutMs: 60_000 });
     // Settled at once, from the journal alone.
     const byTx = new Map(after.recovery.initial.closed.map((c) => [c.txId, c]));
     expect(byTx.get(txId)).toMatchObject({ outcome: 'committed', kind: 'partial', amount: 11_000 });
@@ -67,7 +67,7 @@ describe('start-up recovery: unfinished transactions', () => {
 
   it('a transaction the customer had confirmed completes as complete, and the machine is told', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'note.insert', denomination: 2000 });
     await waitUntil('the credit', () => before.journal.transactions.notes(txId)[0]?.state === 'credited');
@@ -75,7 +75,7 @@ describe('start-up recovery: unfinished transactions', () => {
     await before.crash();
 
     const told: unknown[] = [];
-    const after = rig.boot({
+    const after = await rig.boot({
       topUps: {
         kind: (id) => (id === txId ? 'complete' : null),
         settled: (outcome) => void told.push(outcome),
@@ -91,17 +91,17 @@ describe('start-up recovery: unfinished transactions', () => {
 
   it('restarting again changes nothing: recovery is idempotent', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     rig.control({ action: 'note.insert', denomination: 100 });
     await waitUntil('the credit', () => before.journal.transactions.notes(txId)[0]?.state === 'credited');
     await waitIdle(rig);
     await before.crash();
-    const second = rig.boot();
+    const second = await rig.boot();
     await second.recovery.firstContact;
     const summary = second.journal.summary();
     await second.crash();
-    const third = rig.boot();
+    const third = await rig.boot();
     const report = await third.recovery.firstContact;
     expect(report.closed).toEqual([]);
     expect(report.voided).toEqual([]);

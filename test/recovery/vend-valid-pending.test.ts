@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEVICE,
+  emitterOf,
   expectLedgerMatchesJournal,
   openTopUp,
   type RecoveryRig,
@@ -23,7 +24,7 @@ afterEach(async () => {
 describe('start-up recovery: VEND VALID pending at start', () => {
   it('credits the pending intent once (recoveredCredit), ledger = journal', async () => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     // The STACK reaches the unit; everything after it is lost with the daemon.
     rig.afterCommand('stack2', () => rig?.control({ action: 'cable.unplug' }));
@@ -34,9 +35,9 @@ describe('start-up recovery: VEND VALID pending at start', () => {
     await before.crash();
     rig.control({ action: 'cable.plug' });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     const credited: unknown[] = [];
-    after.acceptor.driver.on('credited', (c) => credited.push(c));
+    after.acceptor.device.on('credited', (c) => credited.push(c));
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 
@@ -62,10 +63,10 @@ describe('start-up recovery: a credit whose ACK was lost is not counted twice', 
     ['a power cut: bill in stacker at power-up', 'power.cut', 'power.on', 'powerUpInStacker'],
   ])('%s', async (_name, cut, restore, source) => {
     rig = startRecoveryRig();
-    const before = rig.boot();
+    const before = await rig.boot();
     const { txId } = await openTopUp(before);
     // The listener runs after the commit and before the driver sends its ACK.
-    before.acceptor.driver.once('credited', () => rig?.control({ action: cut }));
+    emitterOf(before.acceptor.device).once('credited', () => rig?.control({ action: cut }));
     rig.control({ action: 'note.insert', denomination: 1000 });
     await waitUntil('the credit', () =>
       before.journal.transactions.notes(txId).some((n) => n.state === 'credited'),
@@ -74,9 +75,9 @@ describe('start-up recovery: a credit whose ACK was lost is not counted twice', 
     expect(rig.model().status ?? 'off').toMatch(/^(vendValid|off)$/);
     rig.control({ action: restore });
 
-    const after = rig.boot();
+    const after = await rig.boot();
     const credited: Array<{ source: string }> = [];
-    after.acceptor.driver.on('credited', (c) => credited.push(c));
+    after.acceptor.device.on('credited', (c) => credited.push(c));
     const report = await after.recovery.firstContact;
     await waitIdle(rig);
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import type { DeviceName } from '../../devices/device-names.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import { silentLogger } from '../../src/log.js';
 import { startKioskModes } from '../../src/topup/kiosk-modes.js';
@@ -25,18 +26,20 @@ class Operator extends EventEmitter<{ change: [KioskMode] }> {
   }
 }
 
-function rig() {
+function rig(options: { printer?: Acceptor } = {}) {
   const acceptor = new Acceptor();
   const operator = new Operator();
   let release: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
     release = resolve;
   });
+  const devices = new Map<DeviceName, Acceptor>([['cashAcceptor', acceptor]]);
+  if (options.printer) devices.set('printer', options.printer);
   const modes = startKioskModes({
-    acceptor,
+    devices,
     operator,
     ready,
-    printerRequired: false,
+    printerRequired: options.printer !== undefined,
     logger: silentLogger(),
   });
   const seen: KioskMode[] = [];
@@ -105,5 +108,20 @@ describe('kiosk modes', () => {
     acceptor.set({ state: 'online' });
     expect(seen).toEqual([]);
     expect(acceptor.listenerCount('status')).toBe(0);
+  });
+
+  it('follows every device in the map: a required printer going offline takes the kiosk out of service', async () => {
+    const printer = new Acceptor();
+    const { acceptor, modes, release } = rig({ printer });
+    acceptor.set({ state: 'online' });
+    printer.set({ state: 'online' });
+    await release();
+    expect(modes.mode).toBe('inService');
+    printer.set({ state: 'offline' });
+    expect(modes.mode).toBe('outOfService');
+    printer.set({ state: 'online' });
+    expect(modes.mode).toBe('inService');
+    modes.stop();
+    expect(printer.listenerCount('status')).toBe(0);
   });
 });

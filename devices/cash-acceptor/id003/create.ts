@@ -1,9 +1,21 @@
+import { EventEmitter } from 'node:events';
 import type { Clock as Id003Clock } from '../../../core/clock.js';
 import { ErrorCode, KioskError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
+import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import type { BindingInterface } from '../../transport/serial-binding.js';
 import { type ReconnectPolicy, SerialTransport } from '../../transport/serial-transport.js';
-import type { CashAcceptorHooks } from '../cash-acceptor.js';
+import {
+  CASH_ACCEPTOR_EVENT_NAMES,
+  type CashAcceptor,
+  type CashAcceptorCurrency,
+  type CashAcceptorDiagnostics,
+  type CashAcceptorEvents,
+  type CashAcceptorHooks,
+  type CurrencyTableEntry,
+} from '../cash-acceptor.js';
+import type { CreateCashAcceptorOptions } from '../registry.js';
+import type { Id003AcceptorConfig } from './config-schema.js';
 import { ID003_LINE, Id003Driver, type Id003DriverTiming } from './driver.js';
 
 /**
@@ -25,13 +37,7 @@ export interface Id003AcceptorSection {
   reconnect: ReconnectPolicy;
 }
 
-/** The config file's `currency` section. */
-export interface Id003CurrencySection {
-  code: string;
-  minorUnitsPerMajor: number;
-  /** Every note value the kiosk takes, minor units. */
-  denominations: readonly number[];
-}
+export type Id003CurrencySection = CashAcceptorCurrency;
 
 export interface CreateId003AcceptorOptions {
   name: string;
@@ -122,4 +128,100 @@ export function createId003Acceptor(options: CreateId003AcceptorOptions): Id003A
       await transport.stop();
     },
   };
+}
+
+/**
+ * The ID-003 acceptor behind the CashAcceptor interface: start and stop run the line with the
+ * driver, the diagnostics read the line's state beside the driver's, and the driver's events
+ * are relayed as they come (synchronously, so their order is the driver's).
+ */
+class Id003CashAcceptor extends EventEmitter<CashAcceptorEvents> implements CashAcceptor {
+  readonly #acceptor: Id003Acceptor;
+  readonly #driver: Id003Driver;
+
+  constructor(acceptor: Id003Acceptor) {
+    super();
+    this.#acceptor = acceptor;
+    this.#driver = acceptor.driver;
+    const relay = this as EventEmitter<Record<string, unknown[]>>;
+    const source = this.#driver as EventEmitter<Record<string, unknown[]>>;
+    for (const event of CASH_ACCEPTOR_EVENT_NAMES) {
+      source.on(event, (...args: unknown[]) => relay.emit(event, ...args));
+    }
+  }
+
+  get name(): string {
+    return this.#driver.name;
+  }
+
+  get status(): DeviceStatus {
+    return this.#driver.status;
+  }
+
+  start(): Promise<void> {
+    return this.#acceptor.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#acceptor.stop();
+  }
+
+  reset(): Promise<void> {
+    return this.#driver.reset();
+  }
+
+  readIdentity(): Promise<DeviceIdentity> {
+    return this.#driver.readIdentity();
+  }
+
+  enable(denominations: readonly number[]): Promise<void> {
+    return this.#driver.enable(denominations);
+  }
+
+  disable(): Promise<void> {
+    return this.#driver.disable();
+  }
+
+  stack(): Promise<void> {
+    return this.#driver.stack();
+  }
+
+  return(): Promise<void> {
+    return this.#driver.return();
+  }
+
+  hold(): Promise<void> {
+    return this.#driver.hold();
+  }
+
+  readCurrencyTable(): Promise<CurrencyTableEntry[]> {
+    return this.#driver.readCurrencyTable();
+  }
+
+  async diagnostics(): Promise<CashAcceptorDiagnostics> {
+    const identity = await this.#driver.readIdentity();
+    const currencyTable = await this.#driver.readCurrencyTable();
+    return {
+      status: this.#driver.status,
+      identity,
+      currencyTable,
+      counters: { ...this.#driver.counters },
+      transport: this.#acceptor.transport.state,
+    };
+  }
+}
+
+/** The registry's entry point: the configured ID-003 acceptor as a CashAcceptor. */
+export function create(options: CreateCashAcceptorOptions<Id003AcceptorConfig>): CashAcceptor {
+  return new Id003CashAcceptor(
+    createId003Acceptor({
+      name: options.name,
+      config: options.config,
+      currency: options.currency,
+      binding: options.binding,
+      hooks: options.hooks,
+      logger: options.logger,
+      ...(options.byteTrace === undefined ? {} : { byteTrace: options.byteTrace }),
+    }),
+  );
 }

@@ -8,7 +8,7 @@ import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import { PolledSession, type SessionState } from '../../transport/polled-session.js';
 import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type {
-  CashAcceptor,
+  CashAcceptorDriver,
   CashAcceptorEvents,
   CashAcceptorHooks,
   CurrencyTableEntry,
@@ -184,7 +184,7 @@ function validDecision(decision: unknown): decision is EscrowDecision {
  * whenever the unit is idle and they are pending, which also covers a unit that kept power
  * while the line was down.
  */
-export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements CashAcceptor {
+export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements CashAcceptorDriver {
   readonly name: string;
   readonly #transport: SerialTransport;
   readonly #hooks: CashAcceptorHooks;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /*
- * Field builders shared by the config schema. Each one carries its own operator-facing
+ * Field builders shared by the config schema and the devices' own config fragments. Each one carries its own operator-facing
  * "expected ..." phrase on every issue it can raise, so a type error and a range error on the
  * same field read the same way: the formatter only appends ", got <value>".
  */
