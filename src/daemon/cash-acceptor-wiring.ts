@@ -47,7 +47,7 @@ export async function startCashAcceptor(input: {
   return {
     device: acceptor,
     async diagnostics() {
-      return { ...(await acceptor.diagnostics()), cashbox: journal.cashboxCounters(CASH_ACCEPTOR_DEVICE) };
+      return { ...(await acceptor.diagnostics()), cashbox: journal.cashbox.counters(CASH_ACCEPTOR_DEVICE) };
     },
     stop: () => acceptor.stop(),
   };

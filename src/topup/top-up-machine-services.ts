@@ -32,13 +32,16 @@ export function topUpMachineServices(options: TopUpMachineServicesOptions): TopU
       return checker(input.account, signal);
     },
     openTransaction: async (input: OpenTransactionInput): Promise<OpenTransactionOutput> => {
-      const dailyTotalSoFar = journal.creditedTotalForAccount(input.account, localMidnight(clock()));
+      const dailyTotalSoFar = journal.transactions.creditedTotalForAccount(
+        input.account,
+        localMidnight(clock()),
+      );
       const maxAmount = Math.max(
         0,
         Math.min(limits.maxPerTransaction, limits.maxPerAccountPerDay - dailyTotalSoFar),
       );
       try {
-        const tx = journal.openTransaction({
+        const tx = journal.transactions.open({
           account: input.account,
           limits: { maxAmount, maxNotes: limits.maxNotesPerTransaction },
         });
@@ -50,7 +53,7 @@ export function topUpMachineServices(options: TopUpMachineServicesOptions): TopU
     },
     commitPayment: async (input: CommitPaymentInput): Promise<CommitPaymentOutput> => {
       // No printer in this build: the payment says so, and the screen shows the payment id.
-      const result = journal.commitPayment({ txId: input.txId, kind: input.kind, receipt: false });
+      const result = journal.payments.commit({ txId: input.txId, kind: input.kind, receipt: false });
       if (result.outcome !== 'committed') {
         throw new KioskError(ErrorCode.JournalConflict, `transaction ${input.txId} holds no credited note`, {
           details: { txId: input.txId },

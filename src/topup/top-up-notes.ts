@@ -67,8 +67,8 @@ export class TopUpNotes {
     // A credit recovered without its id is the journal's latest note for this device, if any.
     const note =
       credit.noteId !== undefined
-        ? this.#journal.note(credit.noteId)
-        : this.#journal.latestNote(this.#device);
+        ? this.#journal.notes.get(credit.noteId)
+        : this.#journal.notes.latest(this.#device);
     if (
       note === null ||
       note.txId !== context.txId ||

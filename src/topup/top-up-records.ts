@@ -41,7 +41,7 @@ export class TopUpRecords {
     if (key === running.persistedKey) return;
     try {
       const persisted = persistTopUp(running.actor);
-      this.#journal.saveMachineSnapshot(TOP_UP_SNAPSHOT_KEY, {
+      this.#journal.snapshots.save(TOP_UP_SNAPSHOT_KEY, {
         version: TOP_UP_SNAPSHOT_VERSION,
         snapshot: persisted as unknown as Record<string, unknown>,
       });
@@ -55,7 +55,7 @@ export class TopUpRecords {
   /** The top-up ended: recovery has nothing left to finish. */
   deleteSnapshot(): void {
     try {
-      this.#journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
+      this.#journal.snapshots.delete(TOP_UP_SNAPSHOT_KEY);
     } catch (error) {
       this.#log.error({ err: error }, 'top-up snapshot not deleted');
     }
@@ -68,7 +68,7 @@ export class TopUpRecords {
    */
   closeCancelled(txId: string, attempt = 0): void {
     try {
-      const result = this.#journal.commitPayment({ txId, kind: 'partial', receipt: false });
+      const result = this.#journal.payments.commit({ txId, kind: 'partial', receipt: false });
       this.#deleteSnapshotOf(txId);
       if (result.outcome === 'committed' && !result.alreadyClosed) {
         this.#log.warn(
@@ -88,9 +88,9 @@ export class TopUpRecords {
   /** Only this transaction's snapshot: a later top-up may already have saved its own. */
   #deleteSnapshotOf(txId: string): void {
     try {
-      const stored = this.#journal.machineSnapshot(TOP_UP_SNAPSHOT_KEY);
+      const stored = this.#journal.snapshots.get(TOP_UP_SNAPSHOT_KEY);
       const storedTxId = (stored?.snapshot['context'] as { txId?: unknown } | undefined)?.txId;
-      if (storedTxId === txId) this.#journal.deleteMachineSnapshot(TOP_UP_SNAPSHOT_KEY);
+      if (storedTxId === txId) this.#journal.snapshots.delete(TOP_UP_SNAPSHOT_KEY);
     } catch (error) {
       this.#log.error({ err: error, txId }, 'top-up snapshot not deleted');
     }
@@ -98,9 +98,9 @@ export class TopUpRecords {
 
   /** A finished top-up as the journal holds it; ApiNotFound when there is none, or it is still open. */
   finished(txId: string): TopUpView {
-    let tx: ReturnType<Journal['transaction']>;
+    let tx: ReturnType<Journal['transactions']['get']>;
     try {
-      tx = this.#journal.transaction(txId);
+      tx = this.#journal.transactions.get(txId);
     } catch (error) {
       if (isKioskError(error, ErrorCode.JournalNotFound)) {
         throw new KioskError(ErrorCode.ApiNotFound, `no top-up ${txId}`, {
@@ -114,11 +114,11 @@ export class TopUpRecords {
         details: { messageCode: 'topUpNotFound', txId },
       });
     }
-    const notes = this.#journal
-      .transactionNotes(txId)
+    const notes = this.#journal.transactions
+      .notes(txId)
       .filter((n) => n.state === 'credited' && n.denomination !== null)
       .map((n) => ({ noteId: n.noteId, denomination: n.denomination as number }));
-    const payment = this.#journal.transactionPayment(txId);
+    const payment = this.#journal.payments.ofTransaction(txId);
     const receipt = payment?.receipt ?? null;
     return {
       txId,

@@ -55,7 +55,7 @@ describe('the daemon’s device map', () => {
       transport: 'online',
       identity: { model: expect.any(String) },
       counters: { polls: expect.any(Number) },
-      cashbox: daemon.journal.cashboxCounters('cashAcceptor'),
+      cashbox: daemon.journal.cashbox.counters('cashAcceptor'),
     });
     expect(report['currencyTable']).toEqual(
       expect.arrayContaining([expect.objectContaining({ denomination: 10_000 })]),
