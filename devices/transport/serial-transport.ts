@@ -133,6 +133,12 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
   #retryTimer: NodeJS.Timeout | undefined;
   #openTimer: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
+  /**
+   * performance.now() of the first write no byte has come in since, or undefined. The watchdog
+   * timer reads it when it fires instead of being re-armed on every write and cleared on every
+   * answer: an idle poll then costs no timer of its own (issue 11, item 8).
+   */
+  #unansweredSince: number | undefined;
   readonly #pending = new Set<PendingWrite>();
   #stopping: Promise<void> | undefined;
   readonly #counters: TransportCounters = { reconnects: 0, bytesIn: 0, bytesOut: 0 };
@@ -416,7 +422,7 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
 
   #onData(conn: Connection, chunk: Buffer): void {
     if (this.#conn !== conn || this.#state !== 'online') return;
-    this.#clearWatchdog();
+    this.#unansweredSince = undefined;
     this.#counters.bytesIn += chunk.length;
     if (this.#attempt > 0 && performance.now() - this.#onlineSince >= this.#resetAfterMs) this.#attempt = 0;
     this.#trace(conn, 'rx', chunk);
@@ -451,20 +457,34 @@ export class SerialTransport extends EventEmitter<SerialTransportEvents> {
   }
 
   #armWatchdog(conn: Connection): void {
-    if (this.#silenceTimeoutMs === 0 || this.#watchdog) return;
+    if (this.#silenceTimeoutMs === 0) return;
+    this.#unansweredSince ??= performance.now();
+    if (!this.#watchdog) this.#watchAfter(conn, this.#silenceTimeoutMs);
+  }
+
+  /** Checks after `ms` whether the oldest unanswered write has waited the silence timeout. */
+  #watchAfter(conn: Connection, ms: number): void {
     const timeoutMs = this.#silenceTimeoutMs;
     this.#watchdog = setTimeout(() => {
       this.#watchdog = undefined;
+      const since = this.#unansweredSince;
+      if (since === undefined || this.#conn !== conn) return;
+      const waited = performance.now() - since;
+      if (waited < timeoutMs) {
+        this.#watchAfter(conn, timeoutMs - waited);
+        return;
+      }
       this.#lose(conn, {
         code: ErrorCode.TransportSilence,
         message: `no byte received within ${timeoutMs} ms after a write`,
       });
-    }, timeoutMs);
+    }, ms);
   }
 
   #clearWatchdog(): void {
     if (this.#watchdog) clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
+    this.#unansweredSince = undefined;
   }
 
   #clearTimers(): void {
