@@ -2,12 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { CashAcceptor } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
-import type { DeviceName } from '../../devices/device-names.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import type { KioskConfig } from '../config/index.js';
+import { CASH_ACCEPTOR_DEVICE } from '../devices/cash-acceptor-wiring.js';
+import { configuredDevices, DeviceMap } from '../devices/device-map.js';
+import { deviceStarters } from '../devices/device-starters.js';
 import type { EmbeddedFleet } from '../fleet-broker/embedded-fleet.js';
 import type { FleetLink } from '../fleet-link/fleet-link.js';
 import { listenRefusal } from '../http/listen-refusal.js';
@@ -20,8 +22,6 @@ import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up
 import { startKioskModes } from '../topup/kiosk-modes.js';
 import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
-import { CASH_ACCEPTOR_DEVICE, startCashAcceptor } from './cash-acceptor-wiring.js';
-import { configuredDevices, DeviceMap } from './device-map.js';
 import { KioskModeStore } from './kiosk-mode-store.js';
 import { startSystemdNotifier } from './systemd-notify.js';
 
@@ -107,15 +107,6 @@ async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<
   const { autoDetect } = await import('@serialport/bindings-cpp');
   return autoDetect();
 }
-
-/**
- * How the daemon runs each device kind with the host's parts it needs (the acceptor's money
- * hooks are the journal). A kind the device kinds' registry has no driver for is refused with
- * the registry's line before anything here is asked.
- */
-const deviceStarters: Partial<Record<DeviceName, typeof startCashAcceptor>> = {
-  cashAcceptor: startCashAcceptor,
-};
 
 async function startDevices(input: {
   config: KioskConfig;

@@ -1,4 +1,5 @@
 import type { KioskConfig } from '../config/index.js';
+import type { DeviceMap } from '../devices/device-map.js';
 import { FleetLink } from '../fleet-link/fleet-link.js';
 import type { CommandHandlers, KioskMode } from '../fleet-link/fleet-link-context.js';
 import { KioskStatusBoard } from '../fleet-link/kiosk-status-board.js';
@@ -7,7 +8,6 @@ import type { FleetPublicKey } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import type { AlertList, RecoveryAlert } from '../recovery/recovery-alerts.js';
-import type { DeviceMap } from './device-map.js';
 import type { OperatorMode } from './kiosk-mode-store.js';
 
 /** Where the fleet's setMode goes: the kiosk's mode holder, whichever the daemon runs. */

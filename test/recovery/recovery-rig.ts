@@ -16,7 +16,7 @@ import {
   CASH_ACCEPTOR_DEVICE,
   type CashAcceptorWiring,
   startCashAcceptor,
-} from '../../src/daemon/cash-acceptor-wiring.js';
+} from '../../src/devices/cash-acceptor-wiring.js';
 import { Journal } from '../../src/journal/journal.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { type EscrowPolicy, JournalCashIn } from '../../src/money/journal-cash-in.js';
