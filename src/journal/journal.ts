@@ -12,6 +12,7 @@ import { JournalNotes } from './notes.js';
 import { JournalOrphans } from './orphans.js';
 import { JournalOutbox } from './outbox.js';
 import { JournalPayments } from './payments.js';
+import { JournalReceipts } from './receipts.js';
 import { conflict, SYSTEM_ACTOR } from './rows.js';
 import { JournalSnapshots } from './snapshots.js';
 import { JournalTransactions } from './transactions.js';
@@ -49,6 +50,7 @@ export class Journal {
   readonly payments: JournalPayments;
   readonly orphans: JournalOrphans;
   readonly outbox: JournalOutbox;
+  readonly receipts: JournalReceipts;
   readonly snapshots: JournalSnapshots;
   private readonly c: JournalConnection;
   private readonly db: Database.Database;
@@ -70,6 +72,7 @@ export class Journal {
     this.payments = new JournalPayments(connection, this.audit);
     this.orphans = new JournalOrphans(connection, this.cashbox, this.payments, this.audit);
     this.outbox = new JournalOutbox(connection, this.audit);
+    this.receipts = new JournalReceipts(connection, this.audit);
     this.snapshots = new JournalSnapshots(connection);
     this.conservation = createConservationChecker(connection.db);
   }

@@ -158,6 +158,27 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX transactions_by_account ON transactions(account);
     `,
   },
+  {
+    version: 3,
+    name: 'receipts: the printed receipt of each payment and its reprints',
+    sql: `
+      -- One row per payment a receipt was printed for (or tried). 'printing' is written before
+      -- the first byte goes to the printer, so a restart finds a job it cannot vouch for and
+      -- reports it instead of printing it twice.
+      CREATE TABLE receipts (
+        payment_id TEXT PRIMARY KEY REFERENCES payments(payment_id),
+        state TEXT NOT NULL CHECK (state IN ('printing', 'printed', 'failed')),
+        reason TEXT,
+        lines_printed INTEGER CHECK (lines_printed IS NULL OR lines_printed >= 0),
+        cut INTEGER CHECK (cut IS NULL OR cut IN (0, 1)),
+        language TEXT NOT NULL,
+        prints INTEGER NOT NULL CHECK (prints >= 1),
+        first_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        CHECK ((state = 'failed') = (reason IS NOT NULL))
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = migrations.reduce((max, m) => Math.max(max, m.version), 0);
