@@ -72,7 +72,7 @@ export async function startKioskApi(input: {
       methods: {
         POST: async ({ req, res, language }) => {
           parseBody(emptyBody, await readJsonBody(req));
-          sendJson(res, 201, renderTopUp(service.start(), language));
+          sendJson(res, 201, renderTopUp(service.start(language), language));
         },
       },
     },
@@ -114,6 +114,20 @@ export async function startKioskApi(input: {
         POST: async ({ req, res, language }) => {
           parseBody(emptyBody, await readJsonBody(req));
           sendJson(res, 200, renderTopUp(await service.cancel(), language));
+        },
+      },
+    },
+    {
+      // The customer's reprint from the screen, within the configured window after the payment.
+      path: /^\/api\/v1\/topups\/([^/]+)\/receipt$/,
+      methods: {
+        POST: async ({ req, res, language }) => {
+          const path = pathOf(req);
+          const segment = path.slice(`${PREFIX}/topups/`.length, -'/receipt'.length);
+          const txId = decodedSegment(segment, path);
+          if (!TX_ID.test(txId)) throw notFound(`no top-up ${JSON.stringify(txId.slice(0, 64))}`);
+          parseBody(emptyBody, await readJsonBody(req));
+          sendJson(res, 200, renderTopUp(await service.reprintReceipt(txId, language), language));
         },
       },
     },

@@ -109,6 +109,14 @@ const catalogue = {
     'zh-CN': '收据打印机暂不可用，请记下您的交易编号',
     en: 'The receipt printer is not available. Please note your transaction number',
   },
+  reprintWindowClosed: {
+    'zh-CN': '已超过补打凭条的时间，请联系营业厅工作人员',
+    en: 'It is too late to print this receipt again. Please ask the hall staff',
+  },
+  reprintLimit: {
+    'zh-CN': '该凭条已补打过，不能再次打印',
+    en: 'This receipt has already been printed again and cannot be printed once more',
+  },
   topUpDone: {
     'zh-CN': '充值成功',
     en: 'Top-up successful',

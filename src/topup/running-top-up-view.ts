@@ -17,7 +17,7 @@ export function runningTopUpView(
   running: RunningTopUp,
   enabled: readonly number[],
   acceptorStatus: DeviceStatus,
-): TopUpView {
+): Omit<TopUpView, 'receiptAvailable'> {
   const snapshot = running.actor.getSnapshot();
   const name = topUpStateName(snapshot);
   const context = snapshot.context;

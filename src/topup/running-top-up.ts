@@ -1,6 +1,6 @@
 import type { Actor } from 'xstate';
 import { type TopUpMachine, type TopUpStateName, topUpStateName } from '../../fsm/top-up/top-up-machine.js';
-import type { MessageCode } from '../i18n/messages.js';
+import { DEFAULT_LANGUAGE, type Language, type MessageCode } from '../i18n/messages.js';
 
 /**
  * The one top-up in progress: its machine actor, what the service remembers beside the
@@ -18,8 +18,12 @@ export class RunningTopUp {
   lastView: string | undefined;
   readonly #settled: Array<() => void> = [];
 
-  constructor(actor: Actor<TopUpMachine>) {
+  /** The customer's language: the receipt is printed in it. */
+  readonly language: Language;
+
+  constructor(actor: Actor<TopUpMachine>, language: Language = DEFAULT_LANGUAGE) {
     this.actor = actor;
+    this.language = language;
   }
 
   /** Lets every waiting request look at the top-up again. */

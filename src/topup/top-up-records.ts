@@ -97,7 +97,7 @@ export class TopUpRecords {
   }
 
   /** A finished top-up as the journal holds it; ApiNotFound when there is none, or it is still open. */
-  finished(txId: string): TopUpView {
+  finished(txId: string): Omit<TopUpView, 'receiptAvailable'> {
     let tx: ReturnType<Journal['transactions']['get']>;
     try {
       tx = this.#journal.transactions.get(txId);
@@ -119,7 +119,9 @@ export class TopUpRecords {
       .filter((n) => n.state === 'credited' && n.denomination !== null)
       .map((n) => ({ noteId: n.noteId, denomination: n.denomination as number }));
     const payment = this.#journal.payments.ofTransaction(txId);
-    const receipt = payment?.receipt ?? null;
+    // The receipt as printed, when a print was tried; else whether one was due at the payment.
+    const printed = payment === null ? null : this.#journal.receipts.get(payment.paymentId);
+    const receipt = printed !== null ? printed.state === 'printed' : payment === null ? null : false;
     return {
       txId,
       state: tx.state === 'committed' ? 'done' : 'cancelled',

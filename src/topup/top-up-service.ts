@@ -12,10 +12,11 @@ import {
   topUpStateName,
 } from '../../fsm/top-up/top-up-machine.js';
 import type { KioskConfig } from '../config/index.js';
-import type { MessageCode } from '../i18n/messages.js';
+import { DEFAULT_LANGUAGE, type Language, type MessageCode } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
 import { type Logger, maskAccount } from '../log.js';
 import { type JournalCashIn, refuseAllNotes } from '../money/journal-cash-in.js';
+import type { ReceiptPrinting } from '../receipts/receipt-printing.js';
 import type { AlertSink } from '../recovery/recovery-alerts.js';
 import { AcceptorCommands } from './acceptor-commands.js';
 import { type AccountChecker, httpAccountChecker } from './account-check.js';
@@ -51,6 +52,8 @@ export interface TopUpServiceOptions {
   accountChecker?: AccountChecker;
   /** Where the journal-cannot-write alert goes (the daemon's alert list). */
   alerts?: AlertSink;
+  /** Receipts after each payment, when a printer is configured. */
+  receipts?: ReceiptPrinting;
   clock?: () => Date;
 }
 
@@ -84,6 +87,7 @@ export class TopUpService implements KioskService {
   #last: TopUpView | null = null;
   #stopping = false;
   readonly #journalWatch: JournalWriteWatch;
+  readonly #receipts: ReceiptPrinting | undefined;
 
   constructor(options: TopUpServiceOptions) {
     this.#config = options.config;
@@ -91,6 +95,7 @@ export class TopUpService implements KioskService {
     this.#acceptor = options.acceptor;
     this.#cashIn = options.cashIn;
     this.#modes = options.modes;
+    this.#receipts = options.receipts;
     this.#log = options.logger.child({ component: 'top-up' });
     this.#records = new TopUpRecords(this.#journal, this.#log);
     this.#commands = new AcceptorCommands({
@@ -126,6 +131,8 @@ export class TopUpService implements KioskService {
           if (this.#running) this.#running.journalFault = error;
           this.#journalWatch.writeFailed(error);
         },
+        receipts: options.receipts,
+        languageOf: () => this.#running?.language ?? DEFAULT_LANGUAGE,
       }),
     );
 
@@ -171,7 +178,21 @@ export class TopUpService implements KioskService {
   finished(txId: string): TopUpView {
     const current = this.current();
     if (current !== null && current.txId === txId) return current;
-    return this.#records.finished(txId);
+    return { ...this.#records.finished(txId), receiptAvailable: this.#receiptAvailable() };
+  }
+
+  async reprintReceipt(txId: string, language: Language): Promise<TopUpView> {
+    const view = this.finished(txId);
+    if (view.state !== 'done' || view.paymentId === null) {
+      throw conflict(`top-up ${txId} has no payment to print a receipt of`, 'receiptUnavailable');
+    }
+    if (this.#receipts === undefined || !this.#receipts.available()) {
+      throw conflict('no printer can print now', 'receiptUnavailable');
+    }
+    const record = await this.#receipts.reprintForCustomer(view.paymentId, language);
+    const reprinted = { ...this.finished(txId), receipt: record.state === 'printed' };
+    if (this.#last !== null && this.#last.txId === txId) this.#last = reprinted;
+    return reprinted;
   }
 
   subscribe(listener: KioskEventListener): () => void {
@@ -181,7 +202,8 @@ export class TopUpService implements KioskService {
 
   // ---------------------------------------------------------------- what the screen asks
 
-  start(): TopUpView {
+  /** A new top-up; its receipt prints in `language`, the screen's language when it started. */
+  start(language: Language = DEFAULT_LANGUAGE): TopUpView {
     if (this.#running) throw conflict('a top-up is already active', 'topUpActive');
     const refusal = this.#stopping ? 'kioskOutOfService' : this.#modes.refusal();
     if (refusal !== null) {
@@ -191,7 +213,7 @@ export class TopUpService implements KioskService {
       );
     }
     const actor = createActor(this.#machine, { input: topUpInputFromConfig(this.#config) });
-    const running = new RunningTopUp(actor);
+    const running = new RunningTopUp(actor, language);
     this.#running = running;
     this.#last = null;
     actor.on('acceptor.enable', (event) => this.#commands.tell(event.denominations));
@@ -354,7 +376,14 @@ export class TopUpService implements KioskService {
   // ---------------------------------------------------------------- views and events
 
   #view(running: RunningTopUp): TopUpView {
-    return runningTopUpView(running, this.#commands.enabled, this.#acceptor.status);
+    return {
+      ...runningTopUpView(running, this.#commands.enabled, this.#acceptor.status),
+      receiptAvailable: this.#receiptAvailable(),
+    };
+  }
+
+  #receiptAvailable(): boolean {
+    return this.#receipts?.available() ?? false;
   }
 
   #publishView(running: RunningTopUp): void {

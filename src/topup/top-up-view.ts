@@ -1,5 +1,5 @@
 import type { DeviceStatus } from '../../devices/device-status.js';
-import type { MessageCode } from '../i18n/messages.js';
+import type { Language, MessageCode } from '../i18n/messages.js';
 
 /** The customer transaction's states as the screen sees them. */
 export type TopUpState =
@@ -30,6 +30,11 @@ export interface TopUpView {
   paymentId: string | null;
   kind: 'complete' | 'partial' | null;
   receipt: boolean | null;
+  /**
+   * Whether the kiosk can print a receipt now: the screen says "no receipt" before the
+   * customer pays when it cannot, and offers a reprint after a failed one when it can.
+   */
+  receiptAvailable: boolean;
   message: MessageCode | null;
 }
 
@@ -73,7 +78,9 @@ export interface KioskService {
   current(): TopUpView | null;
   /** A finished top-up from the journal; ApiNotFound when there is none with that id. */
   finished(txId: string): TopUpView;
-  start(): TopUpView;
+  start(language?: Language): TopUpView;
+  /** The customer's reprint of a finished top-up's receipt, within the reprint window. */
+  reprintReceipt(txId: string, language: Language): Promise<TopUpView>;
   enterAccount(account: string): Promise<TopUpView>;
   confirm(): Promise<TopUpView>;
   cancel(): Promise<TopUpView>;
