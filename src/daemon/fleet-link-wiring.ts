@@ -1,3 +1,4 @@
+import type { DeviceStatus } from '../../devices/device-status.js';
 import type { KioskConfig } from '../config/index.js';
 import type { DeviceMap } from '../devices/device-map.js';
 import { FleetLink } from '../fleet-link/fleet-link.js';
@@ -48,8 +49,15 @@ export function startFleetLinkWiring(input: {
 }): FleetLinkWiring {
   const { journal, devices, modes, alerts, logger } = input;
   const board = new KioskStatusBoard({ mode: modes.mode });
-  for (const [name, status] of Object.entries(devices.statuses())) board.setDeviceStatus(name, status);
-  const offStatus = devices.onStatus((name, status) => board.setDeviceStatus(name, status));
+  const report = (name: string, status: DeviceStatus & { paper?: unknown }) => {
+    board.setDeviceStatus(name, status);
+    // A device that reports a paper roll (the printer) gives the kiosk's paper level.
+    if (status.paper === 'ok' || status.paper === 'nearEnd' || status.paper === 'out') {
+      board.setPaperLevel(status.paper);
+    }
+  };
+  for (const [name, status] of Object.entries(devices.statuses())) report(name, status);
+  const offStatus = devices.onStatus(report);
   const offMode = modes.onModeChange((mode) => board.setMode(mode));
 
   const commands: CommandHandlers = {

@@ -1,5 +1,6 @@
 import type { DeviceStatus, ErrorAction } from '../../devices/device-status.js';
 import { type AlertPayload, FLEET_PAYLOAD_VERSION } from '../fleet-protocol/index.js';
+import type { PaperLevel } from './fleet-link-context.js';
 
 const KIND = /^[a-zA-Z][a-zA-Z0-9.]{0,63}$/;
 
@@ -13,6 +14,13 @@ const FAULT_STATES: ReadonlySet<DeviceStatus['state']> = new Set([
   'offline',
   'powerOff',
 ]);
+
+/** The device whose paper level the kiosk reports, and its warning. */
+const PAPER_DEVICE = 'printer';
+const PAPER_NEAR_END = { kind: 'paperNearEnd', action: 'clear' } as const satisfies {
+  kind: string;
+  action: ErrorAction;
+};
 
 /** What clears a fault the driver reported without an action: a person has to look at it. */
 const DEFAULT_ACTION: ErrorAction = 'maintenance';
@@ -48,24 +56,43 @@ export class DeviceAlertTracker {
     this.#newId = options.newId;
   }
 
-  /** The alerts the new statuses call for; devices missing from `statuses` keep their alerts. */
-  update(statuses: Readonly<Record<string, DeviceStatus>>, now: Date): AlertPayload[] {
+  /**
+   * The alerts the new statuses call for; devices missing from `statuses` keep their alerts.
+   * `paper` is the printer's roll: near end is a warning, not a fault (the printer still
+   * prints), but someone must bring paper, so it is an alert of its own beside any fault.
+   */
+  update(statuses: Readonly<Record<string, DeviceStatus>>, now: Date, paper?: PaperLevel): AlertPayload[] {
     const alerts: AlertPayload[] = [];
     for (const [device, status] of Object.entries(statuses)) {
-      const fault = faultOf(status);
-      const open = this.#open.get(device);
-      if (open !== undefined && open.kind === fault?.kind && open.action === fault.action) continue;
-      if (open !== undefined) {
-        this.#open.delete(device);
-        alerts.push(this.#payload(device, open, true, now, status));
-      }
-      if (fault !== undefined) {
-        const raised: OpenAlert = { alertId: this.#newId(), ...fault };
-        this.#open.set(device, raised);
-        alerts.push(this.#payload(device, raised, false, now, status));
-      }
+      this.#settle(device, device, faultOf(status), status, now, alerts);
+    }
+    const printer = statuses[PAPER_DEVICE];
+    if (printer !== undefined && paper !== undefined) {
+      const warning = paper === 'nearEnd' ? PAPER_NEAR_END : undefined;
+      this.#settle(`${PAPER_DEVICE}.paper`, PAPER_DEVICE, warning, printer, now, alerts);
     }
     return alerts;
+  }
+
+  #settle(
+    key: string,
+    device: string,
+    fault: { kind: string; action: ErrorAction } | undefined,
+    status: DeviceStatus,
+    now: Date,
+    alerts: AlertPayload[],
+  ): void {
+    const open = this.#open.get(key);
+    if (open !== undefined && open.kind === fault?.kind && open.action === fault.action) return;
+    if (open !== undefined) {
+      this.#open.delete(key);
+      alerts.push(this.#payload(device, open, true, now, status));
+    }
+    if (fault !== undefined) {
+      const raised: OpenAlert = { alertId: this.#newId(), ...fault };
+      this.#open.set(key, raised);
+      alerts.push(this.#payload(device, raised, false, now, status));
+    }
   }
 
   #payload(

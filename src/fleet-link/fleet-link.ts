@@ -468,7 +468,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   #scanDeviceAlerts(): void {
     let alerts: AlertPayload[];
     try {
-      alerts = this.#alerts.update(this.#context.deviceStatuses(), this.#clock());
+      alerts = this.#alerts.update(this.#context.deviceStatuses(), this.#clock(), this.#context.paperLevel());
     } catch (error) {
       this.#log.error({ err: error }, 'cannot read device statuses for alerts');
       return;
