@@ -1,5 +1,6 @@
 import { cashAcceptorProtocols } from './cash-acceptor/registry.js';
 import type { DeviceName } from './device-names.js';
+import { printerProtocols } from './printer/registry.js';
 
 export interface DeviceKind {
   /** How a refusal names the missing piece. */
@@ -15,7 +16,7 @@ export interface DeviceKind {
  */
 export const deviceKinds: Readonly<Record<DeviceName, DeviceKind>> = {
   cashAcceptor: { driver: 'the banknote acceptor driver', protocols: cashAcceptorProtocols },
-  printer: { driver: 'the receipt printer driver', protocols: [] },
+  printer: { driver: 'the receipt printer driver', protocols: printerProtocols },
   pinPad: { driver: 'the PIN pad driver', protocols: [] },
 };
 

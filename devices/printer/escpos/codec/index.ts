@@ -4,5 +4,6 @@ export * from './line-wrap.js';
 export * from './print-stream-decoder.js';
 export * from './printable-text.js';
 export * from './qr-code.js';
+export * from './qr-symbol-size.js';
 export * from './status-bytes.js';
 export * from './status-parser.js';

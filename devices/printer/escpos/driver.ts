@@ -1,0 +1,358 @@
+import { EventEmitter } from 'node:events';
+import { type Clock, realClock } from '../../../core/clock.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
+import { byteTimeMs } from '../../../core/line-settings.js';
+import type { Logger } from '../../../core/logger.js';
+import { emitSafely } from '../../../core/safe-emitter.js';
+import type { DeviceIdentity } from '../../device-status.js';
+import { PolledSession, type SessionState } from '../../transport/polled-session.js';
+import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
+import type { PrintFailedError as PrintFailedErrorType } from '../print-failed-error.js';
+import { PrintFailedError } from '../print-failed-error.js';
+import type { PrinterEvents, PrintOutcome } from '../printer.js';
+import type { PaperColumns, PrinterDocument } from '../printer-document.js';
+import {
+  IDLE_PRINTER_CONDITION,
+  type PrinterCondition,
+  type PrinterStatus,
+  type PrintFailureReason,
+  printerStatusOf,
+} from '../printer-status.js';
+import {
+  AsbEnable,
+  enableAutomaticStatusBack,
+  encodeDocumentWithLineEnds,
+  INITIALIZE,
+} from './codec/index.js';
+import { jobStoppingFault } from './condition.js';
+import { type MechanismGeometry, mechanismMsPerChunk } from './mechanism.js';
+import { JobStopped, PrintJob } from './print-job.js';
+import { PrinterLine } from './printer-line.js';
+
+export interface EscPosDriverOptions {
+  columns: PaperColumns;
+  answerTimeoutMs: number;
+  statusPollIntervalMs: number;
+  jobStallTimeoutMs: number;
+  geometry: MechanismGeometry;
+  /** Status reads while a job runs (default the poll interval, at most 250 ms). */
+  jobStatusIntervalMs?: number;
+}
+
+export interface EscPosDriverConfig {
+  name: string;
+  transport: SerialTransport;
+  logger: Logger;
+  options: EscPosDriverOptions;
+  clock?: Clock;
+}
+
+export interface EscPosDriverCounters {
+  jobs: number;
+  printed: number;
+  failed: number;
+  polls: number;
+}
+
+/** ASB on every change the driver acts on: online/offline, errors, paper, the feed button. */
+const ASB_BITS = AsbEnable.onlineOffline | AsbEnable.error | AsbEnable.rollPaper | AsbEnable.panelSwitch;
+const JOB_STATUS_INTERVAL_MAX_MS = 250;
+/** About 40 ms of wire per chunk: a job reacts to XOFF within a chunk or two at any rate. */
+const CHUNK_WIRE_MS = 40;
+const CHUNK_MIN_BYTES = 16;
+const CHUNK_MAX_BYTES = 512;
+
+interface Session extends SessionState {
+  /** `ESC @` and `GS a` go before the first status read of every connection. */
+  setupPending: boolean;
+}
+
+/**
+ * The ESC/POS printer on its serial line. Each connection starts with `ESC @`, Automatic Status
+ * Back on, and `DLE EOT 1–4`; then a slow status poll runs beside ASB, in case ASB is off or a
+ * message is lost. Jobs run one at a time (PrintJob); a job cut short by a fault or a lost line
+ * fails with how far it got and is never resent.
+ */
+export class EscPosDriver extends EventEmitter<PrinterEvents> {
+  readonly name: string;
+  readonly #transport: SerialTransport;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #opts: Required<EscPosDriverOptions>;
+  readonly #line: PrinterLine;
+  readonly #sessions: PolledSession<Partial<PrinterCondition>, Session>;
+  readonly #chunkBytes: number;
+  readonly #byteTimeMs: number;
+  #condition: PrinterCondition | undefined;
+  #status: PrinterStatus = { state: 'starting', paper: 'ok' };
+  #statusKey = '';
+  #job: PrintJob | undefined;
+  #jobs: Promise<unknown> = Promise.resolve();
+  readonly #counters: EscPosDriverCounters = { jobs: 0, printed: 0, failed: 0, polls: 0 };
+  #started = false;
+  #stopped = false;
+  #startDone: (() => void) | undefined;
+  #startPromise: Promise<void> | undefined;
+
+  readonly #onOnline = (): void => this.#beginSession();
+  readonly #onOffline = (reason: TransportLossReason): void => {
+    this.#sessions.end(
+      new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} is offline: ${reason.message}`, {
+        details: { device: this.name, transportCode: reason.code },
+      }),
+    );
+    this.#setStatus({ state: 'offline', paper: this.#status.paper });
+  };
+  readonly #onRetry = (info: RetryInfo): void => {
+    const { reason } = info;
+    if (this.#stopped || reason.code !== ErrorCode.TransportOpenFailed || reason.errno === undefined) return;
+    this.#setStatus({ state: 'noDevice', reason: reason.errno, paper: this.#status.paper });
+    this.#finishStart();
+  };
+
+  constructor(config: EscPosDriverConfig) {
+    super();
+    this.name = config.name;
+    this.#transport = config.transport;
+    this.#log = config.logger.child({ device: config.name, protocol: 'escpos' });
+    this.#clock = config.clock ?? realClock;
+    const o = config.options;
+    this.#opts = {
+      ...o,
+      jobStatusIntervalMs:
+        o.jobStatusIntervalMs ?? Math.min(o.statusPollIntervalMs, JOB_STATUS_INTERVAL_MAX_MS),
+    };
+    this.#byteTimeMs = byteTimeMs(config.transport.line);
+    this.#chunkBytes = Math.min(
+      CHUNK_MAX_BYTES,
+      Math.max(CHUNK_MIN_BYTES, Math.round(CHUNK_WIRE_MS / this.#byteTimeMs)),
+    );
+    this.#line = new PrinterLine({
+      port: config.transport,
+      name: config.name,
+      answerTimeoutMs: o.answerTimeoutMs,
+      logger: this.#log,
+      onAsb: (condition) => this.#applyCondition(condition),
+      onFlow: (flow) => {
+        this.#log.debug({ flow }, 'printer flow control');
+        this.#job?.flowChanged();
+      },
+    });
+    this.#sessions = new PolledSession({
+      device: {
+        begin: (id) => this.#newSession(id),
+        end: (_session, error) => {
+          this.#line.close(error);
+          this.#job?.fail('offline', error);
+        },
+        poll: () => this.#poll(),
+        handle: async (_session, condition) => this.#applyCondition(condition),
+        noAnswer: (error) => {
+          this.#log.warn({ err: error }, 'printer does not answer status queries');
+          this.#setStatus({ state: 'offline', reason: 'noAnswer', paper: this.#status.paper });
+          this.#finishStart();
+        },
+        answersAgain: (silentMs) =>
+          this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again'),
+      },
+      clock: this.#clock,
+      pollIntervalMs: o.statusPollIntervalMs,
+      logger: this.#log,
+    });
+  }
+
+  get status(): PrinterStatus {
+    return { ...this.#status };
+  }
+
+  get counters(): Readonly<Record<string, number>> {
+    return { ...this.#line.stats, ...this.#counters };
+  }
+
+  /** Follows the transport; resolves once the printer's status is known, it stopped answering, or stop(). */
+  start(): Promise<void> {
+    if (this.#stopped) {
+      return Promise.reject(new KioskError(ErrorCode.DeviceBadState, `printer ${this.name} was stopped`));
+    }
+    if (this.#startPromise) return this.#startPromise;
+    this.#started = true;
+    this.#startPromise = new Promise<void>((resolve) => {
+      this.#startDone = resolve;
+    });
+    this.#transport.on('online', this.#onOnline);
+    this.#transport.on('offline', this.#onOffline);
+    this.#transport.on('retry', this.#onRetry);
+    if (this.#transport.state === 'online') this.#beginSession();
+    return this.#startPromise;
+  }
+
+  /** Stops polling; a job still running fails `offline`. Does not stop the transport (its owner does). */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#transport.off('online', this.#onOnline);
+    this.#transport.off('offline', this.#onOffline);
+    this.#transport.off('retry', this.#onRetry);
+    this.#sessions.end(new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} stopped`));
+    this.#finishStart();
+  }
+
+  /** `ESC @` (clears the print buffer and modes), ASB on again, and a fresh status. */
+  async reset(): Promise<void> {
+    const session = this.#requireSession();
+    session.setupPending = true;
+    await this.#setUp(session);
+    this.#applyCondition(await this.#line.readCondition());
+  }
+
+  /**
+   * ESC/POS's `GS I` identity replies share their bit pattern with ASB bytes, so this driver
+   * does not ask; the identity is the protocol and the line.
+   */
+  async readIdentity(): Promise<DeviceIdentity> {
+    return { model: `ESC/POS printer at ${this.#transport.line.baudRate} baud`, firmware: 'not reported' };
+  }
+
+  print(document: PrinterDocument): Promise<PrintOutcome> {
+    const run = this.#jobs.then(() => this.#print(document));
+    this.#jobs = run.catch(() => undefined);
+    return run;
+  }
+
+  // ── jobs ─────────────────────────────────────────────────────────────────────────────────
+
+  async #print(document: PrinterDocument): Promise<PrintOutcome> {
+    const started = this.#clock.now();
+    // A document the codec refuses is the caller's error (DeviceBadArgument), not a printer fault.
+    const encoded = encodeDocumentWithLineEnds(document, { columns: this.#opts.columns });
+    const id = ++this.#counters.jobs;
+    const name = `print job ${id}`;
+    const failed = (
+      reason: PrintFailureReason,
+      linesPrinted: number,
+      cause?: unknown,
+    ): PrintFailedErrorType => {
+      this.#counters.failed++;
+      const error = new PrintFailedError(this.name, { reason, linesPrinted, cut: false }, cause);
+      this.#log.warn({ job: id, failure: error.failure }, 'print job failed');
+      return error;
+    };
+    const session = this.#sessions.latest;
+    if (!session?.active || this.#stopped) throw failed('offline', 0);
+    try {
+      this.#applyCondition(await this.#line.readCondition());
+    } catch (error) {
+      throw failed(session.active ? 'timeout' : 'offline', 0, error);
+    }
+    const fault = this.#condition ? jobStoppingFault(this.#condition) : undefined;
+    if (fault) throw failed(fault, 0);
+    if (!session.active) throw failed('offline', 0);
+    const job = new PrintJob({
+      name,
+      bytes: encoded.bytes,
+      lineEnds: encoded.lineEnds,
+      chunkBytes: this.#chunkBytes,
+      byteTimeMs: this.#byteTimeMs,
+      mechanismMs: (chunks) => mechanismMsPerChunk(chunks, this.#opts.geometry, this.#opts.columns),
+      stallTimeoutMs: this.#opts.jobStallTimeoutMs,
+      statusIntervalMs: this.#opts.jobStatusIntervalMs,
+      clock: this.#clock,
+      port: {
+        flow: () => this.#line.flow,
+        write: (bytes, what) => this.#line.write(bytes, what),
+        checkStatus: async () => this.#applyCondition(await this.#line.readCondition()),
+      },
+    });
+    this.#job = job;
+    this.#log.info({ job: id, bytes: encoded.bytes.length, lines: encoded.lineEnds.length }, 'printing');
+    try {
+      const linesPrinted = await job.run();
+      this.#counters.printed++;
+      const paper = this.#status.paper;
+      const outcome: PrintOutcome = {
+        linesPrinted,
+        cut: true,
+        paper,
+        warnings: paper === 'nearEnd' ? ['paperNearEnd'] : [],
+        durationMs: this.#clock.now() - started,
+      };
+      this.#log.info({ job: id, durationMs: Math.round(outcome.durationMs), paper }, 'printed and cut');
+      return outcome;
+    } catch (error) {
+      if (error instanceof JobStopped) {
+        throw failed(error.failure.reason, error.failure.linesSent, error.failure.cause);
+      }
+      throw error;
+    } finally {
+      this.#job = undefined;
+    }
+  }
+
+  // ── sessions and status ──────────────────────────────────────────────────────────────────
+
+  #requireSession(): Session {
+    const session = this.#sessions.latest;
+    if (!session?.active) {
+      throw new KioskError(
+        ErrorCode.DeviceOffline,
+        `printer ${this.name} is ${this.#stopped ? 'stopped' : 'offline'}`,
+        { details: { device: this.name } },
+      );
+    }
+    return session;
+  }
+
+  #beginSession(): void {
+    if (this.#stopped || !this.#started) return;
+    this.#sessions.begin(() => new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} line reopened`));
+  }
+
+  #newSession(id: number): Session {
+    this.#line.open();
+    // What the printer said on the last connection may no longer hold (paper loaded meanwhile).
+    this.#condition = undefined;
+    if (this.#status.state === 'offline' || this.#status.state === 'noDevice') {
+      this.#setStatus({ state: 'starting', paper: this.#status.paper });
+    }
+    this.#log.info({ session: id }, 'line online: setting up the printer');
+    return { id, active: true, setupPending: true };
+  }
+
+  async #setUp(session: Session): Promise<void> {
+    if (!session.setupPending) return;
+    await this.#line.write(INITIALIZE, 'ESC @');
+    await this.#line.write(enableAutomaticStatusBack(ASB_BITS), 'GS a');
+    session.setupPending = false;
+  }
+
+  async #poll(): Promise<Partial<PrinterCondition>> {
+    this.#counters.polls++;
+    const session = this.#sessions.latest;
+    if (session) await this.#setUp(session);
+    return this.#line.readCondition();
+  }
+
+  #applyCondition(part: Partial<PrinterCondition>): void {
+    const condition: PrinterCondition = { ...(this.#condition ?? IDLE_PRINTER_CONDITION), ...part };
+    this.#condition = condition;
+    this.#setStatus(printerStatusOf(condition));
+    this.#finishStart();
+    const fault = jobStoppingFault(condition);
+    if (fault) this.#job?.fail(fault);
+  }
+
+  #setStatus(status: PrinterStatus): void {
+    const key = JSON.stringify(status);
+    this.#status = status;
+    if (key === this.#statusKey) return;
+    this.#statusKey = key;
+    this.#log.info({ status }, 'printer status');
+    emitSafely(this, this.#log, 'printer', 'status', { ...status });
+  }
+
+  #finishStart(): void {
+    const done = this.#startDone;
+    this.#startDone = undefined;
+    done?.();
+  }
+}
