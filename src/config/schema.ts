@@ -18,6 +18,8 @@ import {
 } from '../../devices/cash-acceptor/registry.js';
 import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
 import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
+import { printerConfigSchemas, printerProtocols } from '../../devices/printer/registry.js';
+import { receiptsConfigSchema } from '../receipts/receipt-config.js';
 import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
 import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
 
@@ -53,41 +55,14 @@ function unbuiltDriver(
   }
 }
 
+const printerProtocolExpectation = `expected ${printerProtocols.map((p) => JSON.stringify(p)).join(' or ')}`;
+
+/** One shape per protocol, each from its own folder; `protocol` picks it (ESC/POS when absent). */
 const printer = z
-  .strictObject({
-    enabled: flag().default(false),
-    port: serialPort('sim:escpos'),
-    protocol: z.enum(['escpos']).default('escpos'),
-    /** When true the kiosk goes out of service without a working printer. */
-    required: flag().default(false),
-    answerTimeoutMs: intFrom(50, 5000).default(500),
-    /** ESC/POS printers stop silently on cover open or paper end, so status is polled. */
-    statusPollIntervalMs: intFrom(100, 60_000).default(1000),
-    silenceTimeoutMs: intFrom(200, 60_000).default(5000),
-    reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
+  .discriminatedUnion('protocol', printerConfigSchemas, {
+    error: (issue) => (issue.code === 'invalid_union' ? printerProtocolExpectation : undefined),
   })
-  .superRefine((value, ctx) => {
-    unbuiltDriver('printer', value, ctx);
-    if (value.required && !value.enabled && fieldsAreClean(ctx, ['required'], ['enabled'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['enabled'],
-        message: 'expected true when required is true',
-        input: value.enabled,
-      });
-    }
-    if (
-      value.silenceTimeoutMs <= value.statusPollIntervalMs &&
-      fieldsAreClean(ctx, ['silenceTimeoutMs'], ['statusPollIntervalMs'])
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['silenceTimeoutMs'],
-        message: `expected more than statusPollIntervalMs (${value.statusPollIntervalMs})`,
-        input: value.silenceTimeoutMs,
-      });
-    }
-  })
+  .superRefine((value, ctx) => unbuiltDriver('printer', value, ctx))
   .prefault({});
 
 const pinPad = z
@@ -359,6 +334,7 @@ const baseSchema = z
     devices,
     limits,
     transaction,
+    receipts: receiptsConfigSchema,
     journal: z.strictObject({ path: filePath().optional() }).prefault({}),
     api: z
       .strictObject({

@@ -16,6 +16,7 @@ import { listenRefusal } from '../http/listen-refusal.js';
 import { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
 import { JournalCashIn } from '../money/journal-cash-in.js';
+import { kioskReceipts } from '../receipts/kiosk-receipts.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
@@ -281,6 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       modes,
       alerts,
       logger,
+      receipts: kioskReceipts({ config, journal, devices, logger }),
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
     // Started last and so closed first on stop: no new customer once stopping begins.

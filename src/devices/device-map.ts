@@ -3,6 +3,7 @@ import type { CashAcceptor } from '../../devices/cash-acceptor/cash-acceptor.js'
 import type { Device } from '../../devices/device.js';
 import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
+import type { ReceiptPrinter } from '../../devices/printer/printer.js';
 import type { KioskConfig } from '../config/index.js';
 
 /** A device section of the config as the daemon reads it: where and in what protocol. */
@@ -24,7 +25,7 @@ export function configuredDevices(config: KioskConfig): ConfiguredDevice[] {
 /** Each device name's interface, for the parts of the host that use a kind's own commands. */
 export interface DeviceInterfaces {
   cashAcceptor: CashAcceptor;
-  printer: Device;
+  printer: ReceiptPrinter;
   pinPad: Device;
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
+import { isPrintFailedError } from '../../devices/printer/print-failed-error.js';
 import type { PrinterDocument } from '../../devices/printer/printer-document.js';
 import {
   type PaperLevel,
@@ -136,19 +137,13 @@ export class ReceiptPrinting {
   }
 }
 
-/** The reason and progress a printer's refusal carries; anything else is the printer gone offline. */
+/** The reason and progress a printer's refusal carries; any other error is reported as `error`. */
 export function printFailureOf(error: unknown): {
   reason: PrintFailureReason | 'error';
   linesPrinted: number | null;
   cut: boolean | null;
 } {
-  const source =
-    (error as { failure?: unknown } | null)?.failure ?? (error as { details?: unknown } | null)?.details;
-  const failure = (source ?? {}) as { reason?: unknown; linesPrinted?: unknown; cut?: unknown };
-  const reason = PRINT_FAILURE_REASONS.find((known) => known === failure.reason);
-  return {
-    reason: reason ?? 'error',
-    linesPrinted: typeof failure.linesPrinted === 'number' ? failure.linesPrinted : null,
-    cut: typeof failure.cut === 'boolean' ? failure.cut : null,
-  };
+  if (!isPrintFailedError(error)) return { reason: 'error', linesPrinted: null, cut: null };
+  const { reason, linesPrinted, cut } = error.failure;
+  return { reason, linesPrinted, cut };
 }

@@ -175,9 +175,19 @@ describe('config problem lines', () => {
     expect(problemsOf({ ...ok, transaction: { accountCheck: { enabled: true } } })).toEqual([
       'transaction.accountCheck.url: required when enabled is true, got nothing',
     ]);
+    expect(
+      problemsOf({
+        ...ok,
+        devices: { cashAcceptor: { port: '/dev/ttyUSB0' }, printer: { enabled: true, port: '/dev/ttyUSB0' } },
+      }),
+    ).toEqual([
+      'devices.printer.port: expected a port not already used by devices.cashAcceptor, got "/dev/ttyUSB0"',
+    ]);
     expect(problemsOf({ ...ok, devices: { printer: { enabled: true, port: 'sim:id003' } } })).toEqual([
-      'devices.printer.enabled: expected false: the receipt printer driver is not in this build, got true',
-      'devices.printer.port: expected a port not already used by devices.cashAcceptor, got "sim:id003"',
+      'devices.printer.port: expected "sim:escpos" for a simulated ESC/POS printer, got "sim:id003"',
+    ]);
+    expect(problemsOf({ ...ok, devices: { printer: { enabled: true, protocol: 'star' } } })).toEqual([
+      'devices.printer.protocol: expected "escpos", got "star"',
     ]);
     expect(problemsOf({ ...ok, devices: { printer: { required: true } } })).toEqual([
       'devices.printer.enabled: expected true when required is true, got false',

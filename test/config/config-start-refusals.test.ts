@@ -30,10 +30,7 @@ describe('the schema makes the daemon’s start-time refusals', () => {
     }
   });
 
-  it('refuses the receipt printer and the PIN pad, whose drivers are not in this build', () => {
-    expect(problemsOf({ ...ok, devices: { printer: { enabled: true } } })).toEqual([
-      'devices.printer.enabled: expected false: the receipt printer driver is not in this build, got true',
-    ]);
+  it('refuses the PIN pad, whose driver is not in this build', () => {
     expect(problemsOf({ ...ok, devices: { pinPad: { enabled: true } } })).toEqual([
       'devices.pinPad.enabled: expected false: the PIN pad driver is not in this build, got true',
     ]);
