@@ -41,7 +41,7 @@ export function kioskReceipts(input: {
         minorUnitsPerMajor: config.currency.minorUnitsPerMajor,
         ...(reprintedAt === null ? {} : { reprintedAt: reprintedAt.toISOString() }),
       }),
-    customerReprintWindowMs: config.receipts.reprintWindowSeconds * 1000,
+    reprintWindow: config.receipts,
     maxCustomerPrints: MAX_CUSTOMER_PRINTS,
     logger: logger.child({ component: 'receipts' }),
   });

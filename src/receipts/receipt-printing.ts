@@ -2,16 +2,14 @@ import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
 import { isPrintFailedError } from '../../devices/printer/print-failed-error.js';
 import type { PrinterDocument } from '../../devices/printer/printer-document.js';
-import {
-  type PaperLevel,
-  PRINT_FAILURE_REASONS,
-  type PrintFailureReason,
-} from '../../devices/printer/printer-status.js';
+import type { PaperLevel, PrintFailureReason } from '../../devices/printer/printer-status.js';
 import type { Language } from '../i18n/messages.js';
 import type { Journal } from '../journal/journal.js';
 import type { PaymentRecord } from '../journal/journal-types.js';
 import type { PrintOutcome, ReceiptRecord } from '../journal/receipts.js';
 import type { Logger } from '../log.js';
+import type { ReceiptsConfig } from './receipt-config.js';
+import { customerMayReprint } from './reprint-window.js';
 
 /** What printing receipts needs of a printer, whatever its protocol. */
 export interface ReceiptOutput {
@@ -33,7 +31,7 @@ export interface ReceiptPrintingOptions {
   printer: () => ReceiptOutput | undefined;
   document: ReceiptDocumentBuilder;
   /** How long after the payment the customer may ask for a reprint from the screen. */
-  customerReprintWindowMs: number;
+  reprintWindow: Pick<ReceiptsConfig, 'reprintWindowSeconds'>;
   /** Prints a customer may have of one payment, the first included. */
   maxCustomerPrints: number;
   logger: Logger;
@@ -85,13 +83,12 @@ export class ReceiptPrinting {
    * few times, so the screen cannot be used to empty the roll.
    */
   reprintForCustomer(paymentId: string, language: Language): Promise<ReceiptRecord> {
-    const { journal, customerReprintWindowMs, maxCustomerPrints } = this.#options;
+    const { journal, reprintWindow, maxCustomerPrints } = this.#options;
     const payment = journal.payments.get(paymentId);
-    const age = this.#clock().getTime() - Date.parse(payment.createdAt);
-    if (age > customerReprintWindowMs) {
+    if (!customerMayReprint(payment.createdAt, this.#clock().getTime(), reprintWindow)) {
       throw new KioskError(
         ErrorCode.ApiConflict,
-        `the reprint window of payment ${paymentId} has closed (${Math.round(customerReprintWindowMs / 1000)} s)`,
+        `the reprint window of payment ${paymentId} has closed (${reprintWindow.reprintWindowSeconds} s)`,
         { details: { messageCode: 'reprintWindowClosed', paymentId } },
       );
     }
