@@ -123,6 +123,7 @@ export class EscPosModel implements DeviceModel {
       counters: { ...this.counters, ...unit.counters },
       pendingOutput: this.outbox.length,
       line: { ...this.line },
+      flowControl: this.config.flowControl,
     };
   }
 

@@ -178,14 +178,16 @@ export class PrinterUnit {
   }
 
   private signal(signal: FlowSignal | undefined): void {
-    if (signal !== undefined) this.transmit(Uint8Array.of(signal), this.now);
+    if (signal !== undefined && this.config.flowControl === 'xonxoff') {
+      this.transmit(Uint8Array.of(signal), this.now);
+    }
   }
 
   private runEvent(): void {
     if (this.bootUntil !== undefined && this.bootUntil <= this.now) {
       this.bootUntil = undefined;
       // Ready to receive: a host that saw XOFF before the power went may send again.
-      if (this.config.line.xonxoff) this.signal(XON);
+      this.signal(XON);
       return;
     }
     if (this.motion !== undefined && this.motion.doneAt <= this.now) {
