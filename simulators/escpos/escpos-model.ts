@@ -171,7 +171,7 @@ export class EscPosModel implements DeviceModel {
         unit.linesUntilEnd = c.lines;
         break;
       case 'paper.load':
-        unit.paper.tear();
+        unit.paper.tear(unit.now);
         unit.paperRemainingMm = c.lengthMm ?? this.config.paperLengthMm;
         unit.linesUntilEnd = undefined;
         break;
@@ -185,7 +185,7 @@ export class EscPosModel implements DeviceModel {
         unit.jamArmed = true;
         break;
       case 'cutter.clear':
-        if (unit.cutterJammed) unit.paper.tear();
+        if (unit.cutterJammed) unit.paper.tear(unit.now);
         unit.cutterJammed = false;
         unit.jamArmed = false;
         break;

@@ -265,11 +265,11 @@ export class PrinterUnit {
         this.counters.cutterJams++;
         return;
       }
-      this.paper.cut();
+      this.paper.cut(this.now);
       this.counters.cuts++;
       return;
     }
-    this.paper.print(item);
+    this.paper.print(item, this.now);
     if (item.kind === 'line') {
       this.counters.linesPrinted++;
       if (this.linesUntilEnd !== undefined) this.linesUntilEnd--;

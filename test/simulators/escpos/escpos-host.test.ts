@@ -58,9 +58,11 @@ describe('escpos simulator behind the SimulatorHost', () => {
     clock.advanceBy(10_000);
     const [receipt] = receiptsOf(host);
     expect(receipt).toMatchObject({ lines: SAMPLE_LINES, qr: ['PAY-2026-000123'], cut: true });
-    // The realistic mechanism needs well over a second for this receipt after the last byte.
-    const snapshot = host.snapshot().model as { time: number; printing: boolean };
-    expect(snapshot.printing).toBe(false);
+    // The realistic mechanism, 200 mm/s: a double line 7.5 mm and five lines of 3.75 mm; the QR
+    // (15 bytes at M: version 2, 25 modules + 8 of quiet zone, 6 dots each, 8 dots/mm) 24.75 mm;
+    // three feed lines 11.25 mm; 14 mm to the cutter: 76.25 mm in 381.25 ms, and a 300 ms cut.
+    expect(receipt!.endedAt! - wireMs).toBeCloseTo(381.25 + 300, 6);
+    expect((host.snapshot().model as { printing: boolean }).printing).toBe(false);
   });
 });
 
