@@ -164,6 +164,17 @@ export class PrinterUnit {
     this.bootUntil = this.now + this.config.timing.bootMs;
   }
 
+  /**
+   * `DLE DC4 8`: the receive buffer, what was decoded but not printed, and the line being
+   * composed are gone; the line under the head finishes. The decoder starts afresh, so print
+   * modes go back to their power-on values too (the codec's decoder keeps no line without its modes).
+   */
+  clearBuffers(): void {
+    this.signal(this.buffer.discard());
+    this.decoder = this.newDecoder();
+    this.jobs = [];
+  }
+
   /** After any change made from outside (a control): sends the ASB it causes and resumes printing. */
   changed(): void {
     this.checkAsb();
