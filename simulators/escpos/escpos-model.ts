@@ -203,6 +203,25 @@ export class EscPosModel implements DeviceModel {
         unit.cutterJammed = false;
         unit.jamArmed = false;
         break;
+      case 'button.feed': {
+        // The button does nothing without power, with the cover open or with no paper, as on the real panel.
+        const why = !unit.ready
+          ? 'the printer is off'
+          : unit.coverOpen
+            ? 'the cover is open'
+            : unit.sensors.paperEnd
+              ? 'there is no paper'
+              : unit.buttonFeedUntil !== undefined
+                ? 'the button is already held'
+                : undefined;
+        if (why !== undefined) {
+          throw new KioskError(ErrorCode.SimBadControl, `button.feed: ${why}`, {
+            details: { field: 'action', action: c.action },
+          });
+        }
+        unit.feedByButton(c.ms);
+        break;
+      }
       case 'printer.offline':
         unit.offlineSwitch = true;
         break;

@@ -52,6 +52,8 @@ export class PrinterUnit {
   jamArmed = false;
   /** The panel's (or a fault's) offline, independent of the sensors. */
   offlineSwitch = false;
+  /** `button.feed`: when the FEED button is let go. */
+  buttonFeedUntil: number | undefined;
   /** `xoff.hold`: when the held XOFF ends. */
   holdUntil: number | undefined;
   /** `GS a n`: which changes push an ASB message; 0 is off (the power-on value). */
@@ -91,9 +93,12 @@ export class PrinterUnit {
 
   get sensors(): PrinterSensors {
     const paperEnd = this.paperRemainingMm <= 0;
+    const feeding = this.buttonFeedUntil !== undefined;
     return {
-      offline: !this.ready || this.coverOpen || paperEnd || this.cutterJammed || this.offlineSwitch,
+      offline:
+        !this.ready || this.coverOpen || paperEnd || this.cutterJammed || this.offlineSwitch || feeding,
       coverOpen: this.coverOpen,
+      feedingByButton: feeding,
       paperNearEnd: this.paperRemainingMm <= this.config.nearEndMm,
       paperEnd,
       cutterError: this.cutterJammed,
@@ -125,7 +130,9 @@ export class PrinterUnit {
   nextEvent(): number | undefined {
     if (!this.powered) return undefined;
     if (this.bootUntil !== undefined) return this.bootUntil;
-    const times = [this.motion?.doneAt, this.holdUntil].filter((t): t is number => t !== undefined);
+    const times = [this.motion?.doneAt, this.holdUntil, this.buttonFeedUntil].filter(
+      (t): t is number => t !== undefined,
+    );
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
@@ -143,6 +150,19 @@ export class PrinterUnit {
   }
 
   /**
+   * Someone holds the FEED button for `ms`: the paper moves on by the distance the print speed
+   * gives (blank, onto the receipt under the head) and the printer reports feeding, offline,
+   * until the button is let go. The line being printed, if any, finishes first.
+   */
+  feedByButton(ms: number): void {
+    const mm = Math.min(this.paperRemainingMm, (ms * this.config.timing.printSpeedMmPerS) / 1000);
+    this.buttonFeedUntil = this.now + ms;
+    this.paperRemainingMm -= mm;
+    const lines = Math.round(mm / this.config.timing.lineHeightMm);
+    if (lines > 0) this.paper.print({ kind: 'feed', lines }, this.now);
+  }
+
+  /**
    * Power gone: RAM is lost (buffer, modes, ASB setting, the line being printed), the paper,
    * cover and a jammed blade are physical and stay as they are.
    */
@@ -150,6 +170,7 @@ export class PrinterUnit {
     this.powered = false;
     this.bootUntil = undefined;
     this.holdUntil = undefined;
+    this.buttonFeedUntil = undefined;
     this.buffer.clear();
     this.decoder = this.newDecoder();
     this.jobs = [];
@@ -205,6 +226,10 @@ export class PrinterUnit {
       const motion = this.motion;
       this.motion = undefined;
       this.finish(motion);
+      return;
+    }
+    if (this.buttonFeedUntil !== undefined && this.buttonFeedUntil <= this.now) {
+      this.buttonFeedUntil = undefined;
       return;
     }
     if (this.holdUntil !== undefined && this.holdUntil <= this.now) {

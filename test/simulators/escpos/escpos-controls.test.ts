@@ -42,6 +42,7 @@ describe('escpos simulator: control validation', () => {
     ['no bytes to corrupt', { action: 'line.corrupt', direction: 'toHost', bytes: 0 }, 'bytes'],
     ['hold too long', { action: 'xoff.hold', ms: 600_001 }, 'ms'],
     ['hold of zero', { action: 'xoff.hold', ms: 0 }, 'ms'],
+    ['a FEED press too long', { action: 'button.feed', ms: 30_001 }, 'ms'],
     ['too many receipts', { action: 'paper.receipts', last: 0 }, 'last'],
     ['too many in the SVG', { action: 'paper.svg', last: 21 }, 'last'],
   ];
@@ -63,6 +64,21 @@ describe('escpos simulator: control validation', () => {
     expect(() => rig.control({ action: 'xoff.hold', ms: 100 })).toThrow(/printer is off/);
     expect(rig.snapshot()).toEqual(before);
   });
+
+  for (const [state, setUp, why] of [
+    ['off', { action: 'power.cut' }, /the printer is off/],
+    ['the cover open', { action: 'cover.open' }, /the cover is open/],
+    ['no paper', { action: 'paper.out' }, /there is no paper/],
+    ['the button held', { action: 'button.feed', ms: 1000 }, /already held/],
+  ] as const) {
+    it(`refuses the FEED button with ${state}, saying why`, () => {
+      const rig = busyRig();
+      rig.control(setUp);
+      const before = rig.snapshot();
+      expect(() => rig.control({ action: 'button.feed', ms: 100 })).toThrow(why);
+      expect(rig.snapshot()).toEqual(before);
+    });
+  }
 
   it('lists the known actions when the action is unknown', () => {
     const rig = new PrinterRig();

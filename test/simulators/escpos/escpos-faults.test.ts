@@ -150,3 +150,25 @@ describe('escpos simulator: line corruption', () => {
     expect(second).toBe('ghi');
   });
 });
+
+describe('escpos simulator: FEED button', () => {
+  it('feeds blank paper, reports feeding and offline while held, and holds printing back till let go', () => {
+    const rig = new PrinterRig({ timing: { printSpeedMmPerS: 100, lineHeightMm: 4 } });
+    rig.send(Uint8Array.of(0x1d, 0x61, 0x42)); // ASB: online/offline and panel switch
+    rig.control({ action: 'button.feed', ms: 200 });
+    expect(rig.condition()).toMatchObject({ offline: true, feedingByButton: true });
+    rig.send(new TextEncoder().encode('after\n'));
+    rig.run(150);
+    expect(rig.receipts()[0]!.lines).toEqual([]);
+    rig.settle();
+    expect(rig.condition()).toMatchObject({ offline: false, feedingByButton: false });
+    // 200 ms at 100 mm/s is 20 mm: five 4 mm lines of blank paper before the text.
+    expect(rig.receipts()[0]!.marks.map((m) => m.kind)).toEqual(['feed', 'line']);
+    expect(rig.receipts()[0]!.marks[0]).toEqual({ kind: 'feed', lines: 5 });
+    expect(rig.asbConditions().map((c) => [c.offline, c.feedingByButton])).toEqual([
+      [false, false],
+      [true, true],
+      [false, false],
+    ]);
+  });
+});

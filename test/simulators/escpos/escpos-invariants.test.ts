@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { ErrorCode, isKioskError } from '../../../core/errors.js';
 import { encodeDocument, realtimeStatusRequest } from '../../../devices/printer/escpos/codec/index.js';
 import { PrinterRig } from './printer-rig.js';
 
@@ -17,7 +18,19 @@ const FAULTS = [
   { action: 'power.cut' },
   { action: 'power.on' },
   { action: 'xoff.hold', ms: 50 },
+  { action: 'button.feed', ms: 100 },
 ];
+
+/** A control the printer's state makes impossible is refused with SimBadControl and changes nothing. */
+function controlOrRefusal(rig: PrinterRig, command: Record<string, unknown>): void {
+  const before = rig.snapshot();
+  try {
+    rig.control(command);
+  } catch (error) {
+    if (!isKioskError(error, ErrorCode.SimBadControl)) throw error;
+    expect(rig.snapshot()).toEqual(before);
+  }
+}
 
 type Step =
   | { kind: 'bytes'; bytes: Uint8Array }
@@ -61,7 +74,7 @@ describe('escpos simulator: invariants under any mix of input, faults and time',
         else if (s.kind === 'receipt') rig.send(receipt(s.lines));
         else if (s.kind === 'query') rig.send(realtimeStatusRequest(s.n));
         else if (s.kind === 'asb') rig.send(Uint8Array.of(0x1d, 0x61, s.bits));
-        else if (s.kind === 'control') rig.control(s.command);
+        else if (s.kind === 'control') controlOrRefusal(rig, s.command);
         else rig.run(s.ms);
         const snapshot = rig.snapshot();
         expect(snapshot.buffer.bytes).toBeLessThanOrEqual(snapshot.buffer.capacity);
