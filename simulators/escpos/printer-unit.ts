@@ -32,12 +32,12 @@ export interface PrinterUnitCounters {
  * sensors give. Time moves only through `settle(now)`; what the printer transmits of its own
  * accord (ASB, XON/XOFF) goes to `transmit` stamped with the instant it became due.
  *
- * When the printer goes offline (cover open, paper end, cutter jam, the offline switch) it
- * stops before the next line: what is printed stays on the paper, and everything not yet
- * printed stays in the receive buffer and prints once the cause is gone. That is what Epson's
+ * When the printer goes offline (cover open, paper end, cutter jam, FEED button, the offline
+ * switch) it stops before the next line: what is printed stays on the paper, and everything not
+ * yet printed stays in the receive buffer and prints once the cause is gone. That is what Epson's
  * TM printers do, and it is the honest choice for a simulator: a driver that does not want
- * the rest of a failed receipt printed later must deal with it (power cycle, or not sending
- * more than it can account for), as it must with real hardware.
+ * the rest of a failed receipt printed later clears the buffers (`DLE DC4 8`), as it must with
+ * real hardware.
  */
 export class PrinterUnit {
   now: number;
