@@ -1,4 +1,9 @@
+import type { Clock } from '../../../core/clock.js';
 import { ErrorCode, KioskError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
+import type { SerialTransport } from '../../transport/serial-transport.js';
+import type { CashAcceptorHooks } from '../cash-acceptor.js';
+import type { Id003DriverTiming } from './note-flow.js';
 
 export interface Id003DriverOptions {
   /**
@@ -115,4 +120,39 @@ export function resolveId003DriverOptions(options: unknown): ResolvedId003Driver
     securityMask,
     directionMask,
   };
+}
+
+/** What an Id003Driver is built from. */
+export interface Id003DriverConfig {
+  name: string;
+  /** Constructed and started by the caller; the driver follows its online/offline/data events. */
+  transport: SerialTransport;
+  hooks: CashAcceptorHooks;
+  options: Id003DriverOptions;
+  logger: Logger;
+  clock?: Clock;
+  /** Called once per stacked note; must be cheap (it runs on the escrow path). */
+  onTiming?: (timing: Id003DriverTiming) => void;
+}
+
+/**
+ * Checks what the driver is built from before anything is wired; a KioskError ConfigInvalid
+ * names the first bad piece. Returns the driver's options resolved.
+ */
+export function checkId003DriverConfig(config: Id003DriverConfig): ResolvedId003DriverOptions {
+  const bad = (message: string): never => {
+    throw new KioskError(ErrorCode.ConfigInvalid, `id003 driver: ${message}`);
+  };
+  if (typeof config !== 'object' || config === null) bad('config must be an object');
+  if (typeof config.name !== 'string' || config.name === '') bad('name must be a non-empty string');
+  if (typeof config.transport?.write !== 'function' || typeof config.transport?.on !== 'function') {
+    bad('transport must be a SerialTransport');
+  }
+  if (typeof config.hooks?.decideEscrow !== 'function' || typeof config.hooks?.commitCredit !== 'function') {
+    bad('hooks must provide decideEscrow and commitCredit');
+  }
+  if (typeof config.logger !== 'object' || config.logger === null) bad('logger is required');
+  if (config.onTiming !== undefined && typeof config.onTiming !== 'function')
+    bad('onTiming must be a function');
+  return resolveId003DriverOptions(config.options);
 }

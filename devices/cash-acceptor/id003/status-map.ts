@@ -56,6 +56,23 @@ export const ID003_STATUS_TABLE: Readonly<Record<AcceptorStatusName, Id003Status
     invalidCommand: undefined,
   });
 
+/** The unit waits for a note (or is kept from taking one): set-up and enable state can be applied. */
+export const IDLE_STATUSES = new Set<AcceptorStatusName>(['idling', 'disabled', 'stackerFull']);
+/** The unit has just had power: it needs RESET, and may hold a note from before. */
+export const POWER_UP_STATUSES = new Set<AcceptorStatusName>([
+  'powerUp',
+  'powerUpBillInAcceptor',
+  'powerUpBillInStacker',
+]);
+/** States the unit will not leave on its own: start() resolves rather than wait for ready. */
+export const ERROR_STATES = new Set<DeviceStatus['state']>([
+  'hardwareError',
+  'fraudAttempt',
+  'potentialFraud',
+  'userError',
+  'deviceBusy',
+]);
+
 /**
  * The DESIGN status an acceptor reply stands for, or undefined when the reply says nothing about
  * the unit's state (answers to commands, COMMUNICATION ERROR, INVALID COMMAND, unknown codes).
@@ -108,4 +125,9 @@ export function sameStatus(a: DeviceStatus, b: DeviceStatus): boolean {
 
 function hex(byte: number): string {
   return byte.toString(16).padStart(2, '0');
+}
+
+/** Bytes as one hex string, for an unknown status's data and setting echoes in logs and events. */
+export function hexOf(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.length).toString('hex');
 }
