@@ -80,7 +80,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   readonly #clock: Clock;
   readonly #opts: Required<EscPosDriverOptions>;
   readonly #line: PrinterLine;
-  readonly #sessions: PolledSession<Partial<PrinterCondition>, Session>;
+  readonly #sessions: PolledSession<void, Session>;
   readonly #chunkBytes: number;
   readonly #byteTimeMs: number;
   #condition: PrinterCondition | undefined;
@@ -146,7 +146,8 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
           this.#job?.fail('offline', error);
         },
         poll: () => this.#poll(),
-        handle: async (_session, condition) => this.#applyCondition(condition),
+        // Each reply was applied as it came (see #readCondition).
+        handle: async () => undefined,
         noAnswer: (error) => {
           this.#log.warn({ err: error }, 'printer does not answer status queries');
           this.#setStatus({ state: 'offline', reason: 'noAnswer', paper: this.#status.paper });
@@ -202,7 +203,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#requireSession();
     session.setupPending = true;
     await this.#setUp(session);
-    this.#applyCondition(await this.#line.readCondition());
+    await this.#readCondition();
   }
 
   /**
@@ -240,7 +241,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#sessions.latest;
     if (!session?.active || this.#stopped) throw failed('offline', 0);
     try {
-      this.#applyCondition(await this.#line.readCondition());
+      await this.#readCondition();
     } catch (error) {
       throw failed(session.active ? 'timeout' : 'offline', 0, error);
     }
@@ -260,7 +261,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       port: {
         flow: () => this.#line.flow,
         write: (bytes, what) => this.#line.write(bytes, what),
-        checkStatus: async () => this.#applyCondition(await this.#line.readCondition()),
+        checkStatus: () => this.#readCondition(),
       },
     });
     this.#job = job;
@@ -325,11 +326,15 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     session.setupPending = false;
   }
 
-  async #poll(): Promise<Partial<PrinterCondition>> {
+  async #poll(): Promise<void> {
     this.#counters.polls++;
     const session = this.#sessions.latest;
     if (session) await this.#setUp(session);
-    return this.#line.readCondition();
+    await this.#readCondition();
+  }
+
+  #readCondition(): Promise<void> {
+    return this.#line.readCondition((part) => this.#applyCondition(part));
   }
 
   #applyCondition(part: Partial<PrinterCondition>): void {
