@@ -331,6 +331,8 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#sessions.latest;
     if (session) await this.#setUp(session);
     await this.#readCondition();
+    // Started once all four replies are in: an ASB message alone may come before the setup's.
+    this.#finishStart();
   }
 
   #readCondition(): Promise<void> {
@@ -341,7 +343,6 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const condition: PrinterCondition = { ...(this.#condition ?? IDLE_PRINTER_CONDITION), ...part };
     this.#condition = condition;
     this.#setStatus(printerStatusOf(condition));
-    this.#finishStart();
     const fault = jobStoppingFault(condition);
     if (fault) this.#job?.fail(fault);
   }
