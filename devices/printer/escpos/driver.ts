@@ -65,7 +65,16 @@ const CHUNK_MAX_BYTES = 512;
 interface Session extends SessionState {
   /** `ESC @` and `GS a` go before the first status read of every connection. */
   setupPending: boolean;
+  /**
+   * A printer answers `GS a` with a first ASB message. Without it the setup may have reached a
+   * printer still booting, so it is sent again, a few times, before the poll is left alone to do.
+   */
+  asbConfirmed: boolean;
+  setupAttempts: number;
+  setupAt: number;
 }
+
+const SETUP_ATTEMPTS = 3;
 
 /**
  * The ESC/POS printer on its serial line. Each connection starts with `ESC @`, Automatic Status
@@ -132,7 +141,11 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       name: config.name,
       answerTimeoutMs: o.answerTimeoutMs,
       logger: this.#log,
-      onAsb: (condition) => this.#applyCondition(condition),
+      onAsb: (condition) => {
+        const session = this.#sessions.latest;
+        if (session?.active) session.asbConfirmed = true;
+        this.#applyCondition(condition);
+      },
       onFlow: (flow) => {
         this.#log.debug({ flow }, 'printer flow control');
         this.#job?.flowChanged();
@@ -153,8 +166,12 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
           this.#setStatus({ state: 'offline', reason: 'noAnswer', paper: this.#status.paper });
           this.#finishStart();
         },
-        answersAgain: (silentMs) =>
-          this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again'),
+        answersAgain: (silentMs) => {
+          this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again');
+          // A silence short of the line's watchdog may have been a power cycle, which turns ASB off.
+          const session = this.#sessions.latest;
+          if (session?.active) this.#setUpAgain(session);
+        },
       },
       clock: this.#clock,
       pollIntervalMs: o.statusPollIntervalMs,
@@ -198,10 +215,16 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     this.#finishStart();
   }
 
-  /** `ESC @` (clears the print buffer and modes), ASB on again, and a fresh status. */
-  async reset(): Promise<void> {
+  /** After the jobs before it: `ESC @` (clears the print buffer and modes), ASB on again, a fresh status. */
+  reset(): Promise<void> {
+    const run = this.#jobs.then(() => this.#resetNow());
+    this.#jobs = run.catch(() => undefined);
+    return run;
+  }
+
+  async #resetNow(): Promise<void> {
     const session = this.#requireSession();
-    session.setupPending = true;
+    this.#setUpAgain(session);
     await this.#setUp(session);
     await this.#readCondition();
   }
@@ -316,14 +339,35 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       this.#setStatus({ state: 'starting', paper: this.#status.paper });
     }
     this.#log.info({ session: id }, 'line online: setting up the printer');
-    return { id, active: true, setupPending: true };
+    return { id, active: true, setupPending: true, asbConfirmed: false, setupAttempts: 0, setupAt: 0 };
   }
 
+  /** `ESC @` would reset a running job's print modes: a pending setup waits for the job to end. */
   async #setUp(session: Session): Promise<void> {
-    if (!session.setupPending) return;
+    if (!session.setupPending || this.#job) return;
     await this.#line.write(INITIALIZE, 'ESC @');
+    session.asbConfirmed = false;
+    session.setupAttempts++;
+    session.setupAt = this.#clock.now();
     await this.#line.write(enableAutomaticStatusBack(ASB_BITS), 'GS a');
     session.setupPending = false;
+  }
+
+  #setUpAgain(session: Session): void {
+    session.setupPending = true;
+    session.setupAttempts = 0;
+  }
+
+  /** After a status read: no ASB message since `GS a` means it may not have been heard. */
+  #checkAsb(session: Session): void {
+    if (session.asbConfirmed || session.setupPending) return;
+    if (this.#clock.now() - session.setupAt < this.#opts.answerTimeoutMs) return;
+    if (session.setupAttempts < SETUP_ATTEMPTS) {
+      session.setupPending = true;
+    } else if (session.setupAttempts === SETUP_ATTEMPTS) {
+      session.setupAttempts++;
+      this.#log.warn('printer sends no Automatic Status Back; relying on the status poll');
+    }
   }
 
   async #poll(): Promise<void> {
@@ -331,6 +375,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#sessions.latest;
     if (session) await this.#setUp(session);
     await this.#readCondition();
+    if (session?.active) this.#checkAsb(session);
     // Started once all four replies are in: an ASB message alone may come before the setup's.
     this.#finishStart();
   }
