@@ -39,7 +39,7 @@ async function failureOf(job: Promise<unknown>): Promise<PrintFailedError> {
 
 /** A slow mechanism (40 mm/s, about 10 lines a second) with a small buffer: a job is mid-way for seconds. */
 const SLOW = {
-  model: { bufferBytes: 512, xoffAtFree: 64, xonAtFree: 128, timing: { printSpeedMmPerS: 40 } },
+  model: { bufferBytes: 1024, xoffAtFree: 256, xonAtFree: 384, timing: { printSpeedMmPerS: 40 } },
   config: { printSpeedMmPerSecond: 40 },
 };
 

@@ -38,7 +38,7 @@ describe.each(PRINTER_VARIANTS)('escpos driver ↔ simulator (%s): the line', (v
   it('power cut mid-job: the job fails offline; after power-on the printer is set up again, nothing resent', async () => {
     const rig = await startPrinterRig({
       variant,
-      model: { timing: { printSpeedMmPerS: 40 }, bufferBytes: 512, xoffAtFree: 64, xonAtFree: 128 },
+      model: { timing: { printSpeedMmPerS: 40 }, bufferBytes: 1024, xoffAtFree: 256, xonAtFree: 384 },
       config: { printSpeedMmPerSecond: 40 },
     });
     rigs.push(rig);
