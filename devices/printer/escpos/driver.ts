@@ -264,7 +264,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#sessions.latest;
     if (!session?.active || this.#stopped) throw failed('offline', 0);
     try {
-      await this.#readCondition();
+      await this.#readConditionForJob();
     } catch (error) {
       throw failed(session.active ? 'timeout' : 'offline', 0, error);
     }
@@ -284,7 +284,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       port: {
         flow: () => this.#line.flow,
         write: (bytes, what) => this.#line.write(bytes, what),
-        checkStatus: () => this.#readCondition(),
+        checkStatus: () => this.#readConditionForJob(),
       },
     });
     this.#job = job;
@@ -382,6 +382,20 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
 
   #readCondition(): Promise<void> {
     return this.#line.readCondition((part) => this.#applyCondition(part));
+  }
+
+  /**
+   * A job's verdicts rest on these reads, so one lost reply (line noise, a busy host) is asked
+   * again once before the job calls the printer silent.
+   */
+  async #readConditionForJob(): Promise<void> {
+    try {
+      await this.#readCondition();
+    } catch (error) {
+      if (!(error instanceof KioskError) || error.code !== ErrorCode.DeviceTimeout) throw error;
+      this.#log.debug({ err: error }, 'status read for a job unanswered; asking again');
+      await this.#readCondition();
+    }
   }
 
   #applyCondition(part: Partial<PrinterCondition>): void {

@@ -117,7 +117,7 @@ export async function startPrinterRig(options: PrinterRigOptions): Promise<Print
         baudRate: (model['baudRate'] as number | undefined) ?? 9600,
         flowControl: (model['flowControl'] as 'xonxoff' | 'rtscts' | undefined) ?? 'xonxoff',
         columns: 48,
-        answerTimeoutMs: 300,
+        answerTimeoutMs: 500,
         statusPollIntervalMs: 200,
         silenceTimeoutMs: 1_500,
         jobStallTimeoutMs: 8_000,
