@@ -10,7 +10,7 @@ import type { RetryInfo, SerialTransport, TransportLossReason } from '../../tran
 import type { PrintFailedError as PrintFailedErrorType } from '../print-failed-error.js';
 import { PrintFailedError } from '../print-failed-error.js';
 import type { PrinterEvents, PrintOutcome } from '../printer.js';
-import type { PaperColumns, PrinterDocument } from '../printer-document.js';
+import type { PrinterDocument } from '../printer-document.js';
 import {
   IDLE_PRINTER_CONDITION,
   type PrinterCondition,
@@ -25,19 +25,10 @@ import {
   INITIALIZE,
 } from './codec/index.js';
 import { jobStoppingFault } from './condition.js';
-import { type MechanismGeometry, mechanismMsPerChunk } from './mechanism.js';
+import { type EscPosDriverOptions, resolveEscPosDriverOptions } from './driver-options.js';
+import { mechanismMsPerChunk } from './mechanism.js';
 import { JobStopped, PrintJob } from './print-job.js';
 import { PrinterLine } from './printer-line.js';
-
-export interface EscPosDriverOptions {
-  columns: PaperColumns;
-  answerTimeoutMs: number;
-  statusPollIntervalMs: number;
-  jobStallTimeoutMs: number;
-  geometry: MechanismGeometry;
-  /** Status reads while a job runs (default the poll interval, at most 250 ms). */
-  jobStatusIntervalMs?: number;
-}
 
 export interface EscPosDriverConfig {
   name: string;
@@ -56,7 +47,6 @@ export interface EscPosDriverCounters {
 
 /** ASB on every change the driver acts on: online/offline, errors, paper, the feed button. */
 const ASB_BITS = AsbEnable.onlineOffline | AsbEnable.error | AsbEnable.rollPaper | AsbEnable.panelSwitch;
-const JOB_STATUS_INTERVAL_MAX_MS = 250;
 /** About 40 ms of wire per chunk: a job reacts to XOFF within a chunk or two at any rate. */
 const CHUNK_WIRE_MS = 40;
 const CHUNK_MIN_BYTES = 16;
@@ -125,12 +115,8 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     this.#transport = config.transport;
     this.#log = config.logger.child({ device: config.name, protocol: 'escpos' });
     this.#clock = config.clock ?? realClock;
-    const o = config.options;
-    this.#opts = {
-      ...o,
-      jobStatusIntervalMs:
-        o.jobStatusIntervalMs ?? Math.min(o.statusPollIntervalMs, JOB_STATUS_INTERVAL_MAX_MS),
-    };
+    const o = resolveEscPosDriverOptions(config.options);
+    this.#opts = o;
     this.#byteTimeMs = byteTimeMs(config.transport.line);
     this.#chunkBytes = Math.min(
       CHUNK_MAX_BYTES,

@@ -1,6 +1,10 @@
+import { autoDetect } from '@serialport/bindings-cpp';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../../core/errors.js';
+import { silentLogger } from '../../../../core/logger.js';
 import { escposConfigSchema } from '../../../../devices/printer/escpos/config-schema.js';
-import { escposLineSettings } from '../../../../devices/printer/escpos/create.js';
+import { createEscPosPrinter, escposLineSettings } from '../../../../devices/printer/escpos/create.js';
+import type { BindingInterface } from '../../../../devices/transport/serial-binding.js';
 
 /** Each issue as `path: message`, the way the config reports them. */
 function problemsOf(input: unknown): string[] {
@@ -76,5 +80,54 @@ describe('the escpos config fragment', () => {
       rtscts: false,
       xonxoff: false,
     });
+  });
+});
+
+describe('the escpos printer built without the schema', () => {
+  const config = { ...escposConfigSchema.parse({}), port: '/dev/null-printer' };
+  const build =
+    (override: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    () =>
+      createEscPosPrinter({
+        name: 'printer',
+        config: { ...config, ...override } as never,
+        binding: autoDetect() as unknown as BindingInterface,
+        logger: silentLogger(),
+        ...extra,
+      });
+
+  it('refuses bad options naming the field, and builds nothing', () => {
+    expect(build({ columns: 40 })).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.ConfigInvalid,
+        message: 'escpos driver: columns: expected 32, 42, 48, got 40',
+      }),
+    );
+    expect(build({ jobStallTimeoutMs: -1 })).toThrow(
+      'escpos driver: jobStallTimeoutMs: expected a number above 0',
+    );
+    expect(build({ printSpeedMmPerSecond: 0 })).toThrow(
+      'geometry.printSpeedMmPerSecond: expected a number above 0',
+    );
+    expect(build({}, { geometry: { cutMs: Number.NaN } })).toThrow(
+      'geometry.cutMs: expected a number above 0',
+    );
+    expect(build({ baudRate: 0 })).toThrow(expect.objectContaining({ code: ErrorCode.ConfigInvalid }));
+  });
+
+  it('reports noDevice, with the OS reason, while the port does not exist', async () => {
+    const printer = build({ port: '/dev/kioskd-test-no-such-printer' })();
+    const statuses: unknown[] = [];
+    printer.on('status', (status) => statuses.push(status));
+    try {
+      await printer.start();
+      expect(printer.status).toEqual({ state: 'noDevice', reason: 'ENOENT', paper: 'ok' });
+      expect(statuses).toEqual([{ state: 'noDevice', reason: 'ENOENT', paper: 'ok' }]);
+      await expect(printer.print({ blocks: [{ kind: 'cut' }] })).rejects.toMatchObject({
+        failure: { reason: 'offline', linesPrinted: 0, cut: false },
+      });
+    } finally {
+      await printer.stop();
+    }
   });
 });
