@@ -14,6 +14,7 @@ const last = z.number().int().min(1).max(1000).optional();
 
 export const MAX_SVG_RECEIPTS = 20;
 export const MAX_HOLD_MS = 600_000;
+export const MAX_BUTTON_FEED_MS = 30_000;
 
 export const controlSchemas = {
   /** The roll is down to the near-end sensor: prints on, reports near end. */
@@ -36,6 +37,11 @@ export const controlSchemas = {
   'cutter.jam': bare('cutter.jam'),
   /** A technician frees the blade and pulls the uncut receipt out; printing resumes. */
   'cutter.clear': bare('cutter.clear'),
+  /** Someone holds the panel's FEED button for `ms`. */
+  'button.feed': z.strictObject({
+    action: z.literal('button.feed'),
+    ms: z.number().int().min(1).max(MAX_BUTTON_FEED_MS),
+  }),
   'printer.offline': bare('printer.offline'),
   'printer.online': bare('printer.online'),
   'power.cut': bare('power.cut'),

@@ -16,7 +16,12 @@ export interface EscPosCounters {
   bytesOut: number;
   /** Bytes `line.corrupt` flipped a bit of, both directions. */
   corruptedBytes: number;
+  /** `DLE DC4 8` executed. */
+  bufferClears: number;
 }
+
+/** What `DLE DC4 8` answers once the buffers are empty: header 37, identifier 25, NUL. */
+const CLEAR_RESPONSE = [0x37, 0x25, 0x00] as const;
 
 interface Outgoing {
   at: number;
@@ -47,6 +52,7 @@ export class EscPosModel implements DeviceModel {
     realtimeQueries: 0,
     bytesOut: 0,
     corruptedBytes: 0,
+    bufferClears: 0,
   };
 
   constructor(config: EscPosModelConfig, now = 0) {
@@ -65,9 +71,17 @@ export class EscPosModel implements DeviceModel {
       this.counters.bytesLostWhileOff += bytes.length;
       return;
     }
-    const { data, queries } = this.filter.filter(this.corrupt(bytes, 'toDevice'));
-    for (const query of queries) this.answer(query);
-    if (data.length > 0) unit.receive(data);
+    for (const part of this.filter.filter(this.corrupt(bytes, 'toDevice'))) {
+      if (part.kind === 'data') {
+        unit.receive(part.bytes);
+      } else if (part.kind === 'status') {
+        this.answer(part.query);
+      } else {
+        this.counters.bufferClears++;
+        unit.clearBuffers();
+        this.queue(Uint8Array.from(CLEAR_RESPONSE), unit.now + this.config.timing.answerDelayMs);
+      }
+    }
   }
 
   advance(now: number): Uint8Array[] {
@@ -123,6 +137,7 @@ export class EscPosModel implements DeviceModel {
       counters: { ...this.counters, ...unit.counters },
       pendingOutput: this.outbox.length,
       line: { ...this.line },
+      flowControl: this.config.flowControl,
     };
   }
 
@@ -170,7 +185,7 @@ export class EscPosModel implements DeviceModel {
         unit.linesUntilEnd = c.lines;
         break;
       case 'paper.load':
-        unit.paper.tear();
+        unit.paper.tear(unit.now);
         unit.paperRemainingMm = c.lengthMm ?? this.config.paperLengthMm;
         unit.linesUntilEnd = undefined;
         break;
@@ -184,10 +199,29 @@ export class EscPosModel implements DeviceModel {
         unit.jamArmed = true;
         break;
       case 'cutter.clear':
-        if (unit.cutterJammed) unit.paper.tear();
+        if (unit.cutterJammed) unit.paper.tear(unit.now);
         unit.cutterJammed = false;
         unit.jamArmed = false;
         break;
+      case 'button.feed': {
+        // The button does nothing without power, with the cover open or with no paper, as on the real panel.
+        const why = !unit.ready
+          ? 'the printer is off'
+          : unit.coverOpen
+            ? 'the cover is open'
+            : unit.sensors.paperEnd
+              ? 'there is no paper'
+              : unit.buttonFeedUntil !== undefined
+                ? 'the button is already held'
+                : undefined;
+        if (why !== undefined) {
+          throw new KioskError(ErrorCode.SimBadControl, `button.feed: ${why}`, {
+            details: { field: 'action', action: c.action },
+          });
+        }
+        unit.feedByButton(c.ms);
+        break;
+      }
       case 'printer.offline':
         unit.offlineSwitch = true;
         break;

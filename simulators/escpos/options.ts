@@ -48,6 +48,8 @@ export const escposOptionsSchema = z
     const buffer = o.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     const xoff = o.xoffAtFree ?? DEFAULT_XOFF_AT_FREE;
     const xon = o.xonAtFree ?? DEFAULT_XON_AT_FREE;
+    // zod runs this even when a field failed its own check; that field's issue says it all.
+    if (ctx.issues.length > 0) return;
     if (xon <= xoff) {
       ctx.addIssue({
         code: 'custom',
@@ -65,7 +67,13 @@ export const escposOptionsSchema = z
   });
 
 export interface EscPosModelConfig {
+  /** The device end's port settings (see resolveEscPosOptions on why xonxoff is false there). */
   line: LineSettings;
+  /**
+   * How the printer says "stop". The simulated line has no modem lines (the in-process
+   * binding reports CTS always on), so with `rtscts` the buffer fills and overflows unannounced.
+   */
+  flowControl: 'xonxoff' | 'rtscts';
   columns: 32 | 42 | 48;
   chineseModeAtInit: boolean;
   bufferBytes: number;
@@ -83,13 +91,17 @@ export function resolveEscPosOptions(options: unknown = {}): EscPosModelConfig {
   const o = parseControl(escposOptionsSchema, options ?? {}, 'escpos simulator options');
   const flow = o.flowControl ?? 'xonxoff';
   return {
+    flowControl: flow,
     line: Object.freeze({
       baudRate: o.baudRate ?? 9600,
       dataBits: 8,
       parity: 'none',
       stopBits: 1,
       rtscts: flow === 'rtscts',
-      xonxoff: flow === 'xonxoff',
+      // The printer's firmware (this model) sends XON/XOFF itself and never obeys them. A tty
+      // at the device end with IXON would swallow 0x11 and 0x13 in the host's data, and
+      // `GS ! 0x11` (double size) is such data: the port there must pass every byte.
+      xonxoff: false,
     }),
     columns: o.columns ?? 48,
     chineseModeAtInit: o.chineseModeAtInit ?? false,

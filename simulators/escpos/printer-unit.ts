@@ -32,12 +32,12 @@ export interface PrinterUnitCounters {
  * sensors give. Time moves only through `settle(now)`; what the printer transmits of its own
  * accord (ASB, XON/XOFF) goes to `transmit` stamped with the instant it became due.
  *
- * When the printer goes offline (cover open, paper end, cutter jam, the offline switch) it
- * stops before the next line: what is printed stays on the paper, and everything not yet
- * printed stays in the receive buffer and prints once the cause is gone. That is what Epson's
+ * When the printer goes offline (cover open, paper end, cutter jam, FEED button, the offline
+ * switch) it stops before the next line: what is printed stays on the paper, and everything not
+ * yet printed stays in the receive buffer and prints once the cause is gone. That is what Epson's
  * TM printers do, and it is the honest choice for a simulator: a driver that does not want
- * the rest of a failed receipt printed later must deal with it (power cycle, or not sending
- * more than it can account for), as it must with real hardware.
+ * the rest of a failed receipt printed later clears the buffers (`DLE DC4 8`), as it must with
+ * real hardware.
  */
 export class PrinterUnit {
   now: number;
@@ -52,6 +52,8 @@ export class PrinterUnit {
   jamArmed = false;
   /** The panel's (or a fault's) offline, independent of the sensors. */
   offlineSwitch = false;
+  /** `button.feed`: when the FEED button is let go. */
+  buttonFeedUntil: number | undefined;
   /** `xoff.hold`: when the held XOFF ends. */
   holdUntil: number | undefined;
   /** `GS a n`: which changes push an ASB message; 0 is off (the power-on value). */
@@ -91,9 +93,12 @@ export class PrinterUnit {
 
   get sensors(): PrinterSensors {
     const paperEnd = this.paperRemainingMm <= 0;
+    const feeding = this.buttonFeedUntil !== undefined;
     return {
-      offline: !this.ready || this.coverOpen || paperEnd || this.cutterJammed || this.offlineSwitch,
+      offline:
+        !this.ready || this.coverOpen || paperEnd || this.cutterJammed || this.offlineSwitch || feeding,
       coverOpen: this.coverOpen,
+      feedingByButton: feeding,
       paperNearEnd: this.paperRemainingMm <= this.config.nearEndMm,
       paperEnd,
       cutterError: this.cutterJammed,
@@ -125,7 +130,9 @@ export class PrinterUnit {
   nextEvent(): number | undefined {
     if (!this.powered) return undefined;
     if (this.bootUntil !== undefined) return this.bootUntil;
-    const times = [this.motion?.doneAt, this.holdUntil].filter((t): t is number => t !== undefined);
+    const times = [this.motion?.doneAt, this.holdUntil, this.buttonFeedUntil].filter(
+      (t): t is number => t !== undefined,
+    );
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
@@ -143,6 +150,19 @@ export class PrinterUnit {
   }
 
   /**
+   * Someone holds the FEED button for `ms`: the paper moves on by the distance the print speed
+   * gives (blank, onto the receipt under the head) and the printer reports feeding, offline,
+   * until the button is let go. The line being printed, if any, finishes first.
+   */
+  feedByButton(ms: number): void {
+    const mm = Math.min(this.paperRemainingMm, (ms * this.config.timing.printSpeedMmPerS) / 1000);
+    this.buttonFeedUntil = this.now + ms;
+    this.paperRemainingMm -= mm;
+    const lines = Math.round(mm / this.config.timing.lineHeightMm);
+    if (lines > 0) this.paper.print({ kind: 'feed', lines }, this.now);
+  }
+
+  /**
    * Power gone: RAM is lost (buffer, modes, ASB setting, the line being printed), the paper,
    * cover and a jammed blade are physical and stay as they are.
    */
@@ -150,6 +170,7 @@ export class PrinterUnit {
     this.powered = false;
     this.bootUntil = undefined;
     this.holdUntil = undefined;
+    this.buttonFeedUntil = undefined;
     this.buffer.clear();
     this.decoder = this.newDecoder();
     this.jobs = [];
@@ -162,6 +183,17 @@ export class PrinterUnit {
     if (this.powered) return;
     this.powered = true;
     this.bootUntil = this.now + this.config.timing.bootMs;
+  }
+
+  /**
+   * `DLE DC4 8`: the receive buffer, what was decoded but not printed, and the line being
+   * composed are gone; the line under the head finishes. The decoder starts afresh, so print
+   * modes go back to their power-on values too (the codec's decoder keeps no line without its modes).
+   */
+  clearBuffers(): void {
+    this.signal(this.buffer.discard());
+    this.decoder = this.newDecoder();
+    this.jobs = [];
   }
 
   /** After any change made from outside (a control): sends the ASB it causes and resumes printing. */
@@ -178,20 +210,26 @@ export class PrinterUnit {
   }
 
   private signal(signal: FlowSignal | undefined): void {
-    if (signal !== undefined) this.transmit(Uint8Array.of(signal), this.now);
+    if (signal !== undefined && this.config.flowControl === 'xonxoff') {
+      this.transmit(Uint8Array.of(signal), this.now);
+    }
   }
 
   private runEvent(): void {
     if (this.bootUntil !== undefined && this.bootUntil <= this.now) {
       this.bootUntil = undefined;
       // Ready to receive: a host that saw XOFF before the power went may send again.
-      if (this.config.line.xonxoff) this.signal(XON);
+      this.signal(XON);
       return;
     }
     if (this.motion !== undefined && this.motion.doneAt <= this.now) {
       const motion = this.motion;
       this.motion = undefined;
       this.finish(motion);
+      return;
+    }
+    if (this.buttonFeedUntil !== undefined && this.buttonFeedUntil <= this.now) {
+      this.buttonFeedUntil = undefined;
       return;
     }
     if (this.holdUntil !== undefined && this.holdUntil <= this.now) {
@@ -263,11 +301,11 @@ export class PrinterUnit {
         this.counters.cutterJams++;
         return;
       }
-      this.paper.cut();
+      this.paper.cut(this.now);
       this.counters.cuts++;
       return;
     }
-    this.paper.print(item);
+    this.paper.print(item, this.now);
     if (item.kind === 'line') {
       this.counters.linesPrinted++;
       if (this.linesUntilEnd !== undefined) this.linesUntilEnd--;

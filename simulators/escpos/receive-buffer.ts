@@ -89,6 +89,14 @@ export class ReceiveBuffer {
     this.holds = 0;
   }
 
+  /** Empties the buffer on the host's order; says XON if the host was stopped for want of room. */
+  discard(): FlowSignal | undefined {
+    this.chunks = [];
+    this.head = 0;
+    this.held = 0;
+    return this.signal();
+  }
+
   /** Keeps the host stopped until {@link release}; returns XOFF when it was not stopped already. */
   hold(): FlowSignal | undefined {
     this.holds++;

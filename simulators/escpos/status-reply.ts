@@ -10,6 +10,8 @@ export interface PrinterSensors {
   paperNearEnd: boolean;
   paperEnd: boolean;
   cutterError: boolean;
+  /** Paper is being fed with the panel's FEED button (the printer is offline meanwhile). */
+  feedingByButton: boolean;
   /** Offline until the host or a technician recovers it (after an autocutter error). */
   waitingForRecovery: boolean;
 }
@@ -27,9 +29,17 @@ const flag = (on: boolean, mask: number): number => (on ? mask : 0);
 export function realtimeStatusByte(query: 1 | 2 | 3 | 4, s: PrinterSensors): number {
   switch (query) {
     case 1:
-      return REPLY_FIXED | flag(s.offline, 0x08) | flag(s.waitingForRecovery, 0x20);
+      return (
+        REPLY_FIXED | flag(s.offline, 0x08) | flag(s.waitingForRecovery, 0x20) | flag(s.feedingByButton, 0x40)
+      );
     case 2:
-      return REPLY_FIXED | flag(s.coverOpen, 0x04) | flag(s.paperEnd, 0x20) | flag(s.cutterError, 0x40);
+      return (
+        REPLY_FIXED |
+        flag(s.coverOpen, 0x04) |
+        flag(s.feedingByButton, 0x08) |
+        flag(s.paperEnd, 0x20) |
+        flag(s.cutterError, 0x40)
+      );
     case 3:
       return REPLY_FIXED | flag(s.cutterError, 0x08);
     case 4:
@@ -40,7 +50,7 @@ export function realtimeStatusByte(query: 1 | 2 | 3 | 4, s: PrinterSensors): num
 /** The four bytes of an Automatic Status Back message. */
 export function asbMessage(s: PrinterSensors): Uint8Array {
   return Uint8Array.of(
-    ASB_FIRST_FIXED | flag(s.offline, 0x08) | flag(s.coverOpen, 0x20),
+    ASB_FIRST_FIXED | flag(s.offline, 0x08) | flag(s.coverOpen, 0x20) | flag(s.feedingByButton, 0x40),
     flag(s.cutterError, 0x08),
     flag(s.paperNearEnd, 0x03) | flag(s.paperEnd, 0x0c),
     0x00,

@@ -16,6 +16,10 @@ export interface Receipt {
   number: number;
   marks: PaperMark[];
   end: ReceiptEnd;
+  /** Model time the first mark came out of the head. */
+  startedAt: number;
+  /** Model time it was cut or torn off; null while printing. */
+  endedAt: number | null;
 }
 
 /** What `paper.receipts` answers per receipt: what a customer would hold. */
@@ -26,6 +30,8 @@ export interface ReceiptView {
   qr: string[];
   cut: boolean;
   end: ReceiptEnd;
+  startedAt: number;
+  endedAt: number | null;
   /** Everything with its styling, for renderers. */
   marks: PaperMark[];
 }
@@ -46,26 +52,29 @@ export class VirtualPaper {
     return this.started;
   }
 
-  print(mark: PaperMark): void {
-    this.underHead().marks.push(mark);
+  print(mark: PaperMark, at: number): void {
+    this.underHead(at).marks.push(mark);
   }
 
   /** The cutter went through: the receipt is in the customer's hand, even a blank one. */
-  cut(): void {
-    this.underHead().end = 'cut';
+  cut(at: number): void {
+    const receipt = this.underHead(at);
+    receipt.end = 'cut';
+    receipt.endedAt = at;
     this.current = undefined;
   }
 
   /** Someone tore the paper off above the head; nothing happens to blank paper. */
-  tear(): void {
+  tear(at: number): void {
     if (this.current === undefined) return;
     this.current.end = 'torn';
+    this.current.endedAt = at;
     this.current = undefined;
   }
 
-  private underHead(): Receipt {
+  private underHead(at: number): Receipt {
     if (this.current === undefined) {
-      this.current = { number: ++this.started, marks: [], end: 'printing' };
+      this.current = { number: ++this.started, marks: [], end: 'printing', startedAt: at, endedAt: null };
       this.receipts.push(this.current);
       if (this.receipts.length > this.maxReceipts) this.receipts.shift();
     }
@@ -81,6 +90,8 @@ export class VirtualPaper {
       qr: r.marks.flatMap((m) => (m.kind === 'qr' ? [m.payload] : [])),
       cut: r.end === 'cut',
       end: r.end,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
       marks: r.marks.map((m) => ({ ...m })),
     }));
   }

@@ -67,4 +67,14 @@ describe('escpos simulator: receive buffer and XON/XOFF', () => {
     expect(rig.query(1)).toEqual({ offline: true });
     expect(rig.snapshot().buffer.bytes).toBe(512);
   });
+
+  it('with RTS/CTS flow control sends no XON/XOFF bytes, only fills its buffer', () => {
+    const rig = new PrinterRig({ flowControl: 'rtscts', bufferBytes: 512, xoffAtFree: 64, xonAtFree: 128 });
+    rig.control({ action: 'printer.offline' });
+    rig.send(lines(500));
+    rig.control({ action: 'xoff.hold', ms: 10 });
+    rig.run(20);
+    expect(rig.raw).toEqual([]);
+    expect(rig.snapshot().buffer).toMatchObject({ bytes: 500, xoff: true });
+  });
 });

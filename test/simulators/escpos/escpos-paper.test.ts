@@ -137,3 +137,21 @@ describe('escpos simulator: property', () => {
     expect(receipts[0]!.cut).toBe(true);
   });
 });
+
+describe('escpos simulator: ESC @', () => {
+  it('resets alignment, emphasis, size and Chinese mode mid-stream', () => {
+    const rig = new PrinterRig();
+    const bytes = [
+      ...[0x1b, 0x61, 0x02, 0x1b, 0x45, 0x01, 0x1d, 0x21, 0x11, 0x1c, 0x26],
+      ...[0xd6, 0xd0, 0x0a],
+      ...[0x1b, 0x40],
+      ...[0xd6, 0xd0, 0x0a],
+    ];
+    rig.send(Uint8Array.from(bytes));
+    rig.settle();
+    const [styled, reset] = rig.receipts()[0]!.marks;
+    expect(styled).toEqual({ kind: 'line', text: '中', align: 'right', bold: true, size: 'double' });
+    // Out of Chinese mode the same two bytes are two code-page glyphs, not 中.
+    expect(reset).toEqual({ kind: 'line', text: '\ufffd\ufffd', align: 'left', bold: false, size: 'normal' });
+  });
+});
