@@ -20,6 +20,7 @@ import {
 } from '../printer-status.js';
 import {
   AsbEnable,
+  CLEAR_BUFFERS,
   enableAutomaticStatusBack,
   encodeDocumentWithLineEnds,
   INITIALIZE,
@@ -290,11 +291,26 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       return outcome;
     } catch (error) {
       if (error instanceof JobStopped) {
+        await this.#dropTail(id);
         throw failed(error.failure.reason, error.failure.linesSent, error.failure.cause);
       }
       throw error;
     } finally {
       this.#job = undefined;
+    }
+  }
+
+  /**
+   * A failed job's lines the printer took and has not printed would come out once the paper or
+   * cover is back, ahead of the next receipt: half a receipt printed blindly. Clearing the
+   * buffers stops that; on a lost line, the next connection's setup does it.
+   */
+  async #dropTail(job: number): Promise<void> {
+    if (!this.#sessions.latest?.active) return;
+    try {
+      await this.#line.write(CLEAR_BUFFERS, 'DLE DC4 8');
+    } catch (error) {
+      this.#log.warn({ err: error, job }, 'could not clear the printer buffers after a failed job');
     }
   }
 
@@ -331,6 +347,8 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   /** `ESC @` would reset a running job's print modes: a pending setup waits for the job to end. */
   async #setUp(session: Session): Promise<void> {
     if (!session.setupPending || this.#job) return;
+    // Whatever the printer holds now is the tail of a job that failed (ours or a previous run's).
+    await this.#line.write(CLEAR_BUFFERS, 'DLE DC4 8');
     await this.#line.write(INITIALIZE, 'ESC @');
     session.asbConfirmed = false;
     session.setupAttempts++;

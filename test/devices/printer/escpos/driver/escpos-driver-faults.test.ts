@@ -99,12 +99,18 @@ describe.each(PRINTER_VARIANTS)('escpos driver ↔ simulator (%s): faults', (var
     await waitUntil('paper loaded', () => rig.printer.status.state === 'online');
     const outcome = await rig.printer.print(doc);
     expect(outcome.linesPrinted).toBe(20);
-    // The lines the printer had taken but not printed come out on the new roll first, as on a real
-    // printer: the failed job's count was exactly what it had taken.
+    // The driver cleared the printer's buffers when the job failed: the lines it had taken and not
+    // printed do not come out on the new roll ahead of the reprint.
     const texts = doc.blocks.flatMap((b) => (b.kind === 'text' ? [b.text] : []));
     const reprint = rig.receipts().at(-1)!;
     expect(reprint.cut).toBe(true);
-    expect(reprint.lines).toEqual([...texts.slice(3, failure.failure.linesPrinted), ...texts]);
+    expect(reprint.lines).toEqual(texts);
+    expect(
+      rig
+        .receipts()
+        .flatMap((r) => r.lines)
+        .filter((line) => line === texts[3]),
+    ).toHaveLength(1);
   });
 
   it('cover opened mid-job: fails coverOpen, not cut; closing it brings the printer back', async () => {
@@ -119,8 +125,15 @@ describe.each(PRINTER_VARIANTS)('escpos driver ↔ simulator (%s): faults', (var
     expect(failure.failure.linesPrinted).toBeGreaterThanOrEqual(2);
     expect(failure.failure.linesPrinted).toBeLessThan(30);
     expect(rig.printer.status).toMatchObject({ state: 'userError', reason: 'coverOpen' });
+    // The line under the head when the cover opened may still finish; then the printer stands.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const onPaper = rig.receipts()[0]!.lines.length;
     rig.control({ action: 'cover.close' });
     await waitUntil('the cover closed', () => rig.printer.status.state === 'online');
+    // The rest of the failed receipt was dropped from the printer's buffer, not printed now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(rig.receipts()[0]!.lines).toHaveLength(onPaper);
+    expect(rig.receipts()[0]!.cut).toBe(false);
   });
 
   it('cutter jam: every line printed, the cut failed, the job fails cutterJam', async () => {
