@@ -39,7 +39,11 @@ export type PrintFailureReason = (typeof PRINT_FAILURE_REASONS)[number];
 
 /** How far a failed job got, so a half-printed receipt is reported rather than printed twice. */
 export interface PrintProgress {
-  /** Printed lines the printer confirmed (or the driver can prove) before the failure. */
+  /**
+   * Text and rule lines the printer took before it reported the failure. ESC/POS confirms no
+   * printed line, so this is what the driver can prove was handed over: the paper holds at most
+   * this many; lines taken and not printed (paper out mid-buffer) print once the fault is cleared.
+   */
   linesPrinted: number;
   /** Whether the cut happened: a cut receipt is in the customer's hand. */
   cut: boolean;

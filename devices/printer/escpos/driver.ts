@@ -10,7 +10,7 @@ import type { RetryInfo, SerialTransport, TransportLossReason } from '../../tran
 import type { PrintFailedError as PrintFailedErrorType } from '../print-failed-error.js';
 import { PrintFailedError } from '../print-failed-error.js';
 import type { PrinterEvents, PrintOutcome } from '../printer.js';
-import type { PaperColumns, PrinterDocument } from '../printer-document.js';
+import type { PrinterDocument } from '../printer-document.js';
 import {
   IDLE_PRINTER_CONDITION,
   type PrinterCondition,
@@ -20,24 +20,16 @@ import {
 } from '../printer-status.js';
 import {
   AsbEnable,
+  CLEAR_BUFFERS,
   enableAutomaticStatusBack,
   encodeDocumentWithLineEnds,
   INITIALIZE,
 } from './codec/index.js';
 import { jobStoppingFault } from './condition.js';
-import { type MechanismGeometry, mechanismMsPerChunk } from './mechanism.js';
+import { type EscPosDriverOptions, resolveEscPosDriverOptions } from './driver-options.js';
+import { mechanismMsPerChunk } from './mechanism.js';
 import { JobStopped, PrintJob } from './print-job.js';
 import { PrinterLine } from './printer-line.js';
-
-export interface EscPosDriverOptions {
-  columns: PaperColumns;
-  answerTimeoutMs: number;
-  statusPollIntervalMs: number;
-  jobStallTimeoutMs: number;
-  geometry: MechanismGeometry;
-  /** Status reads while a job runs (default the poll interval, at most 250 ms). */
-  jobStatusIntervalMs?: number;
-}
 
 export interface EscPosDriverConfig {
   name: string;
@@ -56,7 +48,6 @@ export interface EscPosDriverCounters {
 
 /** ASB on every change the driver acts on: online/offline, errors, paper, the feed button. */
 const ASB_BITS = AsbEnable.onlineOffline | AsbEnable.error | AsbEnable.rollPaper | AsbEnable.panelSwitch;
-const JOB_STATUS_INTERVAL_MAX_MS = 250;
 /** About 40 ms of wire per chunk: a job reacts to XOFF within a chunk or two at any rate. */
 const CHUNK_WIRE_MS = 40;
 const CHUNK_MIN_BYTES = 16;
@@ -65,7 +56,16 @@ const CHUNK_MAX_BYTES = 512;
 interface Session extends SessionState {
   /** `ESC @` and `GS a` go before the first status read of every connection. */
   setupPending: boolean;
+  /**
+   * A printer answers `GS a` with a first ASB message. Without it the setup may have reached a
+   * printer still booting, so it is sent again, a few times, before the poll is left alone to do.
+   */
+  asbConfirmed: boolean;
+  setupAttempts: number;
+  setupAt: number;
 }
+
+const SETUP_ATTEMPTS = 3;
 
 /**
  * The ESC/POS printer on its serial line. Each connection starts with `ESC @`, Automatic Status
@@ -80,7 +80,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   readonly #clock: Clock;
   readonly #opts: Required<EscPosDriverOptions>;
   readonly #line: PrinterLine;
-  readonly #sessions: PolledSession<Partial<PrinterCondition>, Session>;
+  readonly #sessions: PolledSession<void, Session>;
   readonly #chunkBytes: number;
   readonly #byteTimeMs: number;
   #condition: PrinterCondition | undefined;
@@ -116,12 +116,8 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     this.#transport = config.transport;
     this.#log = config.logger.child({ device: config.name, protocol: 'escpos' });
     this.#clock = config.clock ?? realClock;
-    const o = config.options;
-    this.#opts = {
-      ...o,
-      jobStatusIntervalMs:
-        o.jobStatusIntervalMs ?? Math.min(o.statusPollIntervalMs, JOB_STATUS_INTERVAL_MAX_MS),
-    };
+    const o = resolveEscPosDriverOptions(config.options);
+    this.#opts = o;
     this.#byteTimeMs = byteTimeMs(config.transport.line);
     this.#chunkBytes = Math.min(
       CHUNK_MAX_BYTES,
@@ -132,7 +128,11 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       name: config.name,
       answerTimeoutMs: o.answerTimeoutMs,
       logger: this.#log,
-      onAsb: (condition) => this.#applyCondition(condition),
+      onAsb: (condition) => {
+        const session = this.#sessions.latest;
+        if (session?.active) session.asbConfirmed = true;
+        this.#applyCondition(condition);
+      },
       onFlow: (flow) => {
         this.#log.debug({ flow }, 'printer flow control');
         this.#job?.flowChanged();
@@ -146,14 +146,19 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
           this.#job?.fail('offline', error);
         },
         poll: () => this.#poll(),
-        handle: async (_session, condition) => this.#applyCondition(condition),
+        // Each reply was applied as it came (see #readCondition).
+        handle: async () => undefined,
         noAnswer: (error) => {
           this.#log.warn({ err: error }, 'printer does not answer status queries');
           this.#setStatus({ state: 'offline', reason: 'noAnswer', paper: this.#status.paper });
           this.#finishStart();
         },
-        answersAgain: (silentMs) =>
-          this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again'),
+        answersAgain: (silentMs) => {
+          this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again');
+          // A silence short of the line's watchdog may have been a power cycle, which turns ASB off.
+          const session = this.#sessions.latest;
+          if (session?.active) this.#setUpAgain(session);
+        },
       },
       clock: this.#clock,
       pollIntervalMs: o.statusPollIntervalMs,
@@ -197,12 +202,18 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     this.#finishStart();
   }
 
-  /** `ESC @` (clears the print buffer and modes), ASB on again, and a fresh status. */
-  async reset(): Promise<void> {
+  /** After the jobs before it: `ESC @` (clears the print buffer and modes), ASB on again, a fresh status. */
+  reset(): Promise<void> {
+    const run = this.#jobs.then(() => this.#resetNow());
+    this.#jobs = run.catch(() => undefined);
+    return run;
+  }
+
+  async #resetNow(): Promise<void> {
     const session = this.#requireSession();
-    session.setupPending = true;
+    this.#setUpAgain(session);
     await this.#setUp(session);
-    this.#applyCondition(await this.#line.readCondition());
+    await this.#readCondition();
   }
 
   /**
@@ -240,7 +251,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#sessions.latest;
     if (!session?.active || this.#stopped) throw failed('offline', 0);
     try {
-      this.#applyCondition(await this.#line.readCondition());
+      await this.#readConditionForJob();
     } catch (error) {
       throw failed(session.active ? 'timeout' : 'offline', 0, error);
     }
@@ -260,7 +271,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       port: {
         flow: () => this.#line.flow,
         write: (bytes, what) => this.#line.write(bytes, what),
-        checkStatus: async () => this.#applyCondition(await this.#line.readCondition()),
+        checkStatus: () => this.#readConditionForJob(),
       },
     });
     this.#job = job;
@@ -280,11 +291,26 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       return outcome;
     } catch (error) {
       if (error instanceof JobStopped) {
+        await this.#dropTail(id);
         throw failed(error.failure.reason, error.failure.linesSent, error.failure.cause);
       }
       throw error;
     } finally {
       this.#job = undefined;
+    }
+  }
+
+  /**
+   * A failed job's lines the printer took and has not printed would come out once the paper or
+   * cover is back, ahead of the next receipt: half a receipt printed blindly. Clearing the
+   * buffers stops that; on a lost line, the next connection's setup does it.
+   */
+  async #dropTail(job: number): Promise<void> {
+    if (!this.#sessions.latest?.active) return;
+    try {
+      await this.#line.write(CLEAR_BUFFERS, 'DLE DC4 8');
+    } catch (error) {
+      this.#log.warn({ err: error, job }, 'could not clear the printer buffers after a failed job');
     }
   }
 
@@ -315,28 +341,71 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       this.#setStatus({ state: 'starting', paper: this.#status.paper });
     }
     this.#log.info({ session: id }, 'line online: setting up the printer');
-    return { id, active: true, setupPending: true };
+    return { id, active: true, setupPending: true, asbConfirmed: false, setupAttempts: 0, setupAt: 0 };
   }
 
+  /** `ESC @` would reset a running job's print modes: a pending setup waits for the job to end. */
   async #setUp(session: Session): Promise<void> {
-    if (!session.setupPending) return;
+    if (!session.setupPending || this.#job) return;
+    // Whatever the printer holds now is the tail of a job that failed (ours or a previous run's).
+    await this.#line.write(CLEAR_BUFFERS, 'DLE DC4 8');
     await this.#line.write(INITIALIZE, 'ESC @');
+    session.asbConfirmed = false;
+    session.setupAttempts++;
+    session.setupAt = this.#clock.now();
     await this.#line.write(enableAutomaticStatusBack(ASB_BITS), 'GS a');
     session.setupPending = false;
   }
 
-  async #poll(): Promise<Partial<PrinterCondition>> {
+  #setUpAgain(session: Session): void {
+    session.setupPending = true;
+    session.setupAttempts = 0;
+  }
+
+  /** After a status read: no ASB message since `GS a` means it may not have been heard. */
+  #checkAsb(session: Session): void {
+    if (session.asbConfirmed || session.setupPending) return;
+    if (this.#clock.now() - session.setupAt < this.#opts.answerTimeoutMs) return;
+    if (session.setupAttempts < SETUP_ATTEMPTS) {
+      session.setupPending = true;
+    } else if (session.setupAttempts === SETUP_ATTEMPTS) {
+      session.setupAttempts++;
+      this.#log.warn('printer sends no Automatic Status Back; relying on the status poll');
+    }
+  }
+
+  async #poll(): Promise<void> {
     this.#counters.polls++;
     const session = this.#sessions.latest;
     if (session) await this.#setUp(session);
-    return this.#line.readCondition();
+    await this.#readCondition();
+    if (session?.active) this.#checkAsb(session);
+    // Started once all four replies are in: an ASB message alone may come before the setup's.
+    this.#finishStart();
+  }
+
+  #readCondition(): Promise<void> {
+    return this.#line.readCondition((part) => this.#applyCondition(part));
+  }
+
+  /**
+   * A job's verdicts rest on these reads, so one lost reply (line noise, a busy host) is asked
+   * again once before the job calls the printer silent.
+   */
+  async #readConditionForJob(): Promise<void> {
+    try {
+      await this.#readCondition();
+    } catch (error) {
+      if (!(error instanceof KioskError) || error.code !== ErrorCode.DeviceTimeout) throw error;
+      this.#log.debug({ err: error }, 'status read for a job unanswered; asking again');
+      await this.#readCondition();
+    }
   }
 
   #applyCondition(part: Partial<PrinterCondition>): void {
     const condition: PrinterCondition = { ...(this.#condition ?? IDLE_PRINTER_CONDITION), ...part };
     this.#condition = condition;
     this.#setStatus(printerStatusOf(condition));
-    this.#finishStart();
     const fault = jobStoppingFault(condition);
     if (fault) this.#job?.fail(fault);
   }

@@ -30,6 +30,7 @@ export interface PrintJobOptions {
 
 export interface JobFailure {
   reason: PrintFailureReason;
+  /** Lines whose bytes had been handed to the port when the job stopped. */
   linesSent: number;
   cause?: unknown;
 }
@@ -58,8 +59,9 @@ function splitChunks(bytes: Uint8Array, size: number): Uint8Array[] {
 export class PrintJob {
   readonly #o: PrintJobOptions;
   readonly #clock: Clock;
+  /** Bytes handed to the port: once written they may reach the printer, whatever comes next. */
   #taken = 0;
-  #failure: JobFailure | undefined;
+  #failure: Omit<JobFailure, 'linesSent'> | undefined;
   #wake: (() => void) | undefined;
 
   constructor(options: PrintJobOptions) {
@@ -67,7 +69,7 @@ export class PrintJob {
     this.#clock = options.clock ?? realClock;
   }
 
-  /** Printed lines whose bytes the printer has taken. */
+  /** Printed lines whose bytes were handed to the port. */
   get linesSent(): number {
     let lines = 0;
     for (const end of this.#o.lineEnds) if (end <= this.#taken) lines++;
@@ -80,7 +82,7 @@ export class PrintJob {
 
   /** Stops the job at its next step (or at once, if it is waiting); the first reason stays. */
   fail(reason: PrintFailureReason, cause?: unknown): void {
-    this.#failure ??= { reason, linesSent: this.linesSent, ...(cause === undefined ? {} : { cause }) };
+    this.#failure ??= { reason, ...(cause === undefined ? {} : { cause }) };
     this.#wakeUp();
   }
 
@@ -112,13 +114,13 @@ export class PrintJob {
       } else {
         const chunk = chunks[i]!;
         const from = i * o.chunkBytes;
+        this.#taken = from + chunk.length;
         try {
           await o.port.write(chunk, `${o.name} bytes ${from}-${from + chunk.length}`);
         } catch (error) {
           this.fail('offline', error);
           continue;
         }
-        this.#taken = from + chunk.length;
         lastProgress = now();
         wireFreeAt = Math.max(wireFreeAt, lastProgress) + chunk.length * o.byteTimeMs;
         // A line prints once its bytes are in; the mechanism runs one item at a time.
@@ -148,7 +150,7 @@ export class PrintJob {
   }
 
   #check(): void {
-    if (this.#failure) throw new JobStopped(this.#failure);
+    if (this.#failure) throw new JobStopped({ ...this.#failure, linesSent: this.linesSent });
   }
 
   /** A status read that goes unanswered is not a verdict: the stall timeout and the line decide. */

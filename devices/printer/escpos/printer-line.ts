@@ -178,15 +178,12 @@ export class PrinterLine {
     }
   }
 
-  /** `DLE EOT 1` to `4`: everything the printer's real-time status tells. */
-  async readCondition(): Promise<Partial<PrinterCondition>> {
-    const condition: Partial<PrinterCondition> = {};
-    for (const query of STATUS_QUERIES) {
-      const part = await this.readStatus(query);
-      // In query order: n=4 reads the paper sensors and so has the last word on paper.
-      Object.assign(condition, part);
-    }
-    return condition;
+  /**
+   * `DLE EOT 1` to `4`, each reply handed on as it comes: an ASB message can arrive between two
+   * replies, and a merge applied at the end would overwrite it with what the earlier replies said.
+   */
+  async readCondition(onPart: (part: Partial<PrinterCondition>) => void): Promise<void> {
+    for (const query of STATUS_QUERIES) onPart(await this.readStatus(query));
   }
 
   /** Hands bytes to the port in the line's turn; resolves once the port took them. */

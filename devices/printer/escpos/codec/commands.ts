@@ -37,6 +37,12 @@ export const FEED_AND_CUT = [GS, 0x56, 0x42] as const;
 export const SYMBOL_COMMAND = [GS, 0x28, 0x6b] as const;
 /** `DLE EOT n`: transmit one real-time status byte about area n (1–4). */
 export const REALTIME_STATUS = [DLE, EOT] as const;
+/**
+ * `DLE DC4 8 1 3 20 1 6 2 8` (Epson, Citizen): clear the receive and print buffers, executed on
+ * arrival like `DLE EOT`. What a printer still holds of a failed receipt would otherwise print
+ * once the fault is cleared. The printer answers `37 25 00`, which the inbound parser drops.
+ */
+export const CLEAR_BUFFERS = Uint8Array.of(DLE, 0x14, 0x08, 0x01, 0x03, 0x14, 0x01, 0x06, 0x02, 0x08);
 /** `GS a n`: Automatic Status Back for the areas whose bits are set in n. */
 export const ENABLE_AUTOMATIC_STATUS_BACK = [GS, 0x61] as const;
 

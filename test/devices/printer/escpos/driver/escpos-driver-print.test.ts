@@ -79,7 +79,7 @@ describe.each(PRINTER_VARIANTS)('escpos driver ↔ simulator (%s): printing', (v
     // A slow mechanism (40 mm/s, 94 ms a line) behind a 9600-baud wire (45 ms a line): the buffer fills.
     const rig = await startPrinterRig({
       variant,
-      model: { bufferBytes: 512, xoffAtFree: 64, xonAtFree: 128, timing: { printSpeedMmPerS: 40 } },
+      model: { bufferBytes: 512, xoffAtFree: 192, xonAtFree: 256, timing: { printSpeedMmPerS: 40 } },
       config: { printSpeedMmPerSecond: 40 },
     });
     rigs.push(rig);

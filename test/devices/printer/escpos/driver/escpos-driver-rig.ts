@@ -50,23 +50,6 @@ export interface PrinterDriverRig {
 }
 
 /**
- * The simulator as the pty's device end should open it. attachToSerialPath opens the device end
- * with the model's `xonxoff`, which makes the kernel there swallow 0x11 and 0x13 coming from the
- * host: the parameter of `GS ! 0x11` (double size) would vanish before the printer model saw it.
- * The model speaks XON/XOFF itself, so its end of the pty must be raw (reported to the harness's
- * owner; remove this once serial-endpoint.ts opens device ends without IXON).
- */
-function deviceEndView(sim: SimulatorHost): SimulatorHost {
-  return new Proxy(sim, {
-    get(target, property) {
-      if (property === 'model') return { ...target.model, line: { ...target.model.line, xonxoff: false } };
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/**
  * The ESC/POS driver against the printer simulator over the in-process binding (wire time
  * paced by the harness) or a real pty through socat.
  */
@@ -99,7 +82,7 @@ export async function startPrinterRig(options: PrinterRigOptions): Promise<Print
       pty = await openPtyPair();
       const pair = pty;
       cleanups.push(() => pair.close());
-      endpoint = await attachToSerialPath(deviceEndView(sim), pair.devicePath, logger);
+      endpoint = await attachToSerialPath(sim, pair.devicePath, logger);
       cleanups.push(() => endpoint?.close());
       binding = autoDetect() as unknown as BindingInterface;
       path = pair.hostPath;
@@ -117,7 +100,7 @@ export async function startPrinterRig(options: PrinterRigOptions): Promise<Print
         baudRate: (model['baudRate'] as number | undefined) ?? 9600,
         flowControl: (model['flowControl'] as 'xonxoff' | 'rtscts' | undefined) ?? 'xonxoff',
         columns: 48,
-        answerTimeoutMs: 300,
+        answerTimeoutMs: 500,
         statusPollIntervalMs: 200,
         silenceTimeoutMs: 1_500,
         jobStallTimeoutMs: 8_000,
@@ -157,7 +140,7 @@ export async function startPrinterRig(options: PrinterRigOptions): Promise<Print
           return;
         }
         await pty.restart();
-        endpoint = await attachToSerialPath(deviceEndView(sim), pty.devicePath, logger);
+        endpoint = await attachToSerialPath(sim, pty.devicePath, logger);
       },
       close: cleanup,
     };
