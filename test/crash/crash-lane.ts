@@ -69,10 +69,13 @@ function writeConfig(dir: string, ptyPath: string): string {
           silenceTimeoutMs: 600,
           reconnect: { initialDelayMs: 50, maxDelayMs: 200, factor: 2, jitter: 0 },
         },
+        // Receipts print after each commit (issue 12): a kill mid-print must not touch the money,
+        // and the restart settles the print as interrupted instead of printing it twice.
+        printer: { enabled: true, port: 'sim:escpos' },
       },
       limits: LIMITS,
       api: { port: 0 },
-      simulators: { controlPort: 0 },
+      simulators: { controlPort: 0, options: { escpos: { timingPreset: 'fast' } } },
       fleet: { enabled: false },
     }),
   );
