@@ -38,7 +38,7 @@ describe('kiosk API: a top-up prints its receipt', () => {
       method: 'POST',
       body: JSON.stringify({ action, ...extra }),
     });
-    const body = await response.json();
+    const body = (await response.json()) as Json;
     expect(response.status, JSON.stringify(body)).toBe(200);
     return body.result;
   }
