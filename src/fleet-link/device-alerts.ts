@@ -31,12 +31,24 @@ interface OpenAlert {
   action: ErrorAction;
 }
 
+/** States in which a device is not there to talk to, whatever the driver's reason. */
+const UNREACHABLE: ReadonlySet<DeviceStatus['state']> = new Set(['offline', 'noDevice', 'powerOff']);
+
+/**
+ * Devices whose unreachable states are one alert kind for the fleet (DESIGN.md's
+ * `printerOffline`): a monitor pages on the kind, and the driver's reason (noAnswer, ENOENT, the
+ * printer's own offline bit) stays in the details.
+ */
+const UNREACHABLE_KIND: Readonly<Record<string, string>> = { printer: 'printerOffline' };
+
 /** A fault as an alert names it: the driver's reason (jamInStacker, stackerFull...), else the state. */
-function faultOf(status: DeviceStatus): { kind: string; action: ErrorAction } | undefined {
+function faultOf(device: string, status: DeviceStatus): { kind: string; action: ErrorAction } | undefined {
   if (status.action === undefined && !FAULT_STATES.has(status.state)) return undefined;
   // Busy while recovering by itself is not a fault worth a page (pause, suspend).
   if (status.action === 'suspend') return undefined;
-  const kind = status.reason !== undefined && KIND.test(status.reason) ? status.reason : status.state;
+  const unreachable = UNREACHABLE.has(status.state) ? UNREACHABLE_KIND[device] : undefined;
+  const kind =
+    unreachable ?? (status.reason !== undefined && KIND.test(status.reason) ? status.reason : status.state);
   return { kind, action: status.action ?? DEFAULT_ACTION };
 }
 
@@ -64,7 +76,7 @@ export class DeviceAlertTracker {
   update(statuses: Readonly<Record<string, DeviceStatus>>, now: Date, paper?: PaperLevel): AlertPayload[] {
     const alerts: AlertPayload[] = [];
     for (const [device, status] of Object.entries(statuses)) {
-      this.#settle(device, device, faultOf(status), status, now, alerts);
+      this.#settle(device, device, faultOf(device, status), status, now, alerts);
     }
     const printer = statuses[PAPER_DEVICE];
     if (printer !== undefined && paper !== undefined) {

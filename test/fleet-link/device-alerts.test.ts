@@ -50,4 +50,21 @@ describe('device alerts for the printer’s paper', () => {
   it('raises no paper alert for a kiosk without a printer, whatever the level says', () => {
     expect(tracker().update({ cashAcceptor: online }, now, 'nearEnd')).toEqual([]);
   });
+
+  it('names every unreachable printer state printerOffline, keeping the driver’s reason in the details', () => {
+    const alerts = tracker();
+    const gone = alerts.update({ printer: { state: 'offline', reason: 'noAnswer' } }, now, 'ok');
+    expect(gone).toEqual([
+      expect.objectContaining({
+        kind: 'printerOffline',
+        action: 'maintenance',
+        details: expect.objectContaining({ reason: 'noAnswer' }),
+      }),
+    ]);
+    expect(alerts.update({ printer: { state: 'noDevice', reason: 'ENOENT' } }, now, 'ok')).toEqual([]);
+    // The acceptor keeps its own words: its reasons are what its alerts have always been called.
+    expect(alerts.update({ cashAcceptor: { state: 'noDevice', reason: 'ENOENT' } }, now)).toEqual([
+      expect.objectContaining({ device: 'cashAcceptor', kind: 'ENOENT' }),
+    ]);
+  });
 });
