@@ -5,7 +5,7 @@ import { byteTimeMs } from '../../../core/line-settings.js';
 import type { Logger } from '../../../core/logger.js';
 import { emitSafely } from '../../../core/safe-emitter.js';
 import type { DeviceIdentity } from '../../device-status.js';
-import { PolledSession, type SessionState } from '../../transport/polled-session.js';
+import { PolledSession } from '../../transport/polled-session.js';
 import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
 import type { PrintFailedError as PrintFailedErrorType } from '../print-failed-error.js';
 import { PrintFailedError } from '../print-failed-error.js';
@@ -18,18 +18,19 @@ import {
   type PrintFailureReason,
   printerStatusOf,
 } from '../printer-status.js';
-import {
-  AsbEnable,
-  CLEAR_BUFFERS,
-  enableAutomaticStatusBack,
-  encodeDocumentWithLineEnds,
-  INITIALIZE,
-} from './codec/index.js';
+import { CLEAR_BUFFERS, encodeDocumentWithLineEnds } from './codec/index.js';
 import { jobStoppingFault } from './condition.js';
 import { type EscPosDriverOptions, resolveEscPosDriverOptions } from './driver-options.js';
 import { mechanismMsPerChunk } from './mechanism.js';
 import { JobStopped, PrintJob } from './print-job.js';
 import { PrinterLine } from './printer-line.js';
+import {
+  checkAsbHeard,
+  newPrinterSession,
+  type PrinterSession as Session,
+  setUpAgain,
+  setUpPrinter,
+} from './printer-session.js';
 
 export interface EscPosDriverConfig {
   name: string;
@@ -46,26 +47,10 @@ export interface EscPosDriverCounters {
   polls: number;
 }
 
-/** ASB on every change the driver acts on: online/offline, errors, paper, the feed button. */
-const ASB_BITS = AsbEnable.onlineOffline | AsbEnable.error | AsbEnable.rollPaper | AsbEnable.panelSwitch;
 /** About 40 ms of wire per chunk: a job reacts to XOFF within a chunk or two at any rate. */
 const CHUNK_WIRE_MS = 40;
 const CHUNK_MIN_BYTES = 16;
 const CHUNK_MAX_BYTES = 512;
-
-interface Session extends SessionState {
-  /** `ESC @` and `GS a` go before the first status read of every connection. */
-  setupPending: boolean;
-  /**
-   * A printer answers `GS a` with a first ASB message. Without it the setup may have reached a
-   * printer still booting, so it is sent again, a few times, before the poll is left alone to do.
-   */
-  asbConfirmed: boolean;
-  setupAttempts: number;
-  setupAt: number;
-}
-
-const SETUP_ATTEMPTS = 3;
 
 /**
  * The ESC/POS printer on its serial line. Each connection starts with `ESC @`, Automatic Status
@@ -157,7 +142,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
           this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again');
           // A silence short of the line's watchdog may have been a power cycle, which turns ASB off.
           const session = this.#sessions.latest;
-          if (session?.active) this.#setUpAgain(session);
+          if (session?.active) setUpAgain(session);
         },
       },
       clock: this.#clock,
@@ -211,7 +196,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
 
   async #resetNow(): Promise<void> {
     const session = this.#requireSession();
-    this.#setUpAgain(session);
+    setUpAgain(session);
     await this.#setUp(session);
     await this.#readCondition();
   }
@@ -341,37 +326,13 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       this.#setStatus({ state: 'starting', paper: this.#status.paper });
     }
     this.#log.info({ session: id }, 'line online: setting up the printer');
-    return { id, active: true, setupPending: true, asbConfirmed: false, setupAttempts: 0, setupAt: 0 };
+    return newPrinterSession(id);
   }
 
   /** `ESC @` would reset a running job's print modes: a pending setup waits for the job to end. */
   async #setUp(session: Session): Promise<void> {
-    if (!session.setupPending || this.#job) return;
-    // Whatever the printer holds now is the tail of a job that failed (ours or a previous run's).
-    await this.#line.write(CLEAR_BUFFERS, 'DLE DC4 8');
-    await this.#line.write(INITIALIZE, 'ESC @');
-    session.asbConfirmed = false;
-    session.setupAttempts++;
-    session.setupAt = this.#clock.now();
-    await this.#line.write(enableAutomaticStatusBack(ASB_BITS), 'GS a');
-    session.setupPending = false;
-  }
-
-  #setUpAgain(session: Session): void {
-    session.setupPending = true;
-    session.setupAttempts = 0;
-  }
-
-  /** After a status read: no ASB message since `GS a` means it may not have been heard. */
-  #checkAsb(session: Session): void {
-    if (session.asbConfirmed || session.setupPending) return;
-    if (this.#clock.now() - session.setupAt < this.#opts.answerTimeoutMs) return;
-    if (session.setupAttempts < SETUP_ATTEMPTS) {
-      session.setupPending = true;
-    } else if (session.setupAttempts === SETUP_ATTEMPTS) {
-      session.setupAttempts++;
-      this.#log.warn('printer sends no Automatic Status Back; relying on the status poll');
-    }
+    if (this.#job) return;
+    await setUpPrinter(session, (bytes, what) => this.#line.write(bytes, what), this.#clock.now());
   }
 
   async #poll(): Promise<void> {
@@ -379,7 +340,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     const session = this.#sessions.latest;
     if (session) await this.#setUp(session);
     await this.#readCondition();
-    if (session?.active) this.#checkAsb(session);
+    if (session?.active) checkAsbHeard(session, this.#clock.now(), this.#opts.answerTimeoutMs, this.#log);
     // Started once all four replies are in: an ASB message alone may come before the setup's.
     this.#finishStart();
   }

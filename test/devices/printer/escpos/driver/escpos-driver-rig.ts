@@ -33,6 +33,8 @@ export interface PrinterRigOptions {
   model?: Record<string, unknown>;
   config?: Partial<EscPosPrinterSection>;
   jobStatusIntervalMs?: number;
+  /** The mechanism the driver assumes; the fast preset's by default. */
+  geometry?: { cutMs?: number; lineHeightMm?: number; cutterDistanceMm?: number };
   logger?: Logger;
 }
 
@@ -110,7 +112,7 @@ export async function startPrinterRig(options: PrinterRigOptions): Promise<Print
       },
       binding,
       logger,
-      geometry: FAST_GEOMETRY,
+      geometry: options.geometry ?? FAST_GEOMETRY,
       ...(options.jobStatusIntervalMs === undefined
         ? {}
         : { jobStatusIntervalMs: options.jobStatusIntervalMs }),
