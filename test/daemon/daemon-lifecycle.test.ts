@@ -60,15 +60,15 @@ describe('kioskd run', () => {
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 
-  it('refuses to run with a capability this build does not have (receipt printer) and changes nothing', async () => {
+  it('refuses to run with a capability this build does not have (PIN pad) and changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
-    const file = join(dir, 'printer.yaml');
+    const file = join(dir, 'pin-pad.yaml');
     writeFileSync(
       file,
       stringify({
         kioskId: 'k1',
         dataDir: join(dir, 'var'),
-        devices: { printer: { enabled: true } },
+        devices: { pinPad: { enabled: true } },
         fleet: { enabled: false },
       }),
     );
@@ -77,7 +77,7 @@ describe('kioskd run', () => {
     const exit = await exitOf(child);
     expect(exit.code).toBe(1);
     expect(output.stderr).toContain(
-      'devices.printer.enabled: expected false: the receipt printer driver is not in this build',
+      'devices.pinPad.enabled: expected false: the PIN pad driver is not in this build',
     );
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
