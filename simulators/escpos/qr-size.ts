@@ -1,7 +1,8 @@
 import { qrHeightDots } from '../../devices/printer/escpos/codec/index.js';
-import type { QrErrorLevel } from '../../devices/printer/printer-document.js';
 
 export { qrModules } from '../../devices/printer/escpos/codec/index.js';
+
+type QrErrorLevel = Parameters<typeof qrHeightDots>[1];
 
 /** 203 dpi. */
 export const DOTS_PER_MM = 8;
