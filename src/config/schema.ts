@@ -19,7 +19,7 @@ import {
 import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
 import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
 import { printerConfigSchemas, printerProtocols } from '../../devices/printer/registry.js';
-import { escposOptionsSchema } from '../../simulators/escpos/options.js';
+import { escposOptionsSchema } from '../../simulators/escpos/options-schema.js';
 import { receiptsConfigSchema } from '../receipts/receipt-config.js';
 import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
 import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
@@ -384,7 +384,7 @@ const baseSchema = z
                   .optional(),
               })
               .prefault({}),
-            /** The ESC/POS printer model's own options (simulators/escpos/options.ts), plus wireTime. */
+            /** The ESC/POS printer model's own options (simulators/escpos/options-schema.ts), plus wireTime. */
             escpos: z
               .record(z.string(), z.unknown(), { error: 'expected an object of printer simulator options' })
               .superRefine((value, ctx) => {

@@ -58,10 +58,16 @@ describe('kioskd: subcommands load on demand', () => {
       pathToFileURL(join(REPO_ROOT, 'src/cli/commands/run.ts')).href,
     ]);
     expect(inRepo(resolved, 'src/fleet/')).toEqual([]);
-    // The daemon's registry of simulated devices (an empty map on a kiosk) is the one exception.
-    expect(inRepo(resolved, 'simulators/')).toEqual([
-      pathToFileURL(join(REPO_ROOT, 'simulators/harness/simulator-registry.ts')).href,
-    ]);
+    // The daemon's registry of simulated devices (an empty map on a kiosk) and the printer
+    // simulator's option schema (the config checks `simulators.options.escpos`) are the exceptions:
+    // no simulator model, line or control server.
+    expect(inRepo(resolved, 'simulators/').sort()).toEqual(
+      [
+        'simulators/escpos/options-schema.ts',
+        'simulators/escpos/timing.ts',
+        'simulators/harness/simulator-registry.ts',
+      ].map((file) => pathToFileURL(join(REPO_ROOT, file)).href),
+    );
     expect(resolved.filter((url) => /\/node_modules\/(mqtt|aedes)\//.test(url))).toEqual([]);
   }, 30_000);
 
