@@ -108,6 +108,9 @@ export class PrinterLine {
         }
         if (reply.kind === 'realtime' && performance.now() < this.#drainUntil) {
           this.#lateReplies++;
+          // A line running this late may have more replies on the way: no query waits on the
+          // window (holdMs), so stretching it can only drop strays, never an answer.
+          this.#drainUntil = performance.now() + this.#answerTimeoutMs;
           return true;
         }
         return false;
