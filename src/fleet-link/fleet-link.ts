@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IClientOptions } from 'mqtt';
 import type { z } from 'zod';
-import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
+import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { ErrorAction } from '../../devices/device-status.js';
 import {
   type AlertPayload,
@@ -10,7 +10,6 @@ import {
   type CommandResult,
   commandResultSchema,
   FLEET_PAYLOAD_VERSION,
-  type FleetPublicKey,
   fleetMqttTuning,
   healthPayloadSchema,
   type KioskTopics,
@@ -21,9 +20,9 @@ import type { Journal } from '../journal/journal.js';
 import { createUlidFactory, type UlidFactory } from '../journal/ulid.js';
 import type { Logger } from '../log.js';
 import { type BrokerConnection, BrokerSession } from './broker-session.js';
-import { type CommandVerdict, MAX_COMMAND_LIFETIME_MS, verifyCommand } from './command-verifier.js';
 import { ConnectionEpochStore } from './connection-epoch-store.js';
 import { DeviceAlertTracker } from './device-alerts.js';
+import { FleetCommands } from './fleet-commands.js';
 import {
   clientIdOf,
   type FleetLinkConfig,
@@ -51,7 +50,6 @@ const FAREWELL_TIMEOUT_MS = 2_000;
 const KEEPALIVE_S = 30;
 const CONNECT_TIMEOUT_MS = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const MAX_ERROR_MESSAGE = 500;
 
 export interface FleetLinkOptions {
   config: FleetLinkConfig;
@@ -98,11 +96,10 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly #config: FleetLinkConfig;
   readonly #journal: Journal;
   readonly #context: FleetLinkContext;
-  readonly #commands: CommandHandlers;
+  readonly #commands: FleetCommands;
   readonly #log: Logger;
   readonly #clock: () => Date;
   readonly #url: string;
-  readonly #keys: FleetPublicKey[];
   readonly #refusals: RefusalTally;
   readonly #session: BrokerSession;
   readonly #outbox: PaymentOutboxSender;
@@ -126,7 +123,6 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     this.#config = config;
     this.#journal = options.journal;
     this.#context = options.context;
-    this.#commands = options.commands;
     this.#log = options.logger.child({ component: 'fleet-link' });
     this.#clock = options.clock ?? (() => new Date());
     if (config.kioskId !== options.journal.kioskId) {
@@ -138,8 +134,24 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     }
     this.topics = kioskTopics(config.kioskId, config.fleet.topicPrefix);
     this.#url = resolveBrokerUrl(config);
-    this.#keys = readConfiguredKeys(config.fleet.commands.publicKeys, 'fleet.commands.publicKeys');
     this.#refusals = new RefusalTally({ journal: this.#journal, logger: this.#log, clock: this.#clock });
+    this.#commands = new FleetCommands({
+      kioskId: config.kioskId,
+      keys: readConfiguredKeys(config.fleet.commands.publicKeys, 'fleet.commands.publicKeys'),
+      maxPayloadBytes: config.fleet.commands.maxPayloadBytes,
+      maxClockSkewMs: config.fleet.commands.maxClockSkewMs,
+      journal: this.#journal,
+      refusals: this.#refusals,
+      handlers: options.commands,
+      builtIns: { status: () => this.#statusReport(), rebirth: () => this.#rebirth() },
+      answer: (result) => {
+        const payload = this.#validJson(commandResultSchema, result, 'cmd/result');
+        if (payload !== undefined) this.#queue.enqueue({ topic: this.topics.cmdResult, payload });
+        this.emit('command', result);
+      },
+      clock: this.#clock,
+      logger: this.#log,
+    });
     this.#newId = createUlidFactory({ now: () => this.#clock().getTime() });
     this.#session = new BrokerSession({
       url: this.#url,
@@ -207,7 +219,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       }, OUTBOX_POLL_MS),
     );
     this.#timers.push(setInterval(() => this.#periodic(), this.#config.fleet.healthIntervalMs));
-    this.#timers.push(setInterval(() => this.#pruneCommandIds(), DAY_MS));
+    this.#timers.push(setInterval(() => this.#commands.pruneIds(), DAY_MS));
     this.#session.start();
   }
 
@@ -316,7 +328,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     this.#queue.attach(connection);
     this.#outbox.attach(connection);
     this.#scanOrphanAlerts();
-    this.#pruneCommandIds();
+    this.#commands.pruneIds();
     this.emit('connected', connection.epoch);
   }
 
@@ -504,22 +516,12 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     if (this.#openAlerts.apply(alert)) this.#alertSetChanged();
   }
 
-  #pruneCommandIds(): void {
-    if (!this.#journal.isOpen) return;
-    try {
-      const horizon = MAX_COMMAND_LIFETIME_MS + this.#config.fleet.commands.maxClockSkewMs;
-      this.#journal.commands.prune(new Date(this.#clock().getTime() - horizon));
-    } catch (error) {
-      this.#log.error({ err: error }, 'cannot prune remembered command ids');
-    }
-  }
-
   #onMessage(topic: string, payload: Buffer): void {
     try {
       if (topic === this.topics.paymentAck) {
         this.#outbox.handleAck(payload);
       } else if (topic === this.topics.cmd) {
-        this.#onCommand(payload);
+        this.#commands.handle(payload);
       } else {
         this.#log.warn({ topic }, 'message on a topic the link did not subscribe to');
       }
@@ -528,79 +530,13 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     }
   }
 
-  #onCommand(raw: Buffer): void {
-    let verdict: CommandVerdict;
-    try {
-      verdict = verifyCommand(raw, {
-        kioskId: this.#config.kioskId,
-        keys: this.#keys,
-        maxPayloadBytes: this.#config.fleet.commands.maxPayloadBytes,
-        maxClockSkewMs: this.#config.fleet.commands.maxClockSkewMs,
-        journal: this.#journal,
-        now: this.#clock,
-      });
-    } catch (error) {
-      // The journal could not record the command id: without replay protection it must not run.
-      this.#log.error({ err: error }, 'command check failed');
-      this.#answer(null, { status: 'failed', error: { reason: 'internal', message: messageOf(error) } });
-      return;
-    }
-    if (!verdict.accepted) {
-      const { reason, message, cmdId, action, keyId } = verdict;
-      if (keyId === undefined) {
-        // Nothing proves who sent it: counted, and answered only at a bounded rate (see RefusalTally).
-        if (this.#refusals.record('command', reason, { bytes: raw.length, message })) {
-          this.#log.warn({ cmdId, action, reason }, 'fleet command rejected');
-          this.#answer(cmdId, { status: 'rejected', error: { reason, message } });
-        }
-        return;
-      }
-      this.#log.warn({ cmdId, action, reason }, 'fleet command rejected');
-      this.#audit('command.rejected', { cmdId, action, keyId, reason, message, bytes: raw.length });
-      this.#answer(cmdId, { status: 'rejected', error: { reason, message } });
-      return;
-    }
-    const { envelope, action, args, keyId } = verdict;
-    const cmdId = envelope.cmdId;
-    this.#log.info({ cmdId, action, keyId }, 'fleet command accepted');
-    this.#audit('command.accepted', { cmdId, action, keyId, args: envelope.args });
-    this.#run(action, args).then(
-      (result) => {
-        this.#audit('command.ok', { cmdId, action, keyId });
-        this.#answer(cmdId, { status: 'ok', result });
-      },
-      (error: unknown) => {
-        this.#log.warn({ err: error, cmdId, action }, 'fleet command failed');
-        const reason = isKioskError(error) ? `error${error.code}` : 'error';
-        this.#audit('command.failed', { cmdId, action, keyId, reason, message: messageOf(error) });
-        this.#answer(cmdId, { status: 'failed', error: { reason, message: messageOf(error) } });
-      },
-    );
-  }
-
-  async #run(action: string, args: unknown): Promise<CommandOutput> {
-    switch (action) {
-      case 'status':
-        return this.#statusReport();
-      case 'rebirth': {
-        const connection = this.#session.connection;
-        if (connection === undefined) throw new KioskError(ErrorCode.FleetConnect, 'not connected');
-        this.#publishStatus(connection);
-        this.#publishHealth(connection);
-        this.#publishAlertSet(connection);
-        return { epoch: connection.epoch };
-      }
-      case 'setMode':
-        return this.#commands.setMode(args as Parameters<CommandHandlers['setMode']>[0]);
-      case 'resetDevice':
-        return this.#commands.resetDevice(args as Parameters<CommandHandlers['resetDevice']>[0]);
-      case 'runDiagnostics':
-        return this.#commands.runDiagnostics(args as Parameters<CommandHandlers['runDiagnostics']>[0]);
-      case 'journalSummary':
-        return this.#commands.journalSummary(args as Parameters<CommandHandlers['journalSummary']>[0]);
-      default:
-        throw new KioskError(ErrorCode.FleetRejectedCommand, `no handler for action ${action}`);
-    }
+  #rebirth(): CommandOutput {
+    const connection = this.#session.connection;
+    if (connection === undefined) throw new KioskError(ErrorCode.FleetConnect, 'not connected');
+    this.#publishStatus(connection);
+    this.#publishHealth(connection);
+    this.#publishAlertSet(connection);
+    return { epoch: connection.epoch };
   }
 
   #statusReport(): CommandOutput {
@@ -616,31 +552,6 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     };
   }
 
-  #answer(
-    cmdId: string | null,
-    outcome: Pick<CommandResult, 'status'> & Partial<Pick<CommandResult, 'result' | 'error'>>,
-  ): void {
-    const result: CommandResult = {
-      v: FLEET_PAYLOAD_VERSION,
-      kioskId: this.#config.kioskId,
-      ts: this.#clock().toISOString(),
-      cmdId,
-      ...outcome,
-    };
-    const payload = this.#validJson(commandResultSchema, result, 'cmd/result');
-    if (payload !== undefined) this.#queue.enqueue({ topic: this.topics.cmdResult, payload });
-    this.emit('command', result);
-  }
-
-  #audit(action: string, details: Record<string, unknown>): void {
-    try {
-      const clean = JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
-      this.#journal.audit.append('fleet', action, clean);
-    } catch (error) {
-      this.#log.error({ err: error, action }, 'cannot write the command audit entry');
-    }
-  }
-
   /** JSON of a payload that passed its wire schema; a bug must not reach the fleet. */
   #validJson<T>(schema: z.ZodType<T>, payload: T, what: string): string | undefined {
     const checked = schema.safeParse(payload);
@@ -653,11 +564,6 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     }
     return JSON.stringify(payload);
   }
-}
-
-function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE - 1)}…` : text;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout?: () => Error): Promise<T> {
