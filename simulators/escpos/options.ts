@@ -11,17 +11,6 @@ import {
 } from './options-schema.js';
 import { type EscPosTiming, resolveTiming } from './timing.js';
 
-export {
-  BAUD_RATES,
-  DEFAULT_BUFFER_BYTES,
-  DEFAULT_MAX_RECEIPTS,
-  DEFAULT_NEAR_END_MM,
-  DEFAULT_PAPER_LENGTH_MM,
-  DEFAULT_XOFF_AT_FREE,
-  DEFAULT_XON_AT_FREE,
-  escposOptionsSchema,
-} from './options-schema.js';
-
 export interface EscPosModelConfig {
   /** The device end's port settings (see resolveEscPosOptions on why xonxoff is false there). */
   line: LineSettings;

@@ -6,7 +6,8 @@ import type { Logger } from '../../../core/logger.js';
 import { emitSafely } from '../../../core/safe-emitter.js';
 import type { DeviceIdentity, DeviceStatus } from '../../device-status.js';
 import { PolledSession } from '../../transport/polled-session.js';
-import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
+import type { TransportLossReason } from '../../transport/serial-transport.js';
+import { TransportFollower } from '../../transport/transport-follower.js';
 import type { CashAcceptorDriver, CashAcceptorEvents, CurrencyTableEntry } from '../cash-acceptor.js';
 import type { AcceptorReply, AcceptorStatusName } from './codec/messages.js';
 import {
@@ -60,7 +61,6 @@ export interface Id003DriverCounters extends Id003ExchangeStats {
  */
 export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements CashAcceptorDriver {
   readonly name: string;
-  readonly #transport: SerialTransport;
   readonly #opts: ResolvedId003DriverOptions;
   readonly #log: Logger;
   readonly #exchange: Id003Exchange;
@@ -71,33 +71,24 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   #lastKey: string | undefined;
   readonly #sessions: PolledSession<Id003Answer, Id003Session>;
   #polls = 0;
-  #started = false;
-  #stopped = false;
-  #startDone: (() => void) | undefined;
-  #startPromise: Promise<void> | undefined;
-
-  readonly #onOnline = (): void => this.#beginSession();
-  /** A port that will not open, for a reason the OS named: the unit is not there (yet). */
-  readonly #onRetry = (info: RetryInfo): void => {
-    const { reason } = info;
-    if (this.#stopped || reason.code !== ErrorCode.TransportOpenFailed || reason.errno === undefined) return;
-    this.#setStatus({ state: 'noDevice', reason: reason.errno });
-    this.#finishStart();
-  };
-  readonly #onOffline = (reason: TransportLossReason): void => {
-    this.#endSession(
-      new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} is offline: ${reason.message}`, {
-        details: { device: this.name, transportCode: reason.code },
-      }),
-    );
-    this.#setStatus({ state: 'offline' });
-  };
+  readonly #follower: TransportFollower;
 
   constructor(config: Id003DriverConfig) {
     super();
     this.#opts = checkId003DriverConfig(config);
     this.name = config.name;
-    this.#transport = config.transport;
+    this.#follower = new TransportFollower(config.transport, `acceptor ${config.name}`, {
+      online: () => this.#beginSession(),
+      offline: (reason: TransportLossReason) => {
+        this.#endSession(
+          new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} is offline: ${reason.message}`, {
+            details: { device: this.name, transportCode: reason.code },
+          }),
+        );
+        this.#setStatus({ state: 'offline' });
+      },
+      noDevice: (errno) => this.#setStatus({ state: 'noDevice', reason: errno }),
+    });
     this.#log = config.logger.child({ device: config.name, protocol: 'id003' });
     const clock = config.clock ?? realClock;
     this.#exchange = new Id003Exchange({
@@ -127,7 +118,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
       emit,
       notes: this.#notes,
       setStatus: (status) => this.#setStatus(status),
-      finishStart: () => this.#finishStart(),
+      finishStart: () => this.#follower.settleStart(),
     });
     this.#sessions = new PolledSession({
       device: {
@@ -141,7 +132,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
         noAnswer: (error) => {
           this.#log.warn({ err: error }, 'acceptor does not answer status requests');
           this.#setStatus({ state: 'offline', reason: 'noAnswer' });
-          this.#finishStart();
+          this.#follower.settleStart();
         },
         answersAgain: (silentMs) =>
           this.#log.info({ silentMs: Math.round(silentMs) }, 'acceptor answers again'),
@@ -175,31 +166,14 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
    * online it waits for it.
    */
   start(): Promise<void> {
-    if (this.#stopped) {
-      return Promise.reject(new KioskError(ErrorCode.DeviceBadState, `acceptor ${this.name} was stopped`));
-    }
-    if (this.#startPromise) return this.#startPromise;
-    this.#started = true;
-    this.#startPromise = new Promise<void>((resolve) => {
-      this.#startDone = resolve;
-    });
-    this.#transport.on('online', this.#onOnline);
-    this.#transport.on('offline', this.#onOffline);
-    this.#transport.on('retry', this.#onRetry);
-    if (this.#transport.state === 'online') this.#beginSession();
-    return this.#startPromise;
+    return this.#follower.start();
   }
 
   /** Stops polling and every wait at once; does not stop the transport (its owner does). */
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#transport.off('online', this.#onOnline);
-    this.#transport.off('offline', this.#onOffline);
-    this.#transport.off('retry', this.#onRetry);
+    if (!this.#follower.stop()) return;
     this.#endSession(new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} stopped`));
     this.#notes.stopHolding();
-    this.#finishStart();
   }
 
   async enable(denominations: readonly number[]): Promise<void> {
@@ -284,7 +258,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     if (!session?.active) {
       throw new KioskError(
         ErrorCode.DeviceOffline,
-        `acceptor ${this.name} is ${this.#stopped ? 'stopped' : 'offline'}`,
+        `acceptor ${this.name} is ${this.#follower.stopped ? 'stopped' : 'offline'}`,
         {
           details: { device: this.name },
         },
@@ -294,7 +268,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   }
 
   #beginSession(): void {
-    if (this.#stopped || !this.#started) return;
+    if (!this.#follower.following) return;
     this.#sessions.begin(
       () => new KioskError(ErrorCode.DeviceOffline, `acceptor ${this.name} line reopened`),
     );
@@ -318,12 +292,6 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
   #sessionEnded(session: Id003Session, error: KioskError): void {
     this.#exchange.close(error);
     failSessionWaiters(session, error);
-  }
-
-  #finishStart(): void {
-    const done = this.#startDone;
-    this.#startDone = undefined;
-    done?.();
   }
 
   async #handleSafely(session: Id003Session, answer: Id003Answer): Promise<void> {
@@ -439,7 +407,7 @@ export class Id003Driver extends EventEmitter<CashAcceptorEvents> implements Cas
     }
     if (meaning) {
       this.#setStatus(meaning.status);
-      if (ERROR_STATES.has(meaning.status.state)) this.#finishStart();
+      if (ERROR_STATES.has(meaning.status.state)) this.#follower.settleStart();
     }
     return entered;
   }

@@ -6,7 +6,8 @@ import type { Logger } from '../../../core/logger.js';
 import { emitSafely } from '../../../core/safe-emitter.js';
 import type { DeviceIdentity } from '../../device-status.js';
 import { PolledSession } from '../../transport/polled-session.js';
-import type { RetryInfo, SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
+import type { SerialTransport, TransportLossReason } from '../../transport/serial-transport.js';
+import { TransportFollower } from '../../transport/transport-follower.js';
 import type { PrintFailedError as PrintFailedErrorType } from '../print-failed-error.js';
 import { PrintFailedError } from '../print-failed-error.js';
 import type { PrinterEvents, PrintOutcome } from '../printer.js';
@@ -74,31 +75,24 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   #job: PrintJob | undefined;
   #jobs: Promise<unknown> = Promise.resolve();
   readonly #counters: EscPosDriverCounters = { jobs: 0, printed: 0, failed: 0, polls: 0 };
-  #started = false;
-  #stopped = false;
-  #startDone: (() => void) | undefined;
-  #startPromise: Promise<void> | undefined;
-
-  readonly #onOnline = (): void => this.#beginSession();
-  readonly #onOffline = (reason: TransportLossReason): void => {
-    this.#sessions.end(
-      new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} is offline: ${reason.message}`, {
-        details: { device: this.name, transportCode: reason.code },
-      }),
-    );
-    this.#setStatus({ state: 'offline', paper: this.#status.paper });
-  };
-  readonly #onRetry = (info: RetryInfo): void => {
-    const { reason } = info;
-    if (this.#stopped || reason.code !== ErrorCode.TransportOpenFailed || reason.errno === undefined) return;
-    this.#setStatus({ state: 'noDevice', reason: reason.errno, paper: this.#status.paper });
-    this.#finishStart();
-  };
+  readonly #follower: TransportFollower;
 
   constructor(config: EscPosDriverConfig) {
     super();
     this.name = config.name;
     this.#transport = config.transport;
+    this.#follower = new TransportFollower(config.transport, `printer ${config.name}`, {
+      online: () => this.#beginSession(),
+      offline: (reason: TransportLossReason) => {
+        this.#sessions.end(
+          new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} is offline: ${reason.message}`, {
+            details: { device: this.name, transportCode: reason.code },
+          }),
+        );
+        this.#setStatus({ state: 'offline', paper: this.#status.paper });
+      },
+      noDevice: (errno) => this.#setStatus({ state: 'noDevice', reason: errno, paper: this.#status.paper }),
+    });
     this.#log = config.logger.child({ device: config.name, protocol: 'escpos' });
     this.#clock = config.clock ?? realClock;
     const o = resolveEscPosDriverOptions(config.options);
@@ -136,7 +130,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
         noAnswer: (error) => {
           this.#log.warn({ err: error }, 'printer does not answer status queries');
           this.#setStatus({ state: 'offline', reason: 'noAnswer', paper: this.#status.paper });
-          this.#finishStart();
+          this.#follower.settleStart();
         },
         answersAgain: (silentMs) => {
           this.#log.info({ silentMs: Math.round(silentMs) }, 'printer answers again');
@@ -161,30 +155,13 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
 
   /** Follows the transport; resolves once the printer's status is known, it stopped answering, or stop(). */
   start(): Promise<void> {
-    if (this.#stopped) {
-      return Promise.reject(new KioskError(ErrorCode.DeviceBadState, `printer ${this.name} was stopped`));
-    }
-    if (this.#startPromise) return this.#startPromise;
-    this.#started = true;
-    this.#startPromise = new Promise<void>((resolve) => {
-      this.#startDone = resolve;
-    });
-    this.#transport.on('online', this.#onOnline);
-    this.#transport.on('offline', this.#onOffline);
-    this.#transport.on('retry', this.#onRetry);
-    if (this.#transport.state === 'online') this.#beginSession();
-    return this.#startPromise;
+    return this.#follower.start();
   }
 
   /** Stops polling; a job still running fails `offline`. Does not stop the transport (its owner does). */
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#transport.off('online', this.#onOnline);
-    this.#transport.off('offline', this.#onOffline);
-    this.#transport.off('retry', this.#onRetry);
+    if (!this.#follower.stop()) return;
     this.#sessions.end(new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} stopped`));
-    this.#finishStart();
   }
 
   /** After the jobs before it: `ESC @` (clears the print buffer and modes), ASB on again, a fresh status. */
@@ -234,7 +211,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       return error;
     };
     const session = this.#sessions.latest;
-    if (!session?.active || this.#stopped) throw failed('offline', 0);
+    if (!session?.active || this.#follower.stopped) throw failed('offline', 0);
     try {
       await this.#readConditionForJob();
     } catch (error) {
@@ -306,7 +283,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     if (!session?.active) {
       throw new KioskError(
         ErrorCode.DeviceOffline,
-        `printer ${this.name} is ${this.#stopped ? 'stopped' : 'offline'}`,
+        `printer ${this.name} is ${this.#follower.stopped ? 'stopped' : 'offline'}`,
         { details: { device: this.name } },
       );
     }
@@ -314,7 +291,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   }
 
   #beginSession(): void {
-    if (this.#stopped || !this.#started) return;
+    if (!this.#follower.following) return;
     this.#sessions.begin(() => new KioskError(ErrorCode.DeviceOffline, `printer ${this.name} line reopened`));
   }
 
@@ -342,7 +319,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     await this.#readCondition();
     if (session?.active) checkAsbHeard(session, this.#clock.now(), this.#opts.answerTimeoutMs, this.#log);
     // Started once all four replies are in: an ASB message alone may come before the setup's.
-    this.#finishStart();
+    this.#follower.settleStart();
   }
 
   #readCondition(): Promise<void> {
@@ -378,11 +355,5 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     this.#statusKey = key;
     this.#log.info({ status }, 'printer status');
     emitSafely(this, this.#log, 'printer', 'status', { ...status });
-  }
-
-  #finishStart(): void {
-    const done = this.#startDone;
-    this.#startDone = undefined;
-    done?.();
   }
 }
