@@ -60,7 +60,7 @@ describe('kioskd run', () => {
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 
-  it('refuses to run with a capability this build does not have (PIN pad) and changes nothing', async () => {
+  it('refuses a device protocol this build has no driver for (PIN pad "zt588") and changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
     const file = join(dir, 'pin-pad.yaml');
     writeFileSync(
@@ -68,7 +68,7 @@ describe('kioskd run', () => {
       stringify({
         kioskId: 'k1',
         dataDir: join(dir, 'var'),
-        devices: { pinPad: { enabled: true } },
+        devices: { pinPad: { enabled: true, protocol: 'zt588' } },
         fleet: { enabled: false },
       }),
     );
@@ -76,9 +76,7 @@ describe('kioskd run', () => {
     const output = collectOutput(child);
     const exit = await exitOf(child);
     expect(exit.code).toBe(1);
-    expect(output.stderr).toContain(
-      'devices.pinPad.enabled: expected false: the PIN pad driver is not in this build',
-    );
+    expect(output.stderr).toContain('devices.pinPad.protocol: expected "epp", got "zt588"');
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 });

@@ -1,0 +1,142 @@
+import type { KioskError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
+import {
+  CommandLine,
+  type Lane,
+  type LineAnswer,
+  type LinePort,
+  type LineRules,
+} from '../../transport/command-line.js';
+import {
+  decodePadMessage,
+  EppCommand,
+  EppFrameParser,
+  type EppHostCommand,
+  type EppKeyName,
+  type EppPadMessage,
+  type EppStreamItem,
+  encodeCommand,
+} from './codec/index.js';
+
+/** What the pad's stream carries, decoded: a message frame, or a bare key byte (raw-key pads). */
+export type EppInbound = { kind: 'message'; message: EppPadMessage } | { kind: 'rawKey'; key: EppKeyName };
+
+export interface PadLineStats {
+  commands: number;
+  retries: number;
+  failures: number;
+  unsolicited: number;
+  frames: number;
+  badFrames: number;
+  droppedBytes: number;
+}
+
+export interface PadLineOptions {
+  port: LinePort;
+  answerTimeoutMs: number;
+  rawKeyBytes: ReadonlyMap<number, EppKeyName>;
+  logger: Logger;
+  /** Key presses and entry ends, which come between replies and while the host waits for one. */
+  onEvent(inbound: EppInbound): void;
+}
+
+/** The code a reply to `command` carries (the command's own). */
+function codeOf(command: EppHostCommand): number {
+  return command.kind === 'unknownCommand' ? command.code : EppCommand[command.kind];
+}
+
+/** Whether a decoded pad message is a reply, and to which command code. */
+function replyCode(message: EppPadMessage): number | undefined {
+  switch (message.kind) {
+    case 'done':
+      return EppCommand[message.command];
+    case 'status':
+      return EppCommand.getStatus;
+    case 'pinBlock':
+      return EppCommand.getPinBlock;
+    case 'error':
+      return message.commandCode;
+    case 'unrecognised':
+      return message.code;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Commands that act on the customer's entry or the pad's key: a late answer to the first attempt
+ * may mean it ran, and a second would be refused `busy` or spend a DUKPT key for nothing.
+ */
+const NOT_RESENT: ReadonlySet<EppHostCommand['kind']> = new Set([
+  'startPinEntry',
+  'startDataEntry',
+  'getPinBlock',
+]);
+
+/**
+ * The EPP line on the shared command line: one command at a time, replies matched by code, and
+ * every event frame (or raw key byte) handed to the driver the moment it is read, whether or not
+ * a command waits. Log lines name commands by kind only: a getPinBlock's account and its reply's
+ * block and KSN never reach a log.
+ */
+export class PadLine {
+  readonly #line: CommandLine<EppHostCommand, EppStreamItem, EppInbound>;
+  readonly #parsers: EppFrameParser[] = [];
+
+  constructor(options: PadLineOptions) {
+    const parsers = this.#parsers;
+    const rules: LineRules<EppHostCommand, EppStreamItem, EppInbound> = {
+      name: 'epp',
+      describe: (command) => command.kind,
+      encode: encodeCommand,
+      createParser() {
+        const parser = new EppFrameParser({ rawKeyBytes: options.rawKeyBytes });
+        parsers.push(parser);
+        return {
+          push: (chunk) => parser.push(chunk),
+          reset: () => parser.reset(),
+        };
+      },
+      decode: (item) =>
+        item.kind === 'rawKey' ? item : { kind: 'message', message: decodePadMessage(item.frame) },
+      answers: (command, reply) => reply.kind === 'message' && replyCode(reply.message) === codeOf(command),
+      // The pad has no "send again" reply: a damaged command is simply not answered.
+      isGarbled: () => false,
+      neverResendBlindly: (command) => NOT_RESENT.has(command.kind),
+    };
+    this.#line = new CommandLine({
+      port: options.port,
+      rules,
+      answerTimeoutMs: options.answerTimeoutMs,
+      retries: 1,
+      logger: options.logger,
+      onUnsolicited: (reply) => options.onEvent(reply),
+    });
+  }
+
+  get stats(): PadLineStats {
+    const parser = this.#parsers[0]?.stats;
+    return {
+      ...this.#line.stats,
+      frames: parser?.frames ?? 0,
+      badFrames: parser?.badFrames ?? 0,
+      droppedBytes: parser?.droppedBytes ?? 0,
+    };
+  }
+
+  open(): void {
+    this.#line.open();
+  }
+
+  close(error: KioskError): void {
+    this.#line.close(error);
+  }
+
+  /** The pad's reply to `command`, error replies included (the driver says what they mean). */
+  async send(command: EppHostCommand, lane: Lane = 'normal'): Promise<LineAnswer<EppPadMessage>> {
+    const answer = await this.#line.send(command, lane);
+    // answers() takes only message frames.
+    const reply = (answer.reply as Extract<EppInbound, { kind: 'message' }>).message;
+    return { ...answer, reply };
+  }
+}
