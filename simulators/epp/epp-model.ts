@@ -97,6 +97,8 @@ export class EppModel implements DeviceModel {
   /** A PIN entry that ended with enter or auto, waiting for getPinBlock. */
   private heldPin: KeyEntry | undefined;
   private presses: PendingPress[] = [];
+  /** When the finger last pressed or will last press: the next action starts an interval after. */
+  private lastPressAt = -Infinity;
   private outbox: Outgoing[] = [];
   private readonly counters: EppCounters = {
     commands: 0,
@@ -367,13 +369,13 @@ export class EppModel implements DeviceModel {
           );
         }
         const interval = c.intervalMs ?? this.config.timing.keyIntervalMs;
-        const last = this.presses.at(-1)?.at;
-        let at = last === undefined ? this.time : Math.max(this.time, last + interval);
+        let at = Math.max(this.time, this.lastPressAt + interval);
         for (const press of presses) {
           this.presses.push({ at, press });
+          this.lastPressAt = at;
           at += interval;
         }
-        return { ...this.state(), lastPressAt: this.presses.at(-1)!.at };
+        return { ...this.state(), lastPressAt: this.lastPressAt };
       }
       case 'power.off':
         this.powered = false;
