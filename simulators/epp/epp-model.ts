@@ -16,13 +16,8 @@ import {
   KEY_BYTES,
 } from '../../devices/pin-pad/epp/codec/index.js';
 import type { DeviceModel } from '../harness/device-model.js';
-import {
-  type EppControl,
-  MAX_PENDING_PRESSES,
-  parseEppControl,
-  pressesOf,
-  refuseControl,
-} from './controls.js';
+import { type EppControl, parseEppControl, pressesOf } from './controls.js';
+import { Finger } from './finger.js';
 import { KeyEntry, type PadPress } from './key-entry.js';
 import { PadKeyStore } from './key-store.js';
 import type { EppModelConfig } from './options.js';
@@ -65,11 +60,6 @@ interface Outgoing {
   bytes: Uint8Array;
 }
 
-interface PendingPress {
-  at: number;
-  press: PadPress;
-}
-
 export interface EppModelDeps {
   /** Fixes format 4's random field (a test vector); a pad draws it from node:crypto. */
   random?: () => Uint8Array;
@@ -96,9 +86,7 @@ export class EppModel implements DeviceModel {
   private entry: KeyEntry | undefined;
   /** A PIN entry that ended with enter or auto, waiting for getPinBlock. */
   private heldPin: KeyEntry | undefined;
-  private presses: PendingPress[] = [];
-  /** When the finger last pressed or will last press: the next action starts an interval after. */
-  private lastPressAt = -Infinity;
+  private readonly finger = new Finger();
   private outbox: Outgoing[] = [];
   private readonly counters: EppCounters = {
     commands: 0,
@@ -141,7 +129,7 @@ export class EppModel implements DeviceModel {
   }
 
   nextDeadline(): number | undefined {
-    const times = [this.presses[0]?.at, this.entry?.deadline, this.outbox[0]?.at].filter(
+    const times = [this.finger.nextAt, this.entry?.deadline, this.outbox[0]?.at].filter(
       (t): t is number => t !== undefined,
     );
     return times.length === 0 ? undefined : Math.min(...times);
@@ -177,13 +165,13 @@ export class EppModel implements DeviceModel {
   /** Runs the finger and the entry timeout up to `now`, in time order (a timeout wins a tie). */
   private settle(now: number): void {
     for (;;) {
-      const pressAt = this.presses[0]?.at ?? Infinity;
+      const pressAt = this.finger.nextAt ?? Infinity;
       const timeoutAt = this.entry?.deadline ?? Infinity;
       const at = Math.min(pressAt, timeoutAt);
       if (at > now) break;
       this.time = Math.max(this.time, at);
       if (timeoutAt <= pressAt) this.endEntry('timeout');
-      else this.pressKey(this.presses.shift()!.press);
+      else this.pressKey(this.finger.takeDue(at)!);
     }
     this.time = Math.max(this.time, now);
   }
@@ -361,26 +349,14 @@ export class EppModel implements DeviceModel {
   private apply(c: EppControl): unknown {
     switch (c.action) {
       case 'keys.press': {
-        const presses = pressesOf(c.keys);
-        if (this.presses.length + presses.length > MAX_PENDING_PRESSES) {
-          refuseControl(
-            c.action,
-            `the finger still has ${this.presses.length} presses to make; at most ${MAX_PENDING_PRESSES} may wait`,
-          );
-        }
         const interval = c.intervalMs ?? this.config.timing.keyIntervalMs;
-        let at = Math.max(this.time, this.lastPressAt + interval);
-        for (const press of presses) {
-          this.presses.push({ at, press });
-          this.lastPressAt = at;
-          at += interval;
-        }
-        return { ...this.state(), lastPressAt: this.lastPressAt };
+        const lastPressAt = this.finger.schedule(pressesOf(c.keys), interval, this.time);
+        return { ...this.state(), lastPressAt };
       }
       case 'power.off':
         this.powered = false;
         this.dropEntryAndPin();
-        this.presses = [];
+        this.finger.lift();
         this.outbox = [];
         this.parser.reset();
         break;
@@ -393,7 +369,7 @@ export class EppModel implements DeviceModel {
       case 'tamper':
         if (this.entry) this.endEntry('cancel');
         this.dropEntryAndPin();
-        this.presses = [];
+        this.finger.lift();
         this.keys.erase();
         break;
       case 'state':
@@ -412,7 +388,7 @@ export class EppModel implements DeviceModel {
       pinReady: this.heldPin !== undefined,
       ksnCounter: this.keys.counter ?? null,
       keysExhausted: this.keys.exhausted,
-      pendingPresses: this.presses.length,
+      pendingPresses: this.finger.pending,
     };
   }
 }
