@@ -88,6 +88,7 @@ export class EppModel implements DeviceModel {
   private heldPin: KeyEntry | undefined;
   private readonly finger = new Finger();
   private outbox: Outgoing[] = [];
+  private lastReplyAt = -Infinity;
   private readonly counters: EppCounters = {
     commands: 0,
     errorReplies: 0,
@@ -243,11 +244,15 @@ export class EppModel implements DeviceModel {
     }
     this.counters.commands++;
     const command = decodeCommand(frame);
-    const replyAt = this.config.timing.answerDelayMs + this.time;
     const reply = this.execute(command, frame.code);
     if (reply.kind === 'error') this.counters.errorReplies++;
-    // A PIN block takes the pad's secure processor a little longer.
-    this.send(reply, reply.kind === 'pinBlock' ? replyAt + this.config.timing.pinBlockMs : replyAt);
+    // A PIN block takes the pad's secure processor a little longer; the pad works one command
+    // at a time, so a reply never overtakes the one before it.
+    const work =
+      this.config.timing.answerDelayMs + (reply.kind === 'pinBlock' ? this.config.timing.pinBlockMs : 0);
+    const replyAt = Math.max(this.time + work, this.lastReplyAt);
+    this.lastReplyAt = replyAt;
+    this.send(reply, replyAt);
     // The end of a cancelled entry follows the reply, so the host has its answer first.
     if (command.kind === 'cancelEntry' && reply.kind === 'done') this.endEntry('cancel', replyAt);
   }
@@ -358,6 +363,7 @@ export class EppModel implements DeviceModel {
         this.dropEntryAndPin();
         this.finger.lift();
         this.outbox = [];
+        this.lastReplyAt = -Infinity;
         this.parser.reset();
         break;
       case 'power.on':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EppPadMessage } from '../../../devices/pin-pad/epp/codec/index.js';
+import { type EppPadMessage, encodeCommand } from '../../../devices/pin-pad/epp/codec/index.js';
 import {
   AES_DUKPT_MAX_COUNTER,
   DUKPT_TDES_MAX_COUNTER,
@@ -115,6 +115,21 @@ describe('epp simulator: PIN blocks', () => {
     const reply = typeAndSeal(rig, '1234E', 'iso4', '4111111111111111') as PinBlockReply;
     expect(toHex(reply.pinBlock)).toBe('A912150391AB65A67E52883D81CE2D15');
     expect(toHex(reply.ksn)).toBe('123456789012345600000001');
+  });
+
+  it('a PIN block takes pinBlockMs longer, and a command sent meanwhile is answered after it', () => {
+    const rig = new PadRig({ timing: { answerDelayMs: 10, pinBlockMs: 40 } });
+    rig.ask({ kind: 'startPinEntry', minLength: 4, maxLength: 12, timeoutMs: 30_000, autoEnd: false });
+    rig.press('2468E');
+    const sentAt = rig.now;
+    rig.sendBytes(encodeCommand({ kind: 'getPinBlock', format: 'iso0', account: ACCOUNT }));
+    rig.sendBytes(encodeCommand({ kind: 'getStatus' }));
+    rig.quiet();
+    const replies = rig.heard.slice(-2).map((h) => [h.message.kind, h.at - sentAt]);
+    expect(replies).toEqual([
+      ['pinBlock', 50],
+      ['status', 50],
+    ]);
   });
 
   it('refuses the format the key cannot make (formatNotSupported) and keeps the PIN for the right one', () => {
