@@ -188,6 +188,9 @@ export class EppModel implements DeviceModel {
     const outcome = entry.press(press, this.time);
     if (!outcome.accepted) {
       this.counters.refusedPresses++;
+      // A raw-byte pad sends every key it sees; its host applies the same min/max rules to its
+      // count, and restarts its timeout on the key as the pad does.
+      if (entry.mode === 'pin' && this.config.keyEvents === 'rawBytes') this.sendKey(entry.mode, press);
       return;
     }
     this.counters.acceptedPresses++;

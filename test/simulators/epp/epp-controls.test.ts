@@ -242,6 +242,33 @@ describe('epp simulator: vendor variations', () => {
     expect(reply.kind).toBe('pinBlock');
   });
 
+  it('rawBytes: refused keys go bare too (the host counts by the same rules), and the PIN is what was taken', () => {
+    const rig = new PadRig({ keyEvents: 'rawBytes' });
+    rig.ask({ ...PIN_ENTRY, minLength: 4, maxLength: 6 });
+    const from = rig.chunks.length;
+    // Enter below minLength, then a seventh digit past maxLength: both refused by the pad, both sent.
+    rig.press('12E34567E');
+    expect(rig.chunks.slice(from).map((c) => c.hex)).toEqual([
+      '2A',
+      '2A',
+      '0D',
+      ...Array(5).fill('2A'),
+      '0D',
+    ]);
+    const reply = rig.ask({ kind: 'getPinBlock', format: 'iso0', account: '13800138000' });
+    if (reply.kind !== 'pinBlock') throw new Error(`no block: ${JSON.stringify(reply)}`);
+    const bdk = hex('0123456789ABCDEFFEDCBA9876543210');
+    expect(
+      decryptPinBlock({
+        bdk,
+        format: 'iso0',
+        pinBlock: reply.pinBlock,
+        ksn: reply.ksn,
+        account: '13800138000',
+      }),
+    ).toEqual({ ok: true, pin: '123456' });
+  });
+
   it('rawBytes: the cancel key goes bare too; data entry keeps its frames (clear digits are hex)', () => {
     const rig = new PadRig({ keyEvents: 'rawBytes' });
     rig.ask(PIN_ENTRY);
