@@ -6,8 +6,9 @@ import {
   encodeCommand,
   KEY_BYTES,
 } from '../../../devices/pin-pad/epp/codec/index.js';
-import { EppModel, type EppModelDeps, type EppPadView } from '../../../simulators/epp/epp-model.js';
+import { EppModel, type EppModelDeps } from '../../../simulators/epp/epp-model.js';
 import { resolveEppOptions } from '../../../simulators/epp/options.js';
+import type { EppPadView } from '../../../simulators/epp/pad-view.js';
 
 /** The ZT588-style bare key bytes, for hosts of pads with `keyEvents: rawBytes`. */
 export const RAW_KEY_BYTES = new Map(Object.entries(KEY_BYTES).map(([name, byte]) => [byte, name])) as Map<
