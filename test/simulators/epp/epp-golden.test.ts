@@ -24,6 +24,16 @@ describe('epp simulator: the golden frames of docs/devices/epp.md', () => {
     expect(sentSince(rig, 0)).toEqual(['02300032']);
   });
 
+  it('answers the golden beep and cancelEntry frames OK (check: 02^32^00 = 30, 02^42^00 = 40)', () => {
+    const rig = new PadRig();
+    rig.sendBytes(frame('033200C8F9'));
+    rig.quiet();
+    rig.sendBytes(frame('014243'));
+    rig.quiet();
+    expect(sentSince(rig, 0)).toEqual(['02320030', '02420040']);
+    expect((rig.snapshot()['counters'] as { beeps: number }).beeps).toBe(1);
+  });
+
   it('masks each PIN digit as *, then sends enter and the end of the entry with 6 digits', () => {
     const rig = new PadRig();
     rig.send({ kind: 'startPinEntry', minLength: 4, maxLength: 6, timeoutMs: 30_000, autoEnd: false });
