@@ -16,14 +16,14 @@ import type {
   PinPadEvents,
   PinPadStatus,
 } from '../pin-pad.js';
-import type { EppKeyScheme, EppPadMessage, EppPadState } from './codec/index.js';
+import type { EppKeyScheme, EppPadMessage } from './codec/index.js';
 import {
   type EppDriverOptions,
   type ResolvedEppDriverOptions,
   resolveEppDriverOptions,
 } from './driver-options.js';
-import { EntryKeys } from './entry-keys.js';
-import { type EntryEnd, type EntryKind, PadEntry } from './pad-entry.js';
+import { EntryRunner } from './entry-runner.js';
+import type { EntryEnd, EntryKind } from './pad-entry.js';
 import { type KeyFault, keyFaultOf, keyFaultStatus, padRefusal, unexpectedReply } from './pad-errors.js';
 import { PadLine } from './pad-line.js';
 
@@ -57,19 +57,16 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
   readonly #opts: ResolvedEppDriverOptions;
   readonly #line: PadLine;
   readonly #sessions: PolledSession<LineAnswer<EppPadMessage>, PadSession>;
-  readonly #keys: EntryKeys;
+  readonly #entries: EntryRunner;
   /** Undefined while the pad answers; otherwise why the line is not usable. */
   #lineStatus: DeviceStatus | undefined = { state: 'starting' };
   #keyScheme: EppKeyScheme | undefined;
   #keyFault: KeyFault | undefined;
   #identity: DeviceIdentity | undefined;
-  #entry: PadEntry | undefined;
-  /** performance.now() when the last entry ended: a status read written before it is stale. */
-  #entryEndedAt = 0;
   #pinReady = false;
   #status: PinPadStatus = { state: 'starting', entry: 'idle', pinReady: false };
   #statusKey = '';
-  readonly #counters = { polls: 0, entries: 0, pinBlocks: 0, lostEntryEnds: 0 };
+  readonly #counters = { polls: 0, entries: 0, pinBlocks: 0 };
   #started = false;
   #stopped = false;
   #startDone: (() => void) | undefined;
@@ -100,27 +97,36 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
     this.#log = config.logger.child({ device: config.name, protocol: 'epp' });
     this.#clock = config.clock ?? realClock;
     this.#opts = resolveEppDriverOptions(config.options);
-    this.#keys = new EntryKeys({
-      rawKeys: this.#opts.rawKeyBytes.size > 0,
-      clock: this.#clock,
-      onPinKey: (key) => emitSafely(this, this.#log, 'PIN pad', 'pinKey', key),
-      onDataKey: (key) => emitSafely(this, this.#log, 'PIN pad', 'dataKey', key),
-      end: (entry, end) => this.#entryEnded(entry, end),
-      log: this.#log,
-    });
     this.#line = new PadLine({
       port: config.transport,
       answerTimeoutMs: this.#opts.answerTimeoutMs,
       rawKeyBytes: this.#opts.rawKeyBytes,
       logger: this.#log,
-      onEvent: (inbound) => this.#keys.handle(this.#entry, inbound),
+      onEvent: (inbound) => this.#entries.handle(inbound),
+    });
+    this.#entries = new EntryRunner({
+      name: this.name,
+      log: this.#log,
+      clock: this.#clock,
+      answerTimeoutMs: this.#opts.answerTimeoutMs,
+      rawKeys: this.#opts.rawKeyBytes.size > 0,
+      send: (command) => this.#line.send(command),
+      command: (command) => this.#command(command),
+      refused: (command, reply) => this.#refused(command, reply),
+      onPinKey: (key) => emitSafely(this, this.#log, 'PIN pad', 'pinKey', key),
+      onDataKey: (key) => emitSafely(this, this.#log, 'PIN pad', 'dataKey', key),
+      changed: (entry, end) => {
+        if (entry.kind === 'pin' && end)
+          this.#pinReady = end.completion === 'enter' || end.completion === 'auto';
+        this.#publish();
+      },
     });
     this.#sessions = new PolledSession({
       device: {
         begin: (id) => this.#newSession(id),
         end: (_session, error) => {
           this.#line.close(error);
-          this.#failEntry(error);
+          this.#entries.fail(error);
           this.#pinReady = false;
         },
         poll: () => this.#poll(),
@@ -130,7 +136,7 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
           this.#lineStatus = { state: 'offline', reason: 'noAnswer' };
           // A pad that went silent mid-entry is not trusted with it: the entry fails, and the
           // reset once it answers again makes sure it holds nothing.
-          this.#failEntry(
+          this.#entries.fail(
             new KioskError(ErrorCode.DeviceOffline, `PIN pad ${this.name} stopped answering`, {
               details: { device: this.name },
             }),
@@ -155,7 +161,7 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
   }
 
   get counters(): Readonly<Record<string, number>> {
-    return { ...this.#line.stats, ...this.#keys.stats, ...this.#counters };
+    return { ...this.#line.stats, ...this.#entries.stats, ...this.#counters };
   }
 
   /** Follows the transport; resolves once the pad's status is known, it stopped answering, or stop(). */
@@ -189,7 +195,7 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
   /** `reset`: a running entry fails, a held PIN is forgotten, a tamper or DUKPT fault is read again. */
   async reset(): Promise<void> {
     const session = this.#requireSession();
-    this.#failEntry(
+    this.#entries.fail(
       new KioskError(ErrorCode.DeviceBadState, `PIN pad ${this.name} was reset during the entry`),
     );
     this.#pinReady = false;
@@ -220,37 +226,13 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
   }
 
   /** Ends a running entry as `cancel`; resolves once its promise has settled. Nothing runs: nothing sent. */
-  async cancelEntry(): Promise<void> {
-    const entry = this.#entry;
-    if (!entry) return;
-    if (this.#keys.cancelCounted(entry)) {
-      // A raw-key pad learns of the end from the host.
-      await this.#command({ kind: 'cancelEntry' }).catch((error: unknown) =>
-        this.#log.warn({ err: error }, 'PIN pad did not take cancelEntry after the driver ended the entry'),
-      );
-      return;
-    }
-    await this.#command({ kind: 'cancelEntry' });
-    if (entry.settled) return;
-    // The pad said OK: its end event is on its way. Should it be lost, the entry is over anyway.
-    const ended = await Promise.race([
-      entry.promise.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((resolve) =>
-        this.#clock.setTimer(() => resolve(false), this.#opts.answerTimeoutMs),
-      ),
-    ]);
-    if (!ended) {
-      this.#counters.lostEntryEnds++;
-      this.#entryEnded(entry, { completion: 'cancel', digits: 0, value: '' });
-    }
+  cancelEntry(): Promise<void> {
+    return this.#entries.cancel();
   }
 
   async getPinBlock(request: PinBlockRequest): Promise<PinBlock> {
     this.#requireSession();
-    if (this.#entry) throw this.#busy('a PIN block');
+    if (this.#entries.current) throw this.#busy('a PIN block');
     if (this.#keyFault) throw this.#faultError(this.#keyFault);
     // Whatever the outcome, the pad has let go of the PIN (made the block, refused, or lost the reply).
     this.#pinReady = false;
@@ -280,62 +262,15 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
 
   async #runEntry(kind: EntryKind, options: EntryOptions): Promise<EntryEnd> {
     const session = this.#requireSession();
-    if (this.#entry) throw this.#busy(kind === 'pin' ? 'a PIN entry' : 'a data entry');
+    if (this.#entries.current) throw this.#busy(kind === 'pin' ? 'a PIN entry' : 'a data entry');
     if (kind === 'pin') {
       if (this.#keyFault) throw this.#faultError(this.#keyFault);
       if (this.#keyScheme === 'none') throw this.#faultError('noKey');
+      // A new PIN entry replaces whatever PIN the pad held.
+      this.#pinReady = false;
     }
-    const entry = new PadEntry(kind, session.id, options);
-    this.#entry = entry;
-    this.#keys.started(entry);
-    // A new PIN entry replaces whatever PIN the pad held.
-    if (kind === 'pin') this.#pinReady = false;
     this.#counters.entries++;
-    this.#publish();
-    const command = kind === 'pin' ? 'startPinEntry' : 'startDataEntry';
-    try {
-      const answer = await this.#line.send({ kind: command, ...options });
-      if (answer.reply.kind !== 'done') {
-        throw answer.reply.kind === 'error'
-          ? this.#refused(command, answer.reply)
-          : unexpectedReply(this.name, command, answer.reply);
-      }
-      entry.acknowledgedAt = answer.receivedAt;
-    } catch (error) {
-      this.#failEntry(error, entry);
-      throw error;
-    }
-    this.#log.info({ entry: kind, ...options }, 'entry started');
-    return entry.promise;
-  }
-
-  #entryEnded(entry: PadEntry, end: EntryEnd): void {
-    if (this.#entry !== entry) return;
-    this.#entry = undefined;
-    this.#entryEndedAt = performance.now();
-    this.#keys.stopped(entry);
-    if (entry.kind === 'pin') this.#pinReady = end.completion === 'enter' || end.completion === 'auto';
-    entry.finish(end);
-    this.#log.info(
-      {
-        entry: entry.kind,
-        completion: end.completion,
-        ...(entry.kind === 'pin' ? { digits: end.digits } : {}),
-      },
-      'entry ended',
-    );
-    this.#publish();
-  }
-
-  /** Fails the running entry (or only `which`, when it is still the running one). */
-  #failEntry(error: unknown, which?: PadEntry): void {
-    const entry = this.#entry;
-    if (!entry || (which && which !== entry)) return;
-    this.#entry = undefined;
-    this.#entryEndedAt = performance.now();
-    this.#keys.stopped(entry);
-    if (entry.fail(error)) this.#log.warn({ entry: entry.kind, err: error }, 'entry failed');
-    this.#publish();
+    return this.#entries.run(kind, session.id, options);
   }
 
   // ── commands and sessions ────────────────────────────────────────────────────────────────
@@ -361,9 +296,9 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
   #busy(what: string): KioskError {
     return new KioskError(
       ErrorCode.DeviceBusy,
-      `PIN pad ${this.name} is taking a ${this.#entry?.kind} entry: ${what} must wait`,
+      `PIN pad ${this.name} is taking a ${this.#entries.current?.kind} entry: ${what} must wait`,
       {
-        details: { device: this.name, entry: this.#entry?.kind },
+        details: { device: this.name, entry: this.#entries.current?.kind },
       },
     );
   }
@@ -410,7 +345,7 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
   async #poll(): Promise<LineAnswer<EppPadMessage>> {
     this.#counters.polls++;
     const session = this.#sessions.latest;
-    if (session?.active && session.setupPending && !this.#entry) {
+    if (session?.active && session.setupPending && !this.#entries.current) {
       await this.#command({ kind: 'reset' });
       session.setupPending = false;
     }
@@ -427,42 +362,10 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
       this.#identity = { model: reply.model, firmware: reply.firmware, serialNumber: reply.serial };
       this.#keyScheme = reply.keyScheme;
       this.#lineStatus = undefined;
-      this.#checkEntryAgainst(reply.state, writtenAt);
+      this.#entries.checkAgainst(reply.state, writtenAt);
     }
     this.#publish();
     this.#finishStart();
-  }
-
-  /**
-   * The pad reports its state in order with its events: a status read written after the entry
-   * was acknowledged that says idle means the end event was lost (line noise); one that says an
-   * entry runs when the host knows none means an entry half-done, which is cancelled.
-   */
-  #checkEntryAgainst(state: EppPadState, writtenAt: number): void {
-    const entry = this.#entry;
-    if (
-      entry &&
-      !this.#keys.counting(entry) &&
-      entry.acknowledgedAt !== undefined &&
-      writtenAt > entry.acknowledgedAt &&
-      state === 'idle'
-    ) {
-      this.#counters.lostEntryEnds++;
-      this.#failEntry(
-        new KioskError(
-          ErrorCode.DeviceProtocol,
-          `PIN pad ${this.name} ended the entry but its end event was lost`,
-          {
-            details: { device: this.name, entry: entry.kind },
-          },
-        ),
-      );
-    } else if (!entry && state !== 'idle' && writtenAt > this.#entryEndedAt) {
-      this.#log.warn({ padState: state }, 'PIN pad runs an entry the host knows nothing of: cancelling it');
-      this.#command({ kind: 'cancelEntry' }).catch((error: unknown) =>
-        this.#log.warn({ err: error }, 'could not cancel the stray entry'),
-      );
-    }
   }
 
   #publish(): void {
@@ -473,7 +376,11 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
         : this.#keyScheme === 'none'
           ? { state: 'hardwareError', action: 'maintenance', reason: 'noKey' }
           : { state: 'online' });
-    const status: PinPadStatus = { ...base, entry: this.#entry?.kind ?? 'idle', pinReady: this.#pinReady };
+    const status: PinPadStatus = {
+      ...base,
+      entry: this.#entries.current?.kind ?? 'idle',
+      pinReady: this.#pinReady,
+    };
     const key = JSON.stringify(status);
     this.#status = status;
     if (key === this.#statusKey) return;
