@@ -115,6 +115,12 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
       refused: (command, reply) => this.#refused(command, reply),
       onPinKey: (key) => emitSafely(this, this.#log, 'PIN pad', 'pinKey', key),
       onDataKey: (key) => emitSafely(this, this.#log, 'PIN pad', 'dataKey', key),
+      resetPad: (why) => {
+        const session = this.#sessions.latest;
+        if (!session?.active || session.setupPending) return;
+        this.#log.warn({ why }, 'resetting the PIN pad at the next poll');
+        session.setupPending = true;
+      },
       changed: (entry, end) => {
         if (entry.kind === 'pin' && end)
           this.#pinReady = end.completion === 'enter' || end.completion === 'auto';

@@ -25,6 +25,8 @@ export interface EntryRunnerOptions {
   refused(command: string, reply: Extract<EppPadMessage, { kind: 'error' }>): KioskError;
   onPinKey(key: MaskedKey): void;
   onDataKey(key: { key: MaskedKey; digit?: string }): void;
+  /** The pad may hold an entry or a PIN the host knows nothing of: reset it before anything else. */
+  resetPad(why: string): void;
   /** An entry began or ended (`end` is undefined when it failed). */
   changed(entry: PadEntry, end?: EntryEnd): void;
 }
@@ -140,7 +142,8 @@ export class EntryRunner {
   /**
    * The pad reports its state in order with its events: a status read written after the entry
    * was acknowledged that says idle means the end event was lost (line noise); one that says an
-   * entry runs when the host knows none means an entry half-done, which is cancelled.
+   * entry runs when the host knows none means an entry half-done. Either way the pad may hold
+   * what the host does not know of (a PIN, an entry), so it is reset.
    */
   checkAgainst(state: EppPadState, writtenAt: number): void {
     const entry = this.#entry;
@@ -156,19 +159,12 @@ export class EntryRunner {
         new KioskError(
           ErrorCode.DeviceProtocol,
           `PIN pad ${this.#opts.name} ended the entry but its end event was lost`,
-          {
-            details: { device: this.#opts.name, entry: entry.kind },
-          },
+          { details: { device: this.#opts.name, entry: entry.kind } },
         ),
       );
+      this.#opts.resetPad('an entry ended whose end event was lost');
     } else if (!entry && state !== 'idle' && writtenAt > this.#endedAt) {
-      this.#opts.log.warn(
-        { padState: state },
-        'PIN pad runs an entry the host knows nothing of: cancelling it',
-      );
-      this.#opts
-        .command({ kind: 'cancelEntry' })
-        .catch((error: unknown) => this.#opts.log.warn({ err: error }, 'could not cancel the stray entry'));
+      this.#opts.resetPad('the pad runs an entry the host knows nothing of');
     }
   }
 

@@ -88,6 +88,28 @@ describe.each(PAD_VARIANTS)('EPP driver faults (%s)', (variant) => {
     expect(rig.control({ action: 'state' })).toMatchObject({ entry: 'idle', pinReady: false });
   });
 
+  it('fails an entry whose end event the line lost, and resets the pad so it holds no PIN the host missed', async () => {
+    const rig = await startPadRig({ variant });
+    rigs.push(rig);
+    await online(rig);
+    const entry = rig.pad.pinEntry(SIX);
+    const failed = entry.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await rig.press('246810');
+    await waitUntil('six digits', () => rig.pinKeys.length === 6);
+    rig.control({ action: 'line.set', dropRate: 1 });
+    await rig.press('E');
+    await waitUntil('the pad holding the PIN', () => rig.control({ action: 'state' })['pinReady'] === true);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    rig.control({ action: 'line.set', dropRate: 0 });
+    expect(await failed).toMatchObject({ code: ErrorCode.DeviceProtocol, details: { entry: 'pin' } });
+    await waitUntil('the pad reset', () => rig.control({ action: 'state' })['pinReady'] === false);
+    expect(rig.pad.status).toMatchObject({ state: 'online', entry: 'idle', pinReady: false });
+    expect((await rig.pad.diagnostics()).counters['lostEntryEnds']).toBe(1);
+  });
+
   it('surfaces an exhausted DUKPT counter as DeviceDukptOverflow and a hardware error, never a block', async () => {
     // The last TDES counter with at most 10 one-bits already used but one: one block left.
     const rig = await startPadRig({ variant, model: { initialCounter: 0x1ff400 } });
