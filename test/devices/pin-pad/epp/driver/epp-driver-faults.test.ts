@@ -198,7 +198,7 @@ describe.each(PAD_VARIANTS)('EPP driver faults (%s)', (variant) => {
     expect(await timedOut).toEqual({ digits: 0, completion: 'timeout' });
   });
 
-  it('never logs the PIN, the PIN block or the KSN, even at trace level', async () => {
+  it('never logs the PIN, the PIN block or the KSN, even at trace level with the byte trace asked for', async () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk, _encoding, done) {
@@ -206,7 +206,11 @@ describe.each(PAD_VARIANTS)('EPP driver faults (%s)', (variant) => {
         done();
       },
     });
-    const rig = await startPadRig({ variant, logger: createLogger({ level: 'trace', destination }) });
+    const rig = await startPadRig({
+      variant,
+      logger: createLogger({ level: 'trace', destination }),
+      byteTrace: true,
+    });
     rigs.push(rig);
     await online(rig);
     const entry = rig.pad.pinEntry(SIX);
@@ -216,6 +220,7 @@ describe.each(PAD_VARIANTS)('EPP driver faults (%s)', (variant) => {
     await rig.pad.stop();
     const log = lines.join('');
     expect(log).toContain('PIN block received');
+    expect(log).toContain('byte trace stays off for the PIN pad');
     for (const secret of [
       Buffer.from(block.pinBlock).toString('hex'),
       Buffer.from(block.ksn).toString('hex'),

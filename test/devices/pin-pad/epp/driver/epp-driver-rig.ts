@@ -27,6 +27,8 @@ export interface PadRigOptions {
   model?: Record<string, unknown>;
   config?: Partial<EppPinPadSection>;
   logger?: Logger;
+  /** The config's `log.byteTrace`, which the pad's wiring keeps off. */
+  byteTrace?: boolean;
 }
 
 export interface PadDriverRig {
@@ -99,6 +101,7 @@ export async function startPadRig(options: PadRigOptions): Promise<PadDriverRig>
       },
       binding,
       logger,
+      ...(options.byteTrace === undefined ? {} : { byteTrace: options.byteTrace }),
     });
     cleanups.push(() => pad.stop());
     const statuses: PinPadStatus[] = [];
