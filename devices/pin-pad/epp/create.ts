@@ -87,7 +87,8 @@ class EppPinPad extends EventEmitter<PinPadEvents> implements PinPad {
 
   start(): Promise<void> {
     const ready = this.#driver.start();
-    this.#transport.start();
+    // A stopped pad refuses through the driver's promise; its transport cannot start again.
+    if (this.#transport.state !== 'stopped') this.#transport.start();
     return ready;
   }
 
