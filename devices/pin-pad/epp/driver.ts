@@ -42,6 +42,21 @@ interface PadSession extends SessionState {
 
 const DEFAULT_BEEP_MS = 200;
 
+/** Codes of a command the pad answered with a refusal or a reply that does not fit, not of a silence. */
+const ANSWERED_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.DeviceRejectedCommand,
+  ErrorCode.DeviceProtocol,
+  ErrorCode.DeviceBusy,
+  ErrorCode.DeviceNoPin,
+  ErrorCode.DeviceDukptOverflow,
+  ErrorCode.DeviceTampered,
+  ErrorCode.DeviceNoKey,
+]);
+
+function padAnswered(error: unknown): boolean {
+  return error instanceof KioskError && ANSWERED_CODES.has(error.code);
+}
+
 /**
  * The EPP PIN pad on its serial line (docs/devices/epp.md). Each connection starts with `reset`,
  * so a reconnect never resumes an entry or keeps a PIN; then a status poll runs, which is how a
@@ -352,7 +367,14 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
     this.#counters.polls++;
     const session = this.#sessions.latest;
     if (session?.active && session.setupPending && !this.#entries.current) {
-      await this.#command({ kind: 'reset' });
+      try {
+        await this.#command({ kind: 'reset' });
+      } catch (error) {
+        // Unanswered: the pad is silent, which the poll reports. Refused (a tampered pad answers
+        // every command but getStatus with E8): it answered, holds nothing, and its status says why.
+        if (!padAnswered(error)) throw error;
+        this.#log.warn({ err: error }, 'PIN pad refused reset');
+      }
       session.setupPending = false;
     }
     return this.#line.send({ kind: 'getStatus' }, 'poll');

@@ -170,6 +170,13 @@ describe.each(PAD_VARIANTS)('EPP driver faults (%s)', (variant) => {
       reason: 'tampered',
     });
     await expect(rig.pad.pinEntry(SIX)).rejects.toMatchObject({ code: ErrorCode.DeviceTampered });
+    // After a power cycle the pad refuses the driver's reset too: it is tampered, not silent.
+    rig.control({ action: 'power.off' });
+    await waitUntil('offline', () => rig.pad.status.state === 'offline');
+    rig.control({ action: 'power.on' });
+    await waitUntil('answering again', () => rig.pad.status.state !== 'offline', 8_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(rig.pad.status).toMatchObject({ state: 'fraudAttempt', reason: 'tampered' });
   });
 
   it('follows a raw-key pad (ZT588 style): counts the bare key bytes itself and ends the entry by the pad’s rules', async () => {
