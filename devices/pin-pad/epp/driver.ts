@@ -24,7 +24,16 @@ import {
 } from './driver-options.js';
 import { EntryRunner } from './entry-runner.js';
 import type { EntryEnd, EntryKind } from './pad-entry.js';
-import { type KeyFault, keyFaultOf, keyFaultStatus, padRefusal, unexpectedReply } from './pad-errors.js';
+import {
+  busyError,
+  type KeyFault,
+  keyFaultError,
+  keyFaultOf,
+  keyFaultStatus,
+  padAnswered,
+  padRefusal,
+  unexpectedReply,
+} from './pad-errors.js';
 import { PadLine } from './pad-line.js';
 
 export interface EppDriverConfig {
@@ -41,21 +50,6 @@ interface PadSession extends SessionState {
 }
 
 const DEFAULT_BEEP_MS = 200;
-
-/** Codes of a command the pad answered with a refusal or a reply that does not fit, not of a silence. */
-const ANSWERED_CODES: ReadonlySet<ErrorCode> = new Set([
-  ErrorCode.DeviceRejectedCommand,
-  ErrorCode.DeviceProtocol,
-  ErrorCode.DeviceBusy,
-  ErrorCode.DeviceNoPin,
-  ErrorCode.DeviceDukptOverflow,
-  ErrorCode.DeviceTampered,
-  ErrorCode.DeviceNoKey,
-]);
-
-function padAnswered(error: unknown): boolean {
-  return error instanceof KioskError && ANSWERED_CODES.has(error.code);
-}
 
 /**
  * The EPP PIN pad on its serial line (docs/devices/epp.md). Each connection starts with `reset`,
@@ -253,8 +247,8 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
 
   async getPinBlock(request: PinBlockRequest): Promise<PinBlock> {
     this.#requireSession();
-    if (this.#entries.current) throw this.#busy('a PIN block');
-    if (this.#keyFault) throw this.#faultError(this.#keyFault);
+    if (this.#entries.current) throw busyError(this.name, this.#entries.current.kind, 'a PIN block');
+    if (this.#keyFault) throw keyFaultError(this.name, this.#keyFault);
     // Whatever the outcome, the pad has let go of the PIN (made the block, refused, or lost the reply).
     this.#pinReady = false;
     let reply: EppPadMessage;
@@ -283,10 +277,10 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
 
   async #runEntry(kind: EntryKind, options: EntryOptions): Promise<EntryEnd> {
     const session = this.#requireSession();
-    if (this.#entries.current) throw this.#busy(kind === 'pin' ? 'a PIN entry' : 'a data entry');
+    if (this.#entries.current) throw busyError(this.name, this.#entries.current.kind, `a ${kind} entry`);
     if (kind === 'pin') {
-      if (this.#keyFault) throw this.#faultError(this.#keyFault);
-      if (this.#keyScheme === 'none') throw this.#faultError('noKey');
+      if (this.#keyFault) throw keyFaultError(this.name, this.#keyFault);
+      if (this.#keyScheme === 'none') throw keyFaultError(this.name, 'noKey');
       // A new PIN entry replaces whatever PIN the pad held.
       this.#pinReady = false;
     }
@@ -312,27 +306,6 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
       this.#publish();
     }
     return padRefusal(this.name, command, reply);
-  }
-
-  #busy(what: string): KioskError {
-    return new KioskError(
-      ErrorCode.DeviceBusy,
-      `PIN pad ${this.name} is taking a ${this.#entries.current?.kind} entry: ${what} must wait`,
-      {
-        details: { device: this.name, entry: this.#entries.current?.kind },
-      },
-    );
-  }
-
-  #faultError(fault: KeyFault | 'noKey'): KioskError {
-    const code = {
-      tampered: ErrorCode.DeviceTampered,
-      dukptOverflow: ErrorCode.DeviceDukptOverflow,
-      noKey: ErrorCode.DeviceNoKey,
-    }[fault];
-    return new KioskError(code, `PIN pad ${this.name} cannot take a PIN: ${fault}`, {
-      details: { device: this.name, fault },
-    });
   }
 
   #requireSession(): PadSession {

@@ -63,3 +63,39 @@ export function keyFaultStatus(fault: KeyFault): DeviceStatus {
     ? { state: 'fraudAttempt', action: 'maintenance', reason: 'tampered' }
     : { state: 'hardwareError', action: 'maintenance', reason: 'dukptOverflow' };
 }
+
+export function keyFaultError(device: string, fault: KeyFault | 'noKey'): KioskError {
+  const code = {
+    tampered: ErrorCode.DeviceTampered,
+    dukptOverflow: ErrorCode.DeviceDukptOverflow,
+    noKey: ErrorCode.DeviceNoKey,
+  }[fault];
+  return new KioskError(code, `PIN pad ${device} cannot take a PIN: ${fault}`, {
+    details: { device, fault },
+  });
+}
+
+export function busyError(device: string, running: string, what: string): KioskError {
+  return new KioskError(
+    ErrorCode.DeviceBusy,
+    `PIN pad ${device} is taking a ${running} entry: ${what} must wait`,
+    {
+      details: { device, entry: running },
+    },
+  );
+}
+
+/** Codes of a command the pad answered with a refusal or a reply that does not fit, not of a silence. */
+const ANSWERED_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.DeviceRejectedCommand,
+  ErrorCode.DeviceProtocol,
+  ErrorCode.DeviceBusy,
+  ErrorCode.DeviceNoPin,
+  ErrorCode.DeviceDukptOverflow,
+  ErrorCode.DeviceTampered,
+  ErrorCode.DeviceNoKey,
+]);
+
+export function padAnswered(error: unknown): boolean {
+  return error instanceof KioskError && ANSWERED_CODES.has(error.code);
+}
