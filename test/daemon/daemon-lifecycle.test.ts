@@ -11,7 +11,7 @@ function demoConfigIn(dir: string): string {
   const config = {
     kioskId: 'test-kiosk-1',
     dataDir: join(dir, 'var'),
-    devices: { cashAcceptor: { port: 'sim:id003' } },
+    devices: { cashAcceptor: { port: 'sim:id003' }, pinPad: { enabled: true, port: 'sim:epp' } },
     simulators: { controlPort: 0 },
     api: { port: 0 },
     fleet: { enabled: false },
@@ -21,13 +21,22 @@ function demoConfigIn(dir: string): string {
 }
 
 describe('kioskd run', () => {
-  it('comes up on a config, logs that it is up, and stops on SIGTERM within 2 s with the journal closed', async () => {
+  it('comes up on a config (the PIN pad among its devices), logs that it is up, and stops on SIGTERM within 2 s with the journal closed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
     const child = spawnKioskd(['run', '--config', demoConfigIn(dir)]);
     const output = collectOutput(child);
+    const padOnline = waitForJsonLine(
+      child,
+      (line) =>
+        line['msg'] === 'PIN pad status' &&
+        (line['status'] as { state?: string } | undefined)?.state === 'online',
+      20_000,
+    );
     const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 20_000);
     expect(up['kioskId']).toBe('test-kiosk-1');
     await waitForJsonLine(child, (line) => line['msg'] === 'acceptor ready', 20_000);
+    expect(up['devices']).toMatchObject({ pinPad: 'sim:epp' });
+    await padOnline;
 
     const signalledAt = Date.now();
     child.kill('SIGTERM');
