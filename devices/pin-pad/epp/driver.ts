@@ -141,8 +141,9 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
         begin: (id) => this.#newSession(id),
         end: (_session, error) => {
           this.#line.close(error);
-          this.#entries.fail(error);
           this.#pinReady = false;
+          this.#entries.fail(error);
+          this.#publish();
         },
         poll: () => this.#poll(),
         handle: async (_session, answer) => this.#handlePoll(answer),
@@ -151,12 +152,12 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
           this.#lineStatus = { state: 'offline', reason: 'noAnswer' };
           // A pad that went silent mid-entry is not trusted with it: the entry fails, and the
           // reset once it answers again makes sure it holds nothing.
+          this.#pinReady = false;
           this.#entries.fail(
             new KioskError(ErrorCode.DeviceOffline, `PIN pad ${this.name} stopped answering`, {
               details: { device: this.name },
             }),
           );
-          this.#pinReady = false;
           const session = this.#sessions.latest;
           if (session?.active) session.setupPending = true;
           this.#publish();
@@ -249,14 +250,16 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
     this.#requireSession();
     if (this.#entries.current) throw busyError(this.name, this.#entries.current.kind, 'a PIN block');
     if (this.#keyFault) throw keyFaultError(this.name, this.#keyFault);
-    // Whatever the outcome, the pad has let go of the PIN (made the block, refused, or lost the reply).
-    this.#pinReady = false;
     let reply: EppPadMessage;
     try {
       reply = await this.#command({ kind: 'getPinBlock', format: request.format, account: request.account });
-    } finally {
-      this.#publish();
+    } catch (error) {
+      // A request the codec refused was never sent. Otherwise the host stops counting on the
+      // PIN, whatever the pad did with it: a block made, most refusals, and a lost reply drop it.
+      if (!(error instanceof KioskError) || error.code !== ErrorCode.DeviceBadArgument) this.#dropPin();
+      throw error;
     }
+    this.#dropPin();
     if (reply.kind !== 'pinBlock' || reply.format !== request.format) {
       throw unexpectedReply(this.name, 'getPinBlock', reply);
     }
@@ -367,6 +370,11 @@ export class EppDriver extends EventEmitter<PinPadEvents> {
     }
     this.#publish();
     this.#finishStart();
+  }
+
+  #dropPin(): void {
+    this.#pinReady = false;
+    this.#publish();
   }
 
   #publish(): void {

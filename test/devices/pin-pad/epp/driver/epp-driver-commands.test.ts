@@ -63,7 +63,7 @@ describe('EPP driver commands', () => {
     await expect(rig.pad.beep(10_001)).rejects.toMatchObject({ code: ErrorCode.DeviceBadArgument });
     expect(padCommands(rig)).toBe(before);
     expect(rig.control({ action: 'state' })['pinReady']).toBe(true);
-    // The driver does not claim a PIN it may no longer get: the pad's own answer decides.
+    expect(rig.pad.status.pinReady).toBe(true);
     const block = await rig.pad.getPinBlock({ format: 'iso0', account: ACCOUNT });
     expect(block.pinBlock).toHaveLength(8);
   });
