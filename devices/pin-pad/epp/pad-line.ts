@@ -1,4 +1,4 @@
-import type { KioskError } from '../../../core/errors.js';
+import { ErrorCode, KioskError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import {
   CommandLine,
@@ -29,6 +29,8 @@ export interface PadLineStats {
   frames: number;
   badFrames: number;
   droppedBytes: number;
+  /** Status reads sent before a getPinBlock to let a late reply to an earlier one go by. */
+  pinBlockBarriers: number;
 }
 
 export interface PadLineOptions {
@@ -82,6 +84,14 @@ const NOT_RESENT: ReadonlySet<EppHostCommand['kind']> = new Set([
 export class PadLine {
   readonly #line: CommandLine<EppHostCommand, EppStreamItem, EppInbound>;
   readonly #parsers: EppFrameParser[] = [];
+  /**
+   * A getPinBlock went unanswered, and its reply may still come: it carries nothing that ties it
+   * to its request, so it could be taken for the next request's, a block of an earlier PIN. The
+   * pad answers in order, so once any later command is answered that reply has come (and, with
+   * no request waiting, was dropped) or never will; the next getPinBlock waits for such an answer.
+   */
+  #blockReplyMayBeLate = false;
+  #barriers = 0;
 
   constructor(options: PadLineOptions) {
     const parsers = this.#parsers;
@@ -121,6 +131,7 @@ export class PadLine {
       frames: parser?.frames ?? 0,
       badFrames: parser?.badFrames ?? 0,
       droppedBytes: parser?.droppedBytes ?? 0,
+      pinBlockBarriers: this.#barriers,
     };
   }
 
@@ -134,7 +145,25 @@ export class PadLine {
 
   /** The pad's reply to `command`, error replies included (the driver says what they mean). */
   async send(command: EppHostCommand, lane: Lane = 'normal'): Promise<LineAnswer<EppPadMessage>> {
-    const answer = await this.#line.send(command, lane);
+    if (command.kind === 'getPinBlock' && this.#blockReplyMayBeLate) {
+      this.#barriers++;
+      await this.send({ kind: 'getStatus' });
+    }
+    let answer: LineAnswer<EppInbound>;
+    try {
+      answer = await this.#line.send(command, lane);
+    } catch (error) {
+      if (
+        command.kind === 'getPinBlock' &&
+        error instanceof KioskError &&
+        error.code === ErrorCode.DeviceTimeout
+      ) {
+        this.#blockReplyMayBeLate = true;
+      }
+      throw error;
+    }
+    // Any answer written after the lost request proves its reply is no longer on its way.
+    if (command.kind !== 'getPinBlock') this.#blockReplyMayBeLate = false;
     // answers() takes only message frames.
     const reply = (answer.reply as Extract<EppInbound, { kind: 'message' }>).message;
     return { ...answer, reply };

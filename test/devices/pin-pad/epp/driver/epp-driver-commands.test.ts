@@ -68,6 +68,30 @@ describe('EPP driver commands', () => {
     expect(block.pinBlock).toHaveLength(8);
   });
 
+  it('never takes a late block of an earlier request for the answer to the next one', async () => {
+    const rig = await startPadRig({
+      variant: 'inProcess',
+      config: { statusPollIntervalMs: 5_000, silenceTimeoutMs: 10_000 },
+    });
+    rigs.push(rig);
+    await online(rig);
+    const entry = rig.pad.pinEntry(SIX);
+    await rig.press('246810E');
+    await entry;
+    // The block comes back about 400 ms after the request: later than the 300 ms the driver waits.
+    rig.control({ action: 'line.set', latencyMs: 200 });
+    await expect(rig.pad.getPinBlock({ format: 'iso0', account: ACCOUNT })).rejects.toMatchObject({
+      code: ErrorCode.DeviceTimeout,
+    });
+    rig.control({ action: 'line.set', latencyMs: 0 });
+    // Asked again at once, while the first block is still on its way: the pad forgot the PIN
+    // when it made that block, so the only true answer is noPin.
+    await expect(rig.pad.getPinBlock({ format: 'iso0', account: ACCOUNT })).rejects.toMatchObject({
+      code: ErrorCode.DeviceNoPin,
+    });
+    expect((await rig.pad.diagnostics()).counters['pinBlockBarriers']).toBe(1);
+  });
+
   it('cancelEntry with no entry running sends nothing', async () => {
     const rig = await startPadRig({ variant: 'inProcess', config: { statusPollIntervalMs: 5_000 } });
     rigs.push(rig);
