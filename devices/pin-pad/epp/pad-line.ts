@@ -29,8 +29,8 @@ export interface PadLineStats {
   frames: number;
   badFrames: number;
   droppedBytes: number;
-  /** Status reads sent before a getPinBlock to let a late reply to an earlier one go by. */
-  pinBlockBarriers: number;
+  /** Status reads sent before a command to let a late reply to an earlier one of its kind go by. */
+  lateReplyBarriers: number;
 }
 
 export interface PadLineOptions {
@@ -85,12 +85,13 @@ export class PadLine {
   readonly #line: CommandLine<EppHostCommand, EppStreamItem, EppInbound>;
   readonly #parsers: EppFrameParser[] = [];
   /**
-   * A getPinBlock went unanswered, and its reply may still come: it carries nothing that ties it
-   * to its request, so it could be taken for the next request's, a block of an earlier PIN. The
-   * pad answers in order, so once any later command is answered that reply has come (and, with
-   * no request waiting, was dropped) or never will; the next getPinBlock waits for such an answer.
+   * Commands of these kinds went unanswered, and their replies may still come: a reply carries
+   * nothing that ties it to its request, so it could be taken for the next request of its kind
+   * (a block of an earlier PIN, an entry started with other settings). The pad answers in order,
+   * so once any later command is answered those replies have come (and, with no request waiting,
+   * were dropped) or never will; until then a request of such a kind waits behind a status read.
    */
-  #blockReplyMayBeLate = false;
+  readonly #mayBeLate = new Set<EppHostCommand['kind']>();
   #barriers = 0;
 
   constructor(options: PadLineOptions) {
@@ -131,7 +132,7 @@ export class PadLine {
       frames: parser?.frames ?? 0,
       badFrames: parser?.badFrames ?? 0,
       droppedBytes: parser?.droppedBytes ?? 0,
-      pinBlockBarriers: this.#barriers,
+      lateReplyBarriers: this.#barriers,
     };
   }
 
@@ -145,7 +146,7 @@ export class PadLine {
 
   /** The pad's reply to `command`, error replies included (the driver says what they mean). */
   async send(command: EppHostCommand, lane: Lane = 'normal'): Promise<LineAnswer<EppPadMessage>> {
-    if (command.kind === 'getPinBlock' && this.#blockReplyMayBeLate) {
+    if (command.kind !== 'getStatus' && this.#mayBeLate.has(command.kind)) {
       this.#barriers++;
       await this.send({ kind: 'getStatus' });
     }
@@ -153,17 +154,18 @@ export class PadLine {
     try {
       answer = await this.#line.send(command, lane);
     } catch (error) {
+      // A status reply is the same whenever it comes: only other kinds need the barrier.
       if (
-        command.kind === 'getPinBlock' &&
         error instanceof KioskError &&
-        error.code === ErrorCode.DeviceTimeout
+        error.code === ErrorCode.DeviceTimeout &&
+        command.kind !== 'getStatus'
       ) {
-        this.#blockReplyMayBeLate = true;
+        this.#mayBeLate.add(command.kind);
       }
       throw error;
     }
-    // Any answer written after the lost request proves its reply is no longer on its way.
-    if (command.kind !== 'getPinBlock') this.#blockReplyMayBeLate = false;
+    // An answer to a command written after the lost ones: their replies are no longer on the way.
+    this.#mayBeLate.clear();
     // answers() takes only message frames.
     const reply = (answer.reply as Extract<EppInbound, { kind: 'message' }>).message;
     return { ...answer, reply };

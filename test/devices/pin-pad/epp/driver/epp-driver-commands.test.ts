@@ -89,7 +89,7 @@ describe('EPP driver commands', () => {
     await expect(rig.pad.getPinBlock({ format: 'iso0', account: ACCOUNT })).rejects.toMatchObject({
       code: ErrorCode.DeviceNoPin,
     });
-    expect((await rig.pad.diagnostics()).counters['pinBlockBarriers']).toBe(1);
+    expect((await rig.pad.diagnostics()).counters['lateReplyBarriers']).toBe(1);
   });
 
   it('cancelEntry with no entry running sends nothing', async () => {
