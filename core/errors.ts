@@ -41,6 +41,14 @@ export const ErrorCode = {
   DeviceBadState: 3006,
   /** A caller handed a device codec a value its protocol cannot express. */
   DeviceBadArgument: 3007,
+  /** The PIN pad's DUKPT counter is exhausted: it makes no more PIN blocks until a new key is loaded. */
+  DeviceDukptOverflow: 3008,
+  /** A PIN block was asked for with no finished PIN entry held in the pad. */
+  DeviceNoPin: 3009,
+  /** The PIN pad's tamper response fired: its keys are erased. */
+  DeviceTampered: 3010,
+  /** The PIN pad has no key loaded (or none for the PIN block format asked for). */
+  DeviceNoKey: 3011,
 
   // journal: 4xxx
   JournalCorrupt: 4001,

@@ -1,5 +1,6 @@
 import { cashAcceptorProtocols } from './cash-acceptor/registry.js';
 import type { DeviceName } from './device-names.js';
+import { pinPadProtocols } from './pin-pad/registry.js';
 import { printerProtocols } from './printer/registry.js';
 
 export interface DeviceKind {
@@ -17,7 +18,7 @@ export interface DeviceKind {
 export const deviceKinds: Readonly<Record<DeviceName, DeviceKind>> = {
   cashAcceptor: { driver: 'the banknote acceptor driver', protocols: cashAcceptorProtocols },
   printer: { driver: 'the receipt printer driver', protocols: printerProtocols },
-  pinPad: { driver: 'the PIN pad driver', protocols: [] },
+  pinPad: { driver: 'the PIN pad driver', protocols: pinPadProtocols },
 };
 
 /** Why a configured device cannot run on this build, or undefined when it can. */

@@ -1,12 +1,18 @@
 import { ErrorCode, KioskError } from '../core/errors.js';
 import { echoModelFactory } from './echo/echo-model.js';
+import { eppSimulatorFactory } from './epp/epp-factory.js';
 import { escposSimulatorFactory } from './escpos/escpos-factory.js';
 import type { DeviceModelFactory } from './harness/device-model.js';
 import { SimulatorHost, type SimulatorHostOptions } from './harness/simulator-host.js';
 import { id003SimulatorFactory } from './id003/id003-factory.js';
 
 /** Add a model by adding its factory here. */
-const factories: DeviceModelFactory[] = [echoModelFactory, id003SimulatorFactory, escposSimulatorFactory];
+const factories: DeviceModelFactory[] = [
+  echoModelFactory,
+  id003SimulatorFactory,
+  escposSimulatorFactory,
+  eppSimulatorFactory,
+];
 
 /** Every device model the simulators offer, by kind. */
 export const simulatorFactories: ReadonlyMap<string, DeviceModelFactory> = new Map(

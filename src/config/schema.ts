@@ -9,7 +9,6 @@ import {
   MAX_DELAY_MS,
   nonEmptyText,
   reconnect,
-  serialPort,
 } from '../../core/config-fields.js';
 import {
   cashAcceptorConfigSchemas,
@@ -18,6 +17,7 @@ import {
 } from '../../devices/cash-acceptor/registry.js';
 import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
 import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
+import { pinPadConfigSchemas, pinPadProtocols } from '../../devices/pin-pad/registry.js';
 import { printerConfigSchemas, printerProtocols } from '../../devices/printer/registry.js';
 import { escposOptionsSchema } from '../../simulators/escpos/options-schema.js';
 import { receiptsConfigSchema } from '../receipts/receipt-config.js';
@@ -66,13 +66,12 @@ const printer = z
   .superRefine((value, ctx) => unbuiltDriver('printer', value, ctx))
   .prefault({});
 
+const pinPadProtocolExpectation = `expected ${pinPadProtocols.map((p) => JSON.stringify(p)).join(' or ')}`;
+
+/** One shape per protocol, each from its own folder; `protocol` picks it (EPP when absent). */
 const pinPad = z
-  .strictObject({
-    enabled: flag().default(false),
-    port: serialPort('sim:epp'),
-    protocol: z.enum(['epp']).default('epp'),
-    silenceTimeoutMs: intFrom(200, 60_000).default(5000),
-    reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
+  .discriminatedUnion('protocol', pinPadConfigSchemas, {
+    error: (issue) => (issue.code === 'invalid_union' ? pinPadProtocolExpectation : undefined),
   })
   .superRefine((value, ctx) => unbuiltDriver('pinPad', value, ctx))
   .prefault({});

@@ -3,6 +3,7 @@ import type { CashAcceptor } from '../../devices/cash-acceptor/cash-acceptor.js'
 import type { Device } from '../../devices/device.js';
 import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
 import type { DeviceStatus } from '../../devices/device-status.js';
+import type { PinPad } from '../../devices/pin-pad/pin-pad.js';
 import type { ReceiptPrinter } from '../../devices/printer/printer.js';
 import type { KioskConfig } from '../config/index.js';
 
@@ -26,7 +27,7 @@ export function configuredDevices(config: KioskConfig): ConfiguredDevice[] {
 export interface DeviceInterfaces {
   cashAcceptor: CashAcceptor;
   printer: ReceiptPrinter;
-  pinPad: Device;
+  pinPad: PinPad;
 }
 
 export interface DeviceEntry<D extends Device = Device> {

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { JournalCashIn } from '../money/journal-cash-in.js';
 import { startCashAcceptor } from './cash-acceptor-wiring.js';
 import type { DeviceEntry, DeviceInterfaces } from './device-map.js';
+import { startPinPad } from './pin-pad-wiring.js';
 import { startPrinter } from './printer-wiring.js';
 
 /** What the host hands every device kind's wiring; each takes what it needs. */
@@ -32,4 +33,5 @@ export type DeviceStarter<N extends DeviceName> = (
 export const deviceStarters: { readonly [N in DeviceName]?: DeviceStarter<N> } = {
   cashAcceptor: startCashAcceptor,
   printer: startPrinter,
+  pinPad: startPinPad,
 };

@@ -30,9 +30,12 @@ describe('the schema makes the daemon’s start-time refusals', () => {
     }
   });
 
-  it('refuses the PIN pad, whose driver is not in this build', () => {
-    expect(problemsOf({ ...ok, devices: { pinPad: { enabled: true } } })).toEqual([
-      'devices.pinPad.enabled: expected false: the PIN pad driver is not in this build, got true',
+  it('takes the EPP PIN pad and refuses a PIN pad protocol this build has no driver for', () => {
+    expect(
+      parseConfig({ ...ok, devices: { pinPad: { enabled: true } } }, 'test').devices.pinPad.protocol,
+    ).toBe('epp');
+    expect(problemsOf({ ...ok, devices: { pinPad: { enabled: true, protocol: 'zt588' } } })).toEqual([
+      'devices.pinPad.protocol: expected "epp", got "zt588"',
     ]);
   });
 

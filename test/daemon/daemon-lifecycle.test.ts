@@ -11,7 +11,7 @@ function demoConfigIn(dir: string): string {
   const config = {
     kioskId: 'test-kiosk-1',
     dataDir: join(dir, 'var'),
-    devices: { cashAcceptor: { port: 'sim:id003' } },
+    devices: { cashAcceptor: { port: 'sim:id003' }, pinPad: { enabled: true, port: 'sim:epp' } },
     simulators: { controlPort: 0 },
     api: { port: 0 },
     fleet: { enabled: false },
@@ -21,13 +21,22 @@ function demoConfigIn(dir: string): string {
 }
 
 describe('kioskd run', () => {
-  it('comes up on a config, logs that it is up, and stops on SIGTERM within 2 s with the journal closed', async () => {
+  it('comes up on a config (the PIN pad among its devices), logs that it is up, and stops on SIGTERM within 2 s with the journal closed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
     const child = spawnKioskd(['run', '--config', demoConfigIn(dir)]);
     const output = collectOutput(child);
+    const padOnline = waitForJsonLine(
+      child,
+      (line) =>
+        line['msg'] === 'PIN pad status' &&
+        (line['status'] as { state?: string } | undefined)?.state === 'online',
+      20_000,
+    );
     const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 20_000);
     expect(up['kioskId']).toBe('test-kiosk-1');
     await waitForJsonLine(child, (line) => line['msg'] === 'acceptor ready', 20_000);
+    expect(up['devices']).toMatchObject({ pinPad: 'sim:epp' });
+    await padOnline;
 
     const signalledAt = Date.now();
     child.kill('SIGTERM');
@@ -60,7 +69,7 @@ describe('kioskd run', () => {
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 
-  it('refuses to run with a capability this build does not have (PIN pad) and changes nothing', async () => {
+  it('refuses a device protocol this build has no driver for (PIN pad "zt588") and changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kioskd-daemon-'));
     const file = join(dir, 'pin-pad.yaml');
     writeFileSync(
@@ -68,7 +77,7 @@ describe('kioskd run', () => {
       stringify({
         kioskId: 'k1',
         dataDir: join(dir, 'var'),
-        devices: { pinPad: { enabled: true } },
+        devices: { pinPad: { enabled: true, protocol: 'zt588' } },
         fleet: { enabled: false },
       }),
     );
@@ -76,9 +85,7 @@ describe('kioskd run', () => {
     const output = collectOutput(child);
     const exit = await exitOf(child);
     expect(exit.code).toBe(1);
-    expect(output.stderr).toContain(
-      'devices.pinPad.enabled: expected false: the PIN pad driver is not in this build',
-    );
+    expect(output.stderr).toContain('devices.pinPad.protocol: expected "epp", got "zt588"');
     expect(existsSync(join(dir, 'var'))).toBe(false);
   });
 });
