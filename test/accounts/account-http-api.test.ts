@@ -115,7 +115,7 @@ describe('account service HTTP API', () => {
   it('refuses requests without the right bearer token, changing nothing', async () => {
     const service = await start();
     const credit = { paymentId: '01JF0000000000000000000001', account: DEMO_ACCOUNT, amountFen: 500 };
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'content-type': 'application/json' },
       { 'content-type': 'application/json', authorization: 'Bearer wrong-token-wrong-token' },
       { 'content-type': 'application/json', authorization: `Basic ${TOKEN}` },
