@@ -144,9 +144,9 @@ async function serve(argv: string[], io: CliIo): Promise<number> {
     { min: 0, max: 0, names: '' },
   );
   if (parsed.help) return help(io, SERVE_USAGE);
+  const port = integerOption(parsed, 'accounts serve', 'port', { min: 0, max: 65_535 });
   const config = configFile(parsed, 'accounts serve');
   if (config === undefined) throw usageError('accounts serve: missing --config FILE');
-  const port = integerOption(parsed, 'accounts serve', 'port', { min: 0, max: 65_535 });
   const logger = createLogger({ name: 'kioskd-accounts' });
   const running = await startAccountServer(config, {
     dbPath: stringOption(parsed, 'db') ?? config.db,
