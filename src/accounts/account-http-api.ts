@@ -20,7 +20,8 @@ import { type RateLimit, RateLimiter } from './rate-limiter.js';
  *   POST /v1/balance-queries   {account, format, pinBlock, ksn} → balance | wrongPin | locked | unknownAccount
  *   GET  /v1/account-check?account=N → {ok: true, dailyTotalSoFar} or 404
  *   POST /v1/credits           {paymentId, account, amountFen} → {credited}
- * Every request is rate-limited per client address before anything else, then authenticated
+ * Every request is rate-limited per client address (credits apart from the kiosks' queries)
+ * before anything else, then authenticated
  * (Bearer token), then its body read up to MAX_BODY_BYTES. Logs name the route, the status and
  * the time, never a body: PIN blocks and KSNs are never written anywhere.
  */
@@ -37,7 +38,10 @@ export interface AccountHttpApiOptions {
    * none); it tells only whether a number exists and its day's credits.
    */
   accountCheckNeedsToken: boolean;
+  /** Balance queries and account checks. */
   rateLimit: RateLimit;
+  /** Credits, which come from the fleet ledger alone and in bursts. */
+  creditRateLimit: RateLimit;
   tls?: { cert: Buffer; key: Buffer } | undefined;
   logger: Logger;
 }
@@ -79,6 +83,7 @@ export async function startAccountHttpApi(options: AccountHttpApiOptions): Promi
   const { service, logger: parent } = options;
   const logger = parent.child({ component: 'account-api' });
   const limiter = new RateLimiter(options.rateLimit);
+  const creditLimiter = new RateLimiter(options.creditRateLimit);
   const tokenDigest = digest(options.token);
 
   const authenticate = (req: IncomingMessage) => {
@@ -154,7 +159,8 @@ export async function startAccountHttpApi(options: AccountHttpApiOptions): Promi
     const url = new URL(req.url ?? '/', 'http://accounts');
     let status = 500;
     try {
-      const wait = limiter.take(req.socket.remoteAddress ?? 'unknown');
+      const client = req.socket.remoteAddress ?? 'unknown';
+      const wait = (url.pathname === '/v1/credits' ? creditLimiter : limiter).take(client);
       if (wait > 0) {
         throw refusal(429, ErrorCode.ApiBadRequest, 'too many requests: slow down', {
           'retry-after': String(Math.ceil(wait / 1000)),

@@ -60,6 +60,7 @@ export async function startAccountServer(
       token: config.token,
       accountCheckNeedsToken: config.accountCheckNeedsToken,
       rateLimit: config.rateLimit,
+      creditRateLimit: config.creditRateLimit,
       tls:
         config.tls === undefined
           ? undefined

@@ -49,10 +49,18 @@ export const accountServiceConfigSchema = z.strictObject({
       lockMinutes: intFrom(1, 7 * 24 * 60).default(30),
     })
     .prefault({}),
+  /** Per client address, on balance queries and account checks (the kiosks). */
   rateLimit: z
     .strictObject({
       perSecond: intFrom(1, 10_000).default(20),
       burst: intFrom(1, 10_000).default(40),
+    })
+    .prefault({}),
+  /** Per client address, on credits: the fleet ledger is one client carrying every kiosk's payments. */
+  creditRateLimit: z
+    .strictObject({
+      perSecond: intFrom(1, 100_000).default(1000),
+      burst: intFrom(1, 100_000).default(2000),
     })
     .prefault({}),
   /** The day `dailyTotalSoFar` counts starts at local midnight at this offset (480 minutes: China). */

@@ -206,6 +206,23 @@ describe('account service HTTP API', () => {
     expect(limited.headers['retry-after']).toBe('1');
   });
 
+  it("limits the fleet ledger's credits apart from the kiosks' queries", async () => {
+    const service = await start({
+      rateLimit: { perSecond: 1, burst: 1 },
+      creditRateLimit: { perSecond: 1, burst: 2 },
+    });
+    const check = () =>
+      call(service.url, 'GET', `/v1/account-check?account=${DEMO_ACCOUNT}`, json(undefined));
+    expect([(await check()).status, (await check()).status]).toEqual([200, 429]);
+    const statuses: number[] = [];
+    for (const n of [1, 2, 3]) {
+      const credit = { paymentId: `01JF000000000000000000000${n}`, account: DEMO_ACCOUNT, amountFen: 100 };
+      statuses.push((await call(service.url, 'POST', '/v1/credits', json(credit))).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(service.service.store.counts().credits).toBe(2);
+  });
+
   it.each([
     ['account', { account: '23800138000' }],
     ['account', { account: 13800138000 }],
