@@ -144,7 +144,15 @@ export async function startAccountHttpApi(options: AccountHttpApiOptions): Promi
       if ('unknownAccount' in result) throw refusal(404, ErrorCode.ApiNotFound, 'account: no such account');
       return { status: 200, body: { credited: result.credited } };
     }
-    const answer = await service.balanceQuery(readBalanceQuery(body));
+    const query = readBalanceQuery(body);
+    let answer: Awaited<ReturnType<AccountService['balanceQuery']>>;
+    try {
+      answer = await service.balanceQuery(query);
+    } finally {
+      // The body's text cannot be wiped; the bytes decoded from it can.
+      query.pinBlock.fill(0);
+      query.ksn.fill(0);
+    }
     if (answer.result === 'malformed') {
       throw badField(
         answer.field,
