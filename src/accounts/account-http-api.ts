@@ -43,6 +43,8 @@ export interface AccountHttpApiOptions {
   /** Credits, which come from the fleet ledger alone and in bursts. */
   creditRateLimit: RateLimit;
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** The config field that chose the address, for a refused listen (default listen.port). */
+  listenField?: string;
   logger: Logger;
 }
 
@@ -221,7 +223,13 @@ export async function startAccountHttpApi(options: AccountHttpApiOptions): Promi
   server.maxHeadersCount = 50;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
-      reject(listenRefusal(error, { field: 'listen.port', host: options.host, port: options.port })),
+      reject(
+        listenRefusal(error, {
+          field: options.listenField ?? 'listen.port',
+          host: options.host,
+          port: options.port,
+        }),
+      ),
     );
     server.listen(options.port, options.host, () => resolve());
   });

@@ -47,7 +47,12 @@ export interface RunningAccountService {
 /** Opens the service and serves its HTTP API; `listen` overrides the config's address. */
 export async function startAccountServer(
   config: AccountServiceConfig,
-  options: { dbPath?: string; listen?: { host: string; port: number }; logger: Logger; clock?: () => Date },
+  options: {
+    dbPath?: string;
+    listen?: { host: string; port: number; field?: string };
+    logger: Logger;
+    clock?: () => Date;
+  },
 ): Promise<RunningAccountService> {
   const service = openAccountService(config, options);
   let api: AccountHttpApi;
@@ -61,6 +66,7 @@ export async function startAccountServer(
       accountCheckNeedsToken: config.accountCheckNeedsToken,
       rateLimit: config.rateLimit,
       creditRateLimit: config.creditRateLimit,
+      listenField: options.listen?.field,
       tls:
         config.tls === undefined
           ? undefined

@@ -44,28 +44,47 @@ function post(url: string, body: unknown, token: string): Promise<{ status: numb
   });
 }
 
+function demoConfig(dir: string, port: number) {
+  return parseConfig(
+    {
+      kioskId: 'demo-0001',
+      dataDir: dir,
+      devices: { cashAcceptor: { port: 'sim:id003' } },
+      simulators: { controlPort: 0, options: { id003: { timingPreset: 'fast' } } },
+      api: { port: 0 },
+      transaction: {
+        accountCheck: { enabled: true, url: `http://127.0.0.1:${port}/v1/account-check` },
+      },
+      fleet: {
+        enabled: true,
+        broker: { url: 'embedded', protocolVersion: 4 },
+        embeddedBroker: { host: '127.0.0.1', port: 0 },
+      },
+    },
+    'test',
+  );
+}
+
 describe('daemon with the embedded account service', () => {
+  it('refuses to start in one line naming the account check URL when its port is taken', async () => {
+    const dir = scratchDir('demo-accounts-busy');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      await expect(
+        startDaemon({ config: demoConfig(dir.path, port), configPath: 'test', logger: silentLogger() }),
+      ).rejects.toThrow(`transaction.accountCheck.url: port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      dir.remove();
+    }
+  }, 30_000);
+
   it('answers the account check and credits a committed payment to the balance', async () => {
     const dir = scratchDir('demo-accounts');
     const port = await freePort();
-    const config = parseConfig(
-      {
-        kioskId: 'demo-0001',
-        dataDir: dir.path,
-        devices: { cashAcceptor: { port: 'sim:id003' } },
-        simulators: { controlPort: 0, options: { id003: { timingPreset: 'fast' } } },
-        api: { port: 0 },
-        transaction: {
-          accountCheck: { enabled: true, url: `http://127.0.0.1:${port}/v1/account-check` },
-        },
-        fleet: {
-          enabled: true,
-          broker: { url: 'embedded', protocolVersion: 4 },
-          embeddedBroker: { host: '127.0.0.1', port: 0 },
-        },
-      },
-      'test',
-    );
+    const config = demoConfig(dir.path, port);
     const daemon = await startDaemon({ config, configPath: 'test', logger: silentLogger() });
     try {
       const accounts = daemon.embeddedFleet!.accounts;

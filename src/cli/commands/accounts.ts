@@ -150,7 +150,11 @@ async function serve(argv: string[], io: CliIo): Promise<number> {
   const logger = createLogger({ name: 'kioskd-accounts' });
   const running = await startAccountServer(config, {
     dbPath: stringOption(parsed, 'db') ?? config.db,
-    listen: { host: stringOption(parsed, 'host') ?? config.listen.host, port: port ?? config.listen.port },
+    listen: {
+      host: stringOption(parsed, 'host') ?? config.listen.host,
+      port: port ?? config.listen.port,
+      field: port === undefined ? 'listen.port' : '--port',
+    },
     logger,
   });
   logger.info({ url: running.url, accounts: running.service.store.counts().accounts }, 'account service up');
