@@ -40,6 +40,11 @@ const COMMANDS: readonly CliCommandEntry[] = [
     summary: 'the fleet monitor: payment ledger, live view, command keys and signed commands',
     load: async () => (await import('./commands/fleet.js')).fleetCommand,
   },
+  {
+    name: 'accounts',
+    summary: 'the reference account service: balances, service passwords, PIN block checks, credits',
+    load: async () => (await import('./commands/accounts.js')).accountsCommand,
+  },
 ];
 
 function mainUsage(): string {

@@ -1,5 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
+import type { RunningAccountService } from '../accounts/account-server.js';
+import { inProcessCreditSink } from '../accounts/credit-sinks.js';
+import { startEmbeddedAccountService } from '../accounts/embedded-account-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { FleetLedger } from '../fleet/ledger.js';
 import type { FleetPublicKey } from '../fleet-protocol/index.js';
@@ -24,6 +27,11 @@ export interface EmbeddedFleet {
   readonly ledgerKeys: readonly FleetPublicKey[];
   readonly broker: EmbeddedBroker;
   readonly ledger: FleetLedger;
+  /**
+   * The reference account service (seeds/accounts.yaml), credited in-process with every payment
+   * the ledger stores; its HTTP API at `accounts.url` serves balance queries and account checks.
+   */
+  readonly accounts: RunningAccountService;
   /** The fleet tools' config with the fleet's login (`kioskd fleet view --config ...`). */
   readonly fleetLoginFile: string;
   stop(): Promise<void>;
@@ -43,9 +51,11 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
     logger,
   });
   const ackKeys = generateKeyPairSync('ed25519');
+  let accounts: RunningAccountService | undefined;
   let ledger: FleetLedger | undefined;
   let fleetLoginFile: string;
   try {
+    accounts = await startEmbeddedAccountService(config, logger);
     ledger = FleetLedger.start({
       broker: {
         url: broker.url,
@@ -58,6 +68,7 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
       topicPrefix: config.fleet.topicPrefix,
       // Aedes never honours $share, and this ledger is the only one on its broker.
       sharedSubscription: false,
+      creditSink: inProcessCreditSink(accounts.service),
       logger,
     });
     let timer: NodeJS.Timeout | undefined;
@@ -77,10 +88,12 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
     });
   } catch (error) {
     await ledger?.stop();
+    await accounts?.stop();
     await broker.close();
     throw error;
   }
   const running = ledger;
+  const accountService = accounts;
   logger.info({ fleetLoginFile }, 'fleet tools log in to the embedded broker with this config file');
   return {
     brokerUrl: broker.url,
@@ -88,10 +101,12 @@ export async function startEmbeddedFleet(config: KioskConfig, logger: Logger): P
     ledgerKeys: [{ id: EMBEDDED_LEDGER_KEY_ID, key: ackKeys.publicKey }],
     broker,
     ledger: running,
+    accounts: accountService,
     fleetLoginFile,
     async stop() {
       removeFleetLoginFile(fleetLoginFile);
       await running.stop();
+      await accountService.stop();
       await broker.close();
     },
   };

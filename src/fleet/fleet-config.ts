@@ -20,6 +20,7 @@ const BROKER_URL_EXPECTATION = 'expected a mqtt://, mqtts://, ws:// or wss:// UR
 const TOPIC_PREFIX_EXPECTATION =
   'expected topic levels joined by "/", without a leading or trailing "/", spaces, "+" or "#"';
 const GROUP_EXPECTATION = 'expected 1 to 64 letters, digits, "_" or "-"';
+const ACCOUNT_TOKEN_EXPECTATION = 'expected a token of 16 to 256 printable characters without spaces';
 const KEY_ID_EXPECTATION = 'expected a key id of 1 to 64 letters, digits, ".", "_" or "-"';
 
 export const brokerUrlSchema = z
@@ -57,6 +58,20 @@ export const fleetToolConfigSchema = z.strictObject({
       batchDelayMs: intFrom(0, 1000).default(0),
       batchMaxSize: intFrom(1, 10_000).default(500),
       gapCheckIntervalMs: intFrom(1000, 3_600_000).default(10_000),
+      /**
+       * The account service every stored payment is credited to (POST /v1/credits, retried,
+       * with a durable cursor in the ledger database); without it nothing is credited.
+       */
+      accountService: z
+        .strictObject({
+          url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+          token: z
+            .string({ error: ACCOUNT_TOKEN_EXPECTATION })
+            .regex(/^[\x21-\x7e]{16,256}$/, { error: ACCOUNT_TOKEN_EXPECTATION }),
+          /** CA of the service's certificate (https:// with a private CA). */
+          ca: filePath().optional(),
+        })
+        .optional(),
     })
     .prefault({}),
   commands: z

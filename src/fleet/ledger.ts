@@ -23,6 +23,7 @@ import {
   fleetClientOptions,
   isPermanentRefusal,
 } from './broker-connection.js';
+import { CreditForwarder, type CreditSink } from './credit-forwarding.js';
 import {
   type BatchOutcome,
   type IncomingPayment,
@@ -75,6 +76,11 @@ export interface FleetLedgerOptions {
   /** How long the shared-subscription probe waits for its message to come round. */
   probeTimeoutMs?: number;
   reconnectPeriodMs?: number;
+  /**
+   * The account service each newly stored payment is credited to, once (see
+   * credit-forwarding.ts): in-process beside the embedded ledger, or over HTTP.
+   */
+  creditSink?: CreditSink;
   logger: Logger;
   clock?: () => Date;
 }
@@ -167,6 +173,7 @@ export class FleetLedger {
   private readonly paymentTopic: string;
   private readonly url: string;
   private readonly ackKey: KeyObject;
+  private readonly forwarder: CreditForwarder | undefined;
   private pending: IncomingPayment[] = [];
   /** Committed batches whose acks wait for the WAL sync; see syncCommitted(). */
   private awaitingSync: Array<{ payments: number; acks: Map<string, KioskAck> }> = [];
@@ -238,6 +245,10 @@ export class FleetLedger {
     );
     this.gapTimer = setInterval(() => this.checkGaps(), options.gapCheckIntervalMs ?? 10_000);
     this.gapTimer.unref();
+    this.forwarder =
+      options.creditSink === undefined
+        ? undefined
+        : new CreditForwarder({ dbPath: store.path, sink: options.creditSink, logger: options.logger });
   }
 
   /** Opens the database and starts connecting; see whenSubscribed() for when payments flow. */
@@ -430,7 +441,11 @@ export class FleetLedger {
     this.syncing = this.store
       .syncCommitted()
       .then(
-        () => this.acknowledgeSynced(batches.map((batch) => batch.acks)),
+        () => {
+          this.acknowledgeSynced(batches.map((batch) => batch.acks));
+          // Only what the disk holds is credited.
+          this.forwarder?.wake();
+        },
         (error: unknown) => {
           const payments = batches.reduce((n, b) => n + b.payments, 0);
           this.counters.storeFailures += payments;
@@ -573,6 +588,7 @@ export class FleetLedger {
     });
     if ((await Promise.race([graceful, deadline])) === 'late') await this.client.endAsync(true);
     clearTimeout(timer);
+    await this.forwarder?.stop();
     this.gapsAtStop = this.store.gaps().length;
     this.store.close();
   }

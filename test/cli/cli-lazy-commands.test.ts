@@ -69,6 +69,18 @@ describe('kioskd: subcommands load on demand', () => {
       ].map((file) => pathToFileURL(join(REPO_ROOT, file)).href),
     );
     expect(resolved.filter((url) => /\/node_modules\/(mqtt|aedes)\//.test(url))).toEqual([]);
+    // Invariant 3: PIN crypto and the account service (the billing side's HSM role) never load in the daemon.
+    expect(inRepo(resolved, 'src/accounts/')).toEqual([]);
+    expect(inRepo(resolved, 'simulators/epp/crypto/')).toEqual([]);
+  }, 30_000);
+
+  it('`accounts --help` loads the account command, not the daemon', async () => {
+    const resolved = await modulesResolvedBy(['accounts', '--help']);
+    expect(inRepo(resolved, 'src/cli/commands/')).toEqual([
+      pathToFileURL(join(REPO_ROOT, 'src/cli/commands/accounts.ts')).href,
+    ]);
+    expect(inRepo(resolved, 'src/daemon/')).toEqual([]);
+    expect(resolved.filter((url) => /\/node_modules\/(mqtt|aedes)\//.test(url))).toEqual([]);
   }, 30_000);
 
   it('`journal --help` loads the journal command only', async () => {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { isKioskError } from '../../../core/errors.js';
+import { httpCreditSink } from '../../accounts/credit-sinks.js';
 import { connectOnce } from '../../fleet/broker-connection.js';
 import { checkCommand, sendCommand } from '../../fleet/command-sender.js';
 import {
@@ -51,6 +53,8 @@ SIGTERM or SIGINT; logs are JSON lines.
                         or ledger.privateKey in the config. Kiosks accept only acks it signed
   --db PATH             ledger database (default ./var/fleet-ledger.sqlite)
   --group NAME          shared-subscription group; instances in one group split the load (default ledger)
+With ledger.accountService {url, token} in the config, every stored payment is also credited
+to its account there, once (docs/account-service.md).
 
 ${CONNECTION_OPTIONS_HELP}`;
 
@@ -175,6 +179,18 @@ async function runLedger(argv: string[], io: CliIo): Promise<number> {
     batchDelayMs: config.ledger.batchDelayMs,
     batchMaxSize: config.ledger.batchMaxSize,
     gapCheckIntervalMs: config.ledger.gapCheckIntervalMs,
+    ...(config.ledger.accountService === undefined
+      ? {}
+      : {
+          creditSink: httpCreditSink({
+            url: config.ledger.accountService.url,
+            token: config.ledger.accountService.token,
+            ca:
+              config.ledger.accountService.ca === undefined
+                ? undefined
+                : readFileSync(config.ledger.accountService.ca),
+          }),
+        }),
     logger,
   });
   logger.info(
