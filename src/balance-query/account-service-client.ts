@@ -67,6 +67,11 @@ function post(
   });
 }
 
+/** Hex of the bytes read in place: Buffer.from(bytes) would leave a copy in the shared buffer pool. */
+function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 
 /** The answer as the contract defines it, or undefined for anything else. */
@@ -123,8 +128,8 @@ export function httpBalanceQueryClient(settings: AccountServiceSettings): Balanc
     const body = JSON.stringify({
       account,
       format: block.format,
-      pinBlock: Buffer.from(block.pinBlock).toString('hex'),
-      ksn: Buffer.from(block.ksn).toString('hex'),
+      pinBlock: hexOf(block.pinBlock),
+      ksn: hexOf(block.ksn),
     });
     // The bytes are not needed again; the text above lives only until this call returns.
     block.pinBlock.fill(0);
