@@ -31,6 +31,8 @@ export interface BalanceQueryContext {
   lockedUntil: string | null;
   /** The last account that was refused (not a CN mobile number), for the screen's message. */
   accountRejected: boolean;
+  /** The account as typed on the pad so far, for the screen to echo (an account is not secret). */
+  accountTyped: string;
   outcome: BalanceQueryOutcome | null;
   /** Why a step failed, for the log (never customer-facing, never a secret). */
   detail: string | null;
@@ -77,9 +79,26 @@ export function initialBalanceQueryContext(input: BalanceQueryInput): BalanceQue
     triesLeft: null,
     lockedUntil: null,
     accountRejected: false,
+    accountTyped: '',
     outcome: null,
     detail: null,
   };
+}
+
+/** The account typed on the pad after one press, at most ACCOUNT_DIGITS digits. */
+export function typedAfter(typed: string, key: MaskedKey, digit: string | undefined): string {
+  switch (key) {
+    case 'digit':
+      return digit !== undefined && /^\d$/.test(digit) && typed.length < ACCOUNT_DIGITS
+        ? typed + digit
+        : typed;
+    case 'backspace':
+      return typed.slice(0, -1);
+    case 'clear':
+      return '';
+    default:
+      return typed;
+  }
 }
 
 /** The count after one masked press, kept within what the pad can hold. */

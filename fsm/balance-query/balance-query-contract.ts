@@ -18,6 +18,8 @@ export type BalanceQueryEvent =
   | { type: 'ACCOUNT_ENTERED'; account: string }
   /** A masked press during PIN entry: which kind of key, never which digit. */
   | { type: 'PIN_KEY'; key: MaskedKey }
+  /** A press during the pad's account entry: not secret, so the digit comes along. */
+  | { type: 'ACCOUNT_KEY'; key: MaskedKey; digit?: string }
   | { type: 'CANCEL' };
 
 /** What the account service said, as the contract's `result` names it. */

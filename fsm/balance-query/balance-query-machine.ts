@@ -15,6 +15,7 @@ import {
   type BalanceQueryInput,
   digitsAfter,
   initialBalanceQueryContext,
+  typedAfter,
 } from './balance-query-context.js';
 import {
   type BalanceAnswer,
@@ -108,8 +109,14 @@ export function createBalanceQueryMachine(services: BalanceQueryServices) {
       recordAccount: assign((_, params: { account: string }) => ({
         account: params.account,
         accountRejected: false,
+        accountTyped: '',
       })),
-      rejectAccount: assign({ accountRejected: true }),
+      rejectAccount: assign({ accountRejected: true, accountTyped: '' }),
+      echoAccountKey: assign(({ context, event }) =>
+        event.type === 'ACCOUNT_KEY'
+          ? { accountTyped: typedAfter(context.accountTyped, event.key, event.digit) }
+          : {},
+      ),
       countKey: assign(({ context, event }) =>
         event.type === 'PIN_KEY'
           ? { digitsEntered: digitsAfter(context.digitsEntered, event.key, context.pinEntry.maxLength) }
@@ -200,6 +207,7 @@ export function createBalanceQueryMachine(services: BalanceQueryServices) {
         },
         after: { accountEntryTimeout: { target: 'ended', actions: end('accountEntryTimeout') } },
         on: {
+          ACCOUNT_KEY: { actions: 'echoAccountKey' },
           ACCOUNT_ENTERED: [
             {
               guard: 'validAccount',

@@ -17,6 +17,8 @@ export function renderBalanceQuery(view: BalanceQueryView, language: Language) {
     queryId: view.queryId,
     state: view.state,
     account: view.account === null ? null : (maskAccount(view.account) as string),
+    // What the customer is typing on the pad, echoed while typing like the screen's own field.
+    accountTyped: view.accountTyped,
     digitsEntered: view.digitsEntered,
     pinLength: { min: view.pinLength.min, max: view.pinLength.max },
     balanceFen: view.balanceFen,

@@ -122,8 +122,15 @@ export class BalanceQueryService implements BalanceQueries {
     const onKey = (key: MaskedKey): void => {
       this.#running?.actor.send({ type: 'PIN_KEY', key });
     };
+    const onDataKey = ({ key, digit }: { key: MaskedKey; digit?: string }): void => {
+      this.#running?.actor.send({ type: 'ACCOUNT_KEY', key, ...(digit === undefined ? {} : { digit }) });
+    };
     pad.on('pinKey', onKey);
-    this.#detach.push(() => pad.off('pinKey', onKey));
+    pad.on('dataKey', onDataKey);
+    this.#detach.push(() => {
+      pad.off('pinKey', onKey);
+      pad.off('dataKey', onDataKey);
+    });
   }
 
   /** Whether a query can be asked for at all on this kiosk (config and a PIN pad). */

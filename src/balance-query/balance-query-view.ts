@@ -22,6 +22,8 @@ export interface BalanceQueryView {
   queryId: string;
   state: BalanceQueryScreenState;
   account: string | null;
+  /** The digits typed on the pad so far while the account is being entered there. */
+  accountTyped: string;
   digitsEntered: number;
   pinLength: { min: number; max: number };
   balanceFen: number | null;
@@ -78,6 +80,7 @@ export function balanceQueryView(
     queryId,
     state: screenStateOf(name),
     account: context.account,
+    accountTyped: name === 'enteringAccount' ? context.accountTyped : '',
     digitsEntered: context.digitsEntered,
     pinLength: { min: context.pinEntry.minLength, max: context.pinEntry.maxLength },
     balanceFen: name === 'showingBalance' ? context.balanceFen : null,

@@ -75,6 +75,10 @@ describe('balance query service over a scripted pad and an HTTP account service'
   it('takes the account typed on the pad, and refuses a number that is not a CN mobile number', async () => {
     rig.service.start();
     await waitFor(() => rig.pad.entry?.kind === 'data', 'the pad to take the account');
+    rig.pad.press('1234');
+    expect(rig.service.current()?.accountTyped).toBe('1234');
+    rig.pad.press('B5X');
+    expect(rig.service.current()?.accountTyped).toBe('');
     rig.pad.press('12345678901E');
     await waitFor(
       () => rig.pad.entry?.kind === 'data' && rig.service.current()?.message === 'invalidAccount',
@@ -82,7 +86,11 @@ describe('balance query service over a scripted pad and an HTTP account service'
     );
     rig.pad.press(`${ACCOUNTS.known}E`);
     await pinEntryRunning();
-    expect(rig.service.current()).toMatchObject({ state: 'enteringPin', account: ACCOUNTS.known });
+    expect(rig.service.current()).toMatchObject({
+      state: 'enteringPin',
+      account: ACCOUNTS.known,
+      accountTyped: '',
+    });
     expect(() => rig.service.enterAccount(ACCOUNTS.known)).toThrow(
       expect.objectContaining({ code: ErrorCode.ApiConflict, details: { messageCode: 'wrongStep' } }),
     );
