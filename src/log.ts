@@ -10,6 +10,11 @@ export { type Logger, silentLogger } from '../core/logger.js';
 export const SECRET_PATHS = [
   'pinBlock',
   '*.pinBlock',
+  '*.*.pinBlock',
+  // The KSN names the pad's DUKPT key; DESIGN.md invariant 3 keeps it out of logs beside the block.
+  'ksn',
+  '*.ksn',
+  '*.*.ksn',
   'key',
   '*.key',
   'keys',

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, isKioskError, KioskError } from '../../core/errors.js';
+import type { BalanceQueries } from '../balance-query/balance-query-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { chooseLanguage, isLanguage, LANGUAGES, type Language, type MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
 import type { KioskService } from '../topup/top-up-view.js';
 import { writeApiToken } from './api-token.js';
+import { balanceQueryRoutes } from './balance-query-routes.js';
 import { openEventStream } from './event-stream.js';
 import { HttpError, readJsonBody, sendJson, statusFor } from './http-io.js';
 import { renderError, renderState, renderTopUp } from './render.js';
@@ -44,10 +46,12 @@ function notFound(what: string): KioskError {
 
 export async function startKioskApi(input: {
   service: KioskService;
+  /** The balance query, when the kiosk offers it (config and a PIN pad). */
+  balanceQueries?: BalanceQueries;
   config: KioskConfig;
   logger: Logger;
 }): Promise<KioskApi> {
-  const { service, config } = input;
+  const { service, config, balanceQueries } = input;
   const logger = input.logger.child({ component: 'kiosk-api' });
   const host = config.api.host;
   if (!LOOPBACK_HOSTS.has(host)) {
@@ -141,6 +145,7 @@ export async function startKioskApi(input: {
         },
       },
     },
+    ...balanceQueryRoutes(balanceQueries),
     {
       path: `${PREFIX}/events`,
       methods: {
@@ -148,6 +153,7 @@ export async function startKioskApi(input: {
           const stream = openEventStream({
             res,
             service,
+            ...(balanceQueries === undefined ? {} : { balanceQueries }),
             language,
             logger,
             onClose: () => streams.delete(stream),

@@ -182,6 +182,57 @@ const transaction = z
   })
   .prefault({});
 
+/** The customer's balance query with the service password on the PIN pad (issue 13). */
+const balanceQuery = z
+  .strictObject({
+    enabled: flag().default(false),
+    /** The billing system's balance query (POST <url>/v1/balance-queries); TLS in production. */
+    accountService: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+        token: nonEmptyText("the account service's bearer token").optional(),
+        timeoutMs: intFrom(100, 30_000).default(5000),
+      })
+      .prefault({}),
+    /** iso0 with TDES DUKPT, iso4 with AES DUKPT: what the pad is keyed for and the service expects. */
+    pinBlockFormat: z.enum(['iso0', 'iso4'], { error: 'expected "iso0" or "iso4"' }).default('iso0'),
+    pinEntry: z
+      .strictObject({
+        // Chinese service passwords are 6 digits; ISO 9564 allows 4 to 12.
+        minLength: intFrom(4, 12).default(6),
+        maxLength: intFrom(4, 12).default(6),
+        timeoutMs: intFrom(5000, 300_000).default(30_000),
+        autoEnd: flag().default(false),
+      })
+      .superRefine((value, ctx) => {
+        if (value.maxLength < value.minLength && fieldsAreClean(ctx, ['maxLength'], ['minLength'])) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['maxLength'],
+            message: `expected at least minLength (${value.minLength})`,
+            input: value.maxLength,
+          });
+        }
+      })
+      .prefault({}),
+    /** How long the balance stays on the screen. */
+    showBalanceMs: intFrom(2000, 120_000).default(15_000),
+  })
+  .superRefine((value, ctx) => {
+    if (!value.enabled || !fieldsAreClean(ctx, ['enabled'], ['accountService'])) return;
+    for (const field of ['url', 'token'] as const) {
+      if (value.accountService[field] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accountService', field],
+          message: 'required when balanceQuery.enabled is true',
+          input: undefined,
+        });
+      }
+    }
+  })
+  .prefault({});
+
 const BROKER_URL =
   /^(?:embedded|(?:mqtts?|wss?):\/\/(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:\/\S*)?)$/;
 const BROKER_URL_EXPECTATION = 'expected "embedded" or a mqtt://, mqtts://, ws:// or wss:// URL';
@@ -335,6 +386,7 @@ const baseSchema = z
     limits,
     transaction,
     receipts: receiptsConfigSchema,
+    balanceQuery,
     journal: z.strictObject({ path: filePath().optional() }).prefault({}),
     api: z
       .strictObject({
@@ -411,6 +463,19 @@ const baseSchema = z
       .prefault({}),
   })
   .superRefine((value, ctx) => {
+    // The query reads the service password on the PIN pad: without one it could never run.
+    if (
+      value.balanceQuery.enabled &&
+      !value.devices.pinPad.enabled &&
+      fieldsAreClean(ctx, ['balanceQuery', 'enabled'], ['devices', 'pinPad', 'enabled'])
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['balanceQuery', 'enabled'],
+        message: 'expected false while devices.pinPad.enabled is false (the balance query needs the PIN pad)',
+        input: true,
+      });
+    }
     const allowed = value.currency.denominations;
     if (!fieldsAreClean(ctx, ['currency', 'denominations'])) return;
     const section = ['devices', 'cashAcceptor'];

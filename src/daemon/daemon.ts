@@ -6,6 +6,7 @@ import type { BindingInterface } from '../../devices/transport/serial-binding.js
 import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
+import { BalanceQueryService } from '../balance-query/balance-query-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { CASH_ACCEPTOR_DEVICE } from '../devices/cash-acceptor-wiring.js';
 import { configuredDevices, DeviceMap } from '../devices/device-map.js';
@@ -20,6 +21,7 @@ import { kioskReceipts } from '../receipts/kiosk-receipts.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
+import { CustomerSlot } from '../topup/customer-slot.js';
 import { startKioskModes } from '../topup/kiosk-modes.js';
 import { TopUpService } from '../topup/top-up-service.js';
 import { KIOSKD_VERSION } from '../version.js';
@@ -50,6 +52,10 @@ export interface Daemon {
   readonly embeddedFleet: EmbeddedFleet | undefined;
   /** Customer top-ups: the machines over the journal and the acceptor. */
   readonly topUps: TopUpService;
+  /** The balance query with the service password, when `balanceQuery.enabled`. */
+  readonly balanceQueries: BalanceQueryService | undefined;
+  /** The one customer at a time: a top-up and a balance query both claim it. */
+  readonly customers: CustomerSlot;
   /** The kiosk API's base URL, e.g. http://127.0.0.1:8080 */
   readonly apiUrl: string;
   stop(): Promise<void>;
@@ -273,8 +279,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         })
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());
+    const customers = new CustomerSlot();
     const topUps = new TopUpService({
       config,
+      customers,
       journal,
       acceptor: cashAcceptor,
       cashIn,
@@ -285,8 +293,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       receipts: kioskReceipts({ config, journal, devices, logger }),
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
+    const balanceQueries = config.balanceQuery.enabled
+      ? new BalanceQueryService({
+          config,
+          // TODO(lead): devices.get('pinPad') once PA's device map types pinPad as the PinPad interface.
+          pinPad: undefined,
+          customers,
+          modes,
+          logger,
+        })
+      : undefined;
+    if (balanceQueries !== undefined) cleanups.push(() => balanceQueries.stop());
     // Started last and so closed first on stop: no new customer once stopping begins.
-    const api: KioskApi = await startKioskApi({ service: topUps, config, logger }).catch((error: unknown) => {
+    const api: KioskApi = await startKioskApi({
+      service: topUps,
+      ...(balanceQueries === undefined ? {} : { balanceQueries }),
+      config,
+      logger,
+    }).catch((error: unknown) => {
       throw listenRefusal(error, { field: 'api.port', ...config.api });
     });
     cleanups.push(() => api.close());
@@ -316,6 +340,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       fleetLink: fleet?.link,
       embeddedFleet,
       topUps,
+      balanceQueries,
+      customers,
       apiUrl: api.url,
       async stop() {
         notifier.stopping();

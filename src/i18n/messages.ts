@@ -133,6 +133,74 @@ const catalogue = {
     'zh-CN': '正在确认您的充值，请稍候，款项不会丢失',
     en: 'We are confirming your top-up. Please wait; your money is safe',
   },
+  balanceQueryActive: {
+    'zh-CN': '当前有余额查询正在进行，请稍候',
+    en: 'A balance query is in progress. Please wait',
+  },
+  noBalanceQuery: {
+    'zh-CN': '当前没有进行中的余额查询',
+    en: 'There is no balance query in progress',
+  },
+  balanceQueryUnavailable: {
+    'zh-CN': '本机暂不提供余额查询',
+    en: 'Balance queries are not available at this kiosk',
+  },
+  pinPadUnavailable: {
+    'zh-CN': '密码键盘暂时无法使用，请稍后再试',
+    en: 'The PIN pad is not available right now. Please try again later',
+  },
+  enterAccountForQuery: {
+    'zh-CN': '请输入要查询的11位手机号码',
+    en: 'Please enter the 11-digit mobile number to look up',
+  },
+  enterServicePassword: {
+    'zh-CN': '请在密码键盘上输入6位服务密码，按确认键结束',
+    en: 'Please type your 6-digit service password on the PIN pad and press Enter',
+  },
+  queryingBalance: {
+    'zh-CN': '正在查询，请稍候',
+    en: 'Looking up your balance. Please wait',
+  },
+  balanceShown: {
+    'zh-CN': '您的账户余额',
+    en: 'Your account balance',
+  },
+  wrongServicePassword: {
+    'zh-CN': '服务密码错误，请重新查询',
+    en: 'The service password is wrong. Please start the query again',
+  },
+  accountLocked: {
+    'zh-CN': '服务密码错误次数过多，查询已暂时锁定，请稍后再试',
+    en: 'Too many wrong service passwords: queries are locked for a while. Please try again later',
+  },
+  accountNotFound: {
+    'zh-CN': '未找到该号码的账户，请核对后重试',
+    en: 'No account was found for this number. Please check it and try again',
+  },
+  accountServiceUnavailable: {
+    'zh-CN': '暂时无法查询余额，请稍后再试',
+    en: 'We cannot look up the balance right now. Please try again later',
+  },
+  balanceQueryTimeout: {
+    'zh-CN': '查询超时，请稍后再试',
+    en: 'The balance query took too long. Please try again later',
+  },
+  pinPadFault: {
+    'zh-CN': '密码键盘故障，本次查询已结束',
+    en: 'The PIN pad failed, so this query has ended',
+  },
+  balanceQueryCancelled: {
+    'zh-CN': '余额查询已取消',
+    en: 'The balance query was cancelled',
+  },
+  balanceQueryEntryTimeout: {
+    'zh-CN': '操作超时，本次查询已取消',
+    en: 'The time ran out, so this query was cancelled',
+  },
+  balanceQueryDone: {
+    'zh-CN': '查询结束，感谢使用',
+    en: 'The query has ended. Thank you',
+  },
   badRequest: {
     'zh-CN': '请求无效，请重试',
     en: 'Something went wrong with that request. Please try again',

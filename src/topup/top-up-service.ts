@@ -20,6 +20,7 @@ import type { ReceiptPrinting } from '../receipts/receipt-printing.js';
 import type { AlertSink } from '../recovery/recovery-alerts.js';
 import { AcceptorCommands } from './acceptor-commands.js';
 import { type AccountChecker, httpAccountChecker } from './account-check.js';
+import { CustomerSlot } from './customer-slot.js';
 import { JournalWriteWatch } from './journal-write-watch.js';
 import { RunningTopUp } from './running-top-up.js';
 import { runningTopUpView } from './running-top-up-view.js';
@@ -54,6 +55,8 @@ export interface TopUpServiceOptions {
   alerts?: AlertSink;
   /** Receipts after each payment, when a printer is configured. */
   receipts?: ReceiptPrinting;
+  /** Shared with the balance query, so the two never run at once; a slot of its own when not given. */
+  customers?: CustomerSlot;
   clock?: () => Date;
 }
 
@@ -83,6 +86,9 @@ export class TopUpService implements KioskService {
   readonly #listeners = new Set<KioskEventListener>();
   readonly #detach: Array<() => void> = [];
   #running: RunningTopUp | undefined;
+  readonly #customers: CustomerSlot;
+  /** Gives the customer slot back; set while a top-up runs. */
+  #releaseSlot: () => void = () => {};
   /** The last top-up's view, kept after it ended so the screen can show the outcome. */
   #last: TopUpView | null = null;
   #stopping = false;
@@ -96,6 +102,7 @@ export class TopUpService implements KioskService {
     this.#cashIn = options.cashIn;
     this.#modes = options.modes;
     this.#receipts = options.receipts;
+    this.#customers = options.customers ?? new CustomerSlot();
     this.#log = options.logger.child({ component: 'top-up' });
     this.#records = new TopUpRecords(this.#journal, this.#log);
     this.#commands = new AcceptorCommands({
@@ -204,9 +211,11 @@ export class TopUpService implements KioskService {
 
   /** A new top-up; its receipt prints in `language`, the screen's language when it started. */
   start(language: Language = DEFAULT_LANGUAGE): TopUpView {
-    if (this.#running) throw conflict('a top-up is already active', 'topUpActive');
+    // Before the kiosk's refusal: a running balance query also makes the kiosk say "busy".
+    const release = this.#customers.claim('topUp');
     const refusal = this.#stopping ? 'kioskOutOfService' : this.#modes.refusal();
     if (refusal !== null) {
+      release();
       throw conflict(
         `the kiosk is ${this.#stopping ? 'stopping' : this.#modes.mode}; no top-up can start`,
         refusal,
@@ -215,6 +224,7 @@ export class TopUpService implements KioskService {
     const actor = createActor(this.#machine, { input: topUpInputFromConfig(this.#config) });
     const running = new RunningTopUp(actor, language);
     this.#running = running;
+    this.#releaseSlot = release;
     this.#last = null;
     actor.on('acceptor.enable', (event) => this.#commands.tell(event.denominations));
     actor.on('acceptor.disable', () => this.#commands.tell([]));
@@ -303,6 +313,7 @@ export class TopUpService implements KioskService {
         this.#log.info({ state: topUpStateName(running.actor.getSnapshot()) }, 'top-up interrupted by stop');
         running.actor.stop();
         this.#running = undefined;
+        this.#releaseSlot();
       }
     }
     this.#cashIn.setPolicy(refuseAllNotes);
@@ -325,6 +336,7 @@ export class TopUpService implements KioskService {
     if (this.#running !== running) return;
     this.#last = this.#view(running);
     this.#running = undefined;
+    this.#releaseSlot();
     this.#cashIn.setPolicy(refuseAllNotes);
     this.#commands.tell([]);
     this.#records.deleteSnapshot();
@@ -365,6 +377,7 @@ export class TopUpService implements KioskService {
       message: 'internalError',
     };
     this.#running = undefined;
+    this.#releaseSlot();
     this.#cashIn.setPolicy(refuseAllNotes);
     this.#commands.tell([]);
     if (context.txId !== null) this.#records.closeCancelled(context.txId);
