@@ -19,6 +19,7 @@ import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
 import { DEVICE_NAMES, type DeviceName } from '../../devices/device-names.js';
 import { pinPadConfigSchemas, pinPadProtocols } from '../../devices/pin-pad/registry.js';
 import { printerConfigSchemas, printerProtocols } from '../../devices/printer/registry.js';
+import { eppConfigOptionsSchema } from '../../simulators/epp/options-schema.js';
 import { escposOptionsSchema } from '../../simulators/escpos/options-schema.js';
 import { receiptsConfigSchema } from '../receipts/receipt-config.js';
 import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
@@ -59,6 +60,31 @@ function unbuiltDriver(
 const printerProtocolExpectation = `expected ${printerProtocols.map((p) => JSON.stringify(p)).join(' or ')}`;
 
 /** One shape per protocol, each from its own folder; `protocol` picks it (ESC/POS when absent). */
+/**
+ * A simulator model's own options, checked by the model's schema-only file (the daemon's config
+ * does not load the model), plus `wireTime`, which belongs to the simulated line.
+ */
+function simulatorModelOptions(modelSchema: z.ZodType, what: string) {
+  return z
+    .record(z.string(), z.unknown(), { error: `expected an object of ${what}` })
+    .superRefine((value, ctx) => {
+      const { wireTime, ...model } = value;
+      if (wireTime !== undefined && typeof wireTime !== 'boolean') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['wireTime'],
+          message: 'expected true or false',
+          input: wireTime,
+        });
+      }
+      const checked = modelSchema.safeParse(model);
+      for (const issue of checked.success ? [] : checked.error.issues) {
+        ctx.addIssue({ ...issue, code: 'custom', path: issue.path as PropertyKey[] } as never);
+      }
+    })
+    .optional();
+}
+
 const printer = z
   .discriminatedUnion('protocol', printerConfigSchemas, {
     error: (issue) => (issue.code === 'invalid_union' ? printerProtocolExpectation : undefined),
@@ -436,24 +462,9 @@ const baseSchema = z
               })
               .prefault({}),
             /** The ESC/POS printer model's own options (simulators/escpos/options-schema.ts), plus wireTime. */
-            escpos: z
-              .record(z.string(), z.unknown(), { error: 'expected an object of printer simulator options' })
-              .superRefine((value, ctx) => {
-                const { wireTime, ...model } = value;
-                if (wireTime !== undefined && typeof wireTime !== 'boolean') {
-                  ctx.addIssue({
-                    code: 'custom',
-                    path: ['wireTime'],
-                    message: 'expected true or false',
-                    input: wireTime,
-                  });
-                }
-                const checked = escposOptionsSchema.safeParse(model);
-                for (const issue of checked.success ? [] : checked.error.issues) {
-                  ctx.addIssue({ ...issue, code: 'custom', path: issue.path as PropertyKey[] } as never);
-                }
-              })
-              .optional(),
+            escpos: simulatorModelOptions(escposOptionsSchema, 'printer simulator options'),
+            /** The EPP pad model's options without key material (simulators/epp/options-schema.ts), plus wireTime: a kiosk's config never holds a key. */
+            epp: simulatorModelOptions(eppConfigOptionsSchema, 'PIN pad simulator options'),
           })
           .prefault({}),
       })

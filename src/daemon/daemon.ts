@@ -296,8 +296,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const balanceQueries = config.balanceQuery.enabled
       ? new BalanceQueryService({
           config,
-          // TODO(lead): devices.get('pinPad') once PA's device map types pinPad as the PinPad interface.
-          pinPad: undefined,
+          pinPad: devices.get('pinPad'),
           customers,
           modes,
           logger,

@@ -58,11 +58,13 @@ describe('kioskd: subcommands load on demand', () => {
       pathToFileURL(join(REPO_ROOT, 'src/cli/commands/run.ts')).href,
     ]);
     expect(inRepo(resolved, 'src/fleet/')).toEqual([]);
-    // The daemon's registry of simulated devices (an empty map on a kiosk) and the printer
-    // simulator's option schema (the config checks `simulators.options.escpos`) are the exceptions:
+    // The daemon's registry of simulated devices (an empty map on a kiosk) and the printer's and
+    // PIN pad's option schemas (the config checks `simulators.options.*`) are the exceptions:
     // no simulator model, line or control server.
     expect(inRepo(resolved, 'simulators/').sort()).toEqual(
       [
+        'simulators/epp/options-schema.ts',
+        'simulators/epp/timing.ts',
         'simulators/escpos/options-schema.ts',
         'simulators/escpos/timing.ts',
         'simulators/harness/simulator-registry.ts',
