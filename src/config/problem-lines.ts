@@ -14,8 +14,11 @@ import { nearestKey } from './nearest-key.js';
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
 
-/** Values under these keys are secrets: a problem line says what kind of value it was, never the value. */
-const HIDDEN_KEYS = new Set(['password', 'technicianPinHash']);
+/**
+ * Values under these keys are secrets, or where an operator may paste one by mistake (a clear
+ * service password into passwordHash): a problem line says what kind of value it was, never the value.
+ */
+const HIDDEN_KEYS = new Set(['password', 'technicianPinHash', 'passwordHash', 'token', 'tdesBdk', 'aesBdk']);
 
 const MAX_RENDERED = 60;
 /** An unknown key with no close match lists the allowed ones when there are this few. */

@@ -73,6 +73,27 @@ describe('account service config', () => {
     ).toThrow(/accounts\[0\]\.passwordHash: expected scrypt\$N=/);
   });
 
+  it('never echoes a clear password pasted into passwordHash, a bad token or a bad BDK in its problem lines', () => {
+    let text = '';
+    try {
+      parseAccountServiceConfig(
+        {
+          token: 'short-9f3k',
+          hsm: { tdesBdk: 'C0FFEE-not-a-key', aesBdk: AES_BDK },
+          accounts: [{ account: DEMO_ACCOUNT, balanceFen: 0, passwordHash: 'my-pin-864209' }],
+        },
+        't',
+      );
+    } catch (error) {
+      text = (error as Error).message;
+    }
+    expect(text).toMatch(/accounts\[0\]\.passwordHash: .*\(hidden\)/);
+    expect(text).toMatch(/token: .*\(hidden\)/);
+    expect(text).toMatch(/hsm\.tdesBdk: .*\(hidden\)/);
+    for (const secret of ['my-pin-864209', '864209', 'short-9f3k', 'C0FFEE'])
+      expect(text).not.toContain(secret);
+  });
+
   it("the fleet tools config takes the ledger's account service and names a bad URL", () => {
     const config = parseFleetToolConfig(
       { ledger: { accountService: { url: 'https://accounts.example:8082', token: TOKEN } } },
