@@ -29,6 +29,15 @@ function readmeTopUpBlock(): string {
   return block;
 }
 
+/** The README's balance query, run after the top-up in the same shell (it reuses its variables). */
+function readmeBalanceQueryBlock(): string {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const block = blocks.find((b) => b.includes('/balance-queries/current/account'));
+  if (block === undefined) throw new Error('README.md has no sh block with the balance query');
+  return block;
+}
+
 function runBash(script: string, cwd: string, env: Record<string, string>, timeoutMs: number) {
   const child = spawn('bash', ['-c', script], {
     cwd,
@@ -70,7 +79,7 @@ describe("README's top-up sequence", () => {
       expect(broker, 'the embedded broker logs its address').toBeDefined();
 
       const result = await runBash(
-        readmeTopUpBlock(),
+        `${readmeTopUpBlock()}\n${readmeBalanceQueryBlock()}`,
         dir,
         {
           API: `${String(up['api'])}/api/v1`,
@@ -92,6 +101,11 @@ describe("README's top-up sequence", () => {
       expect(String(confirmed!['paymentId'])).toMatch(/^[0-9A-Z]{26}$/);
       // Every API answer was a success: no refusal on the way.
       expect(answers.filter((a) => 'error' in a)).toEqual([]);
+      // The balance query: shown, with a count of digits and no digit of the password.
+      const balance = answers.find((a) => a['state'] === 'showingBalance');
+      expect(balance, `stdout:\n${result.stdout}`).toMatchObject({ digitsEntered: 6 });
+      expect(Number.isSafeInteger(balance!['balanceFen'])).toBe(true);
+      expect(result.stdout).not.toContain('246810');
       // The SSE stream's snapshot, then what the fleet sees.
       expect(result.stdout).toContain('event: snapshot');
       expect(result.stdout).toContain('demo-0001');
