@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../core/clock.js';
 import type { LineSettings } from '../../../core/line-settings.js';
 import type { Logger } from '../../../core/logger.js';
-import type { DeviceIdentity } from '../../device-status.js';
+import { DeviceOnLine } from '../../transport/device-on-line.js';
 import type { BindingInterface } from '../../transport/serial-binding.js';
 import { type ReconnectPolicy, SerialTransport } from '../../transport/serial-transport.js';
 import type {
@@ -64,80 +63,36 @@ export function eppLineSettings(config: Pick<EppPinPadSection, 'baudRate'>): Lin
  * The EPP pad behind the PinPad interface: start and stop run the line with the driver, and the
  * diagnostics see the line's state beside the driver's.
  */
-class EppPinPad extends EventEmitter<PinPadEvents> implements PinPad {
-  readonly #driver: EppDriver;
-  readonly #transport: SerialTransport;
-
+class EppPinPad extends DeviceOnLine<PinPadStatus, EppDriver, PinPadEvents> implements PinPad {
   constructor(driver: EppDriver, transport: SerialTransport) {
-    super();
-    this.#driver = driver;
-    this.#transport = transport;
-    driver.on('status', (status) => this.emit('status', status));
-    driver.on('pinKey', (key) => this.emit('pinKey', key));
-    driver.on('dataKey', (key) => this.emit('dataKey', key));
-  }
-
-  get name(): string {
-    return this.#driver.name;
-  }
-
-  get status(): PinPadStatus {
-    return this.#driver.status;
-  }
-
-  start(): Promise<void> {
-    const ready = this.#driver.start();
-    // A stopped pad refuses through the driver's promise; its transport cannot start again.
-    if (this.#transport.state !== 'stopped') this.#transport.start();
-    return ready;
-  }
-
-  async stop(): Promise<void> {
-    await this.#driver.stop();
-    await this.#transport.stop();
-  }
-
-  reset(): Promise<void> {
-    return this.#driver.reset();
-  }
-
-  readIdentity(): Promise<DeviceIdentity> {
-    return this.#driver.readIdentity();
+    super(driver, transport, ['status', 'pinKey', 'dataKey'], {
+      model: 'EPP PIN pad (not answering)',
+      firmware: 'unknown',
+    });
   }
 
   pinEntry(options: EntryOptions): Promise<PinEntryResult> {
-    return this.#driver.pinEntry(options);
+    return this.driver.pinEntry(options);
   }
 
   getPinBlock(request: PinBlockRequest): Promise<PinBlock> {
-    return this.#driver.getPinBlock(request);
+    return this.driver.getPinBlock(request);
   }
 
   dataEntry(options: EntryOptions): Promise<DataEntryResult> {
-    return this.#driver.dataEntry(options);
+    return this.driver.dataEntry(options);
   }
 
   cancelEntry(): Promise<void> {
-    return this.#driver.cancelEntry();
+    return this.driver.cancelEntry();
   }
 
   beep(durationMs?: number): Promise<void> {
-    return this.#driver.beep(durationMs);
+    return this.driver.beep(durationMs);
   }
 
-  async diagnostics(): Promise<PinPadDiagnostics> {
-    let identity: DeviceIdentity;
-    try {
-      identity = await this.#driver.readIdentity();
-    } catch {
-      identity = { model: 'EPP PIN pad (not answering)', firmware: 'unknown' };
-    }
-    return {
-      status: this.#driver.status,
-      identity,
-      transport: this.#transport.state,
-      counters: { ...this.#transport.counters, ...this.#driver.counters },
-    };
+  override diagnostics(): Promise<PinPadDiagnostics> {
+    return super.diagnostics();
   }
 }
 

@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import type { Clock } from '../../../core/clock.js';
 import type { LineSettings } from '../../../core/line-settings.js';
 import type { Logger } from '../../../core/logger.js';
-import type { DeviceIdentity } from '../../device-status.js';
+import { DeviceOnLine } from '../../transport/device-on-line.js';
 import type { BindingInterface } from '../../transport/serial-binding.js';
 import { type ReconnectPolicy, SerialTransport } from '../../transport/serial-transport.js';
 import type { PrinterDiagnostics, PrinterEvents, PrintOutcome, ReceiptPrinter } from '../printer.js';
@@ -66,55 +65,20 @@ export function escposLineSettings(
  * The ESC/POS printer behind the ReceiptPrinter interface: start and stop run the line with the
  * driver, and the diagnostics see the line's state beside the driver's.
  */
-class EscPosReceiptPrinter extends EventEmitter<PrinterEvents> implements ReceiptPrinter {
-  readonly #driver: EscPosDriver;
-  readonly #transport: SerialTransport;
-
+class EscPosReceiptPrinter
+  extends DeviceOnLine<PrinterStatus, EscPosDriver, PrinterEvents>
+  implements ReceiptPrinter
+{
   constructor(driver: EscPosDriver, transport: SerialTransport) {
-    super();
-    this.#driver = driver;
-    this.#transport = transport;
-    driver.on('status', (status) => this.emit('status', status));
-  }
-
-  get name(): string {
-    return this.#driver.name;
-  }
-
-  get status(): PrinterStatus {
-    return this.#driver.status;
-  }
-
-  start(): Promise<void> {
-    const ready = this.#driver.start();
-    this.#transport.start();
-    return ready;
-  }
-
-  async stop(): Promise<void> {
-    await this.#driver.stop();
-    await this.#transport.stop();
-  }
-
-  reset(): Promise<void> {
-    return this.#driver.reset();
-  }
-
-  readIdentity(): Promise<DeviceIdentity> {
-    return this.#driver.readIdentity();
+    super(driver, transport, ['status'], { model: 'ESC/POS printer (not answering)', firmware: 'unknown' });
   }
 
   print(document: PrinterDocument): Promise<PrintOutcome> {
-    return this.#driver.print(document);
+    return this.driver.print(document);
   }
 
-  async diagnostics(): Promise<PrinterDiagnostics> {
-    return {
-      status: this.#driver.status,
-      identity: await this.#driver.readIdentity(),
-      transport: this.#transport.state,
-      counters: { ...this.#transport.counters, ...this.#driver.counters },
-    };
+  override diagnostics(): Promise<PrinterDiagnostics> {
+    return super.diagnostics();
   }
 }
 
