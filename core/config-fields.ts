@@ -107,3 +107,33 @@ export function fieldsAreClean(ctx: IssueList, ...fields: readonly (readonly Pro
     return fields.some((field) => field.every((segment, i) => path[i] === segment));
   });
 }
+
+/** One cross-field rule: `field` must be more than `than`, said once, and only when both are clean. */
+export function requireMoreThan<T extends Record<string, unknown>>(
+  ctx: z.RefinementCtx<T>,
+  value: T,
+  field: keyof T & string,
+  than: keyof T & string,
+): void {
+  const [a, b] = [value[field], value[than]];
+  if (typeof a !== 'number' || typeof b !== 'number' || a > b) return;
+  if (!fieldsAreClean(ctx as unknown as IssueList, [field], [than])) return;
+  ctx.addIssue({ code: 'custom', path: [field], message: `expected more than ${than} (${b})`, input: a });
+}
+
+/** The daemon starts the simulator a `sim:` port names; only `expected` speaks this protocol. */
+export function requireOwnSimulator<T extends { port: string }>(
+  ctx: z.RefinementCtx<T>,
+  value: T,
+  expected: string,
+  device: string,
+): void {
+  if (!value.port.startsWith('sim:') || value.port === expected) return;
+  if (!fieldsAreClean(ctx as unknown as IssueList, ['port'])) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['port'],
+    message: `expected "${expected}" for a simulated ${device}`,
+    input: value.port,
+  });
+}

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { amount, fieldsAreClean, intFrom, reconnect, serialPort } from '../../../core/config-fields.js';
+import {
+  amount,
+  fieldsAreClean,
+  intFrom,
+  reconnect,
+  requireOwnSimulator,
+  serialPort,
+} from '../../../core/config-fields.js';
 
 /*
  * The config file's `devices.cashAcceptor` section when `protocol` is "id003". What only ID-003
@@ -43,15 +50,7 @@ export const id003ConfigSchema = z
     reconnect: reconnect({ initialDelayMs: 250, maxDelayMs: 10_000, factor: 2, jitter: 0.3 }),
   })
   .superRefine((value, ctx) => {
-    // The daemon starts the simulator a sim: port names; only the ID-003 one speaks the protocol.
-    if (value.port.startsWith('sim:') && value.port !== SIMULATED_PORT && fieldsAreClean(ctx, ['port'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['port'],
-        message: `expected "${SIMULATED_PORT}" for a simulated ID-003 acceptor`,
-        input: value.port,
-      });
-    }
+    requireOwnSimulator(ctx, value, SIMULATED_PORT, 'ID-003 acceptor');
     if (
       !value.port.startsWith('sim:') &&
       value.pollIntervalMs < REAL_POLL_MIN_MS &&

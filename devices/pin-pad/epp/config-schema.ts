@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { fieldsAreClean, flag, intFrom, reconnect, serialPort } from '../../../core/config-fields.js';
+import {
+  fieldsAreClean,
+  flag,
+  intFrom,
+  reconnect,
+  requireMoreThan,
+  requireOwnSimulator,
+  serialPort,
+} from '../../../core/config-fields.js';
 import { type EppKeyName, ETX, KEY_BYTES, STX } from './codec/index.js';
 
 /*
@@ -62,36 +70,9 @@ export const eppConfigSchema = z
     reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
   })
   .superRefine((value, ctx) => {
-    if (value.port.startsWith('sim:') && value.port !== SIMULATED_PORT && fieldsAreClean(ctx, ['port'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['port'],
-        message: `expected "${SIMULATED_PORT}" for a simulated EPP PIN pad`,
-        input: value.port,
-      });
-    }
-    if (
-      value.silenceTimeoutMs <= value.statusPollIntervalMs &&
-      fieldsAreClean(ctx, ['silenceTimeoutMs'], ['statusPollIntervalMs'])
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['silenceTimeoutMs'],
-        message: `expected more than statusPollIntervalMs (${value.statusPollIntervalMs})`,
-        input: value.silenceTimeoutMs,
-      });
-    }
-    if (
-      value.silenceTimeoutMs <= value.answerTimeoutMs &&
-      fieldsAreClean(ctx, ['silenceTimeoutMs'], ['answerTimeoutMs'])
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['silenceTimeoutMs'],
-        message: `expected more than answerTimeoutMs (${value.answerTimeoutMs})`,
-        input: value.silenceTimeoutMs,
-      });
-    }
+    requireOwnSimulator(ctx, value, SIMULATED_PORT, 'EPP PIN pad');
+    requireMoreThan(ctx, value, 'silenceTimeoutMs', 'statusPollIntervalMs');
+    requireMoreThan(ctx, value, 'silenceTimeoutMs', 'answerTimeoutMs');
     const raw = value.rawKeyBytes;
     const kinds = Object.keys(raw) as EppKeyName[];
     if (kinds.length > 0 && raw.enter === undefined && fieldsAreClean(ctx, ['rawKeyBytes'])) {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { fieldsAreClean, flag, intFrom, reconnect, serialPort } from '../../../core/config-fields.js';
+import {
+  fieldsAreClean,
+  flag,
+  intFrom,
+  reconnect,
+  requireMoreThan,
+  requireOwnSimulator,
+  serialPort,
+} from '../../../core/config-fields.js';
 import { PAPER_COLUMNS } from '../printer-document.js';
 
 /*
@@ -47,14 +55,7 @@ export const escposConfigSchema = z
     reconnect: reconnect({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.3 }),
   })
   .superRefine((value, ctx) => {
-    if (value.port.startsWith('sim:') && value.port !== SIMULATED_PORT && fieldsAreClean(ctx, ['port'])) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['port'],
-        message: `expected "${SIMULATED_PORT}" for a simulated ESC/POS printer`,
-        input: value.port,
-      });
-    }
+    requireOwnSimulator(ctx, value, SIMULATED_PORT, 'ESC/POS printer');
     if (value.required && !value.enabled && fieldsAreClean(ctx, ['required'], ['enabled'])) {
       ctx.addIssue({
         code: 'custom',
@@ -63,28 +64,8 @@ export const escposConfigSchema = z
         input: value.enabled,
       });
     }
-    if (
-      value.silenceTimeoutMs <= value.statusPollIntervalMs &&
-      fieldsAreClean(ctx, ['silenceTimeoutMs'], ['statusPollIntervalMs'])
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['silenceTimeoutMs'],
-        message: `expected more than statusPollIntervalMs (${value.statusPollIntervalMs})`,
-        input: value.silenceTimeoutMs,
-      });
-    }
-    if (
-      value.jobStallTimeoutMs <= value.answerTimeoutMs &&
-      fieldsAreClean(ctx, ['jobStallTimeoutMs'], ['answerTimeoutMs'])
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['jobStallTimeoutMs'],
-        message: `expected more than answerTimeoutMs (${value.answerTimeoutMs})`,
-        input: value.jobStallTimeoutMs,
-      });
-    }
+    requireMoreThan(ctx, value, 'silenceTimeoutMs', 'statusPollIntervalMs');
+    requireMoreThan(ctx, value, 'jobStallTimeoutMs', 'answerTimeoutMs');
   });
 
 export type EscPosPrinterConfig = z.output<typeof escposConfigSchema>;
