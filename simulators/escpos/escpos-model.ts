@@ -149,11 +149,14 @@ export class EscPosModel implements DeviceModel {
     this.queue(Uint8Array.of(byte), this.unit.now + this.config.timing.answerDelayMs);
   }
 
-  /** Keeps the queue in time order; equal times keep their order, as one UART sends them. */
+  /**
+   * One UART sends in the order the firmware queued: a `DLE EOT` reply is taken (with what the
+   * sensors said then) when the query comes, so an ASB message a later change causes goes out
+   * behind it, never ahead of it, even though the reply waits out the answer delay.
+   */
   private queue(bytes: Uint8Array, at: number): void {
-    let index = this.outbox.length;
-    while (index > 0 && this.outbox[index - 1]!.at > at) index--;
-    this.outbox.splice(index, 0, { at, bytes });
+    const tail = this.outbox.at(-1);
+    this.outbox.push({ at: tail !== undefined && tail.at > at ? tail.at : at, bytes });
   }
 
   private corrupt(bytes: Uint8Array, direction: 'toHost' | 'toDevice'): Uint8Array {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { enableAutomaticStatusBack } from '../../../devices/printer/escpos/codec/index.js';
+import {
+  enableAutomaticStatusBack,
+  realtimeStatusRequest,
+} from '../../../devices/printer/escpos/codec/index.js';
 import { ASB_ALL, PrinterRig } from './printer-rig.js';
 
 const ONLINE = {
@@ -101,6 +104,20 @@ describe('escpos simulator: Automatic Status Back', () => {
       { ...ONLINE, paper: 'nearEnd' },
     ]);
     expect(rig.raw.slice(0, 4)).toEqual([0x10, 0x00, 0x00, 0x00]);
+  });
+
+  it('sends a reply taken before a change ahead of the ASB message the change causes, as one UART does', () => {
+    const rig = new PrinterRig({ timing: { answerDelayMs: 5 } });
+    rig.send(ASB_ALL);
+    rig.run(10);
+    const before = rig.inbound.length;
+    // DLE EOT 2 reaches the printer with the cover shut; the cover opens while the reply waits.
+    rig.send(realtimeStatusRequest(2));
+    rig.control({ action: 'cover.open' });
+    rig.run(10);
+    const kinds = rig.inbound.slice(before).map((i) => i.message.kind);
+    expect(kinds).toEqual(['realtime', 'asb']);
+    expect(rig.asbConditions().at(-1)).toMatchObject({ coverOpen: true });
   });
 
   it('sends nothing for a change the host did not ask about', () => {
