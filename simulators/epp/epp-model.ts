@@ -15,17 +15,13 @@ import {
   KEY_BYTES,
 } from '../../devices/pin-pad/epp/codec/index.js';
 import type { DeviceModel } from '../harness/device-model.js';
+import { TransmitQueue } from '../harness/transmit-queue.js';
 import { type EppControl, parseEppControl, pressesOf } from './controls.js';
 import { Finger } from './finger.js';
 import { KeyEntry, type PadPress } from './key-entry.js';
 import { PadKeyStore } from './key-store.js';
 import type { EppModelConfig } from './options.js';
 import type { EppCounters, EppPadView } from './pad-view.js';
-
-interface Outgoing {
-  at: number;
-  bytes: Uint8Array;
-}
 
 export interface EppModelDeps {
   /** Fixes format 4's random field (a test vector); a pad draws it from node:crypto. */
@@ -54,7 +50,7 @@ export class EppModel implements DeviceModel {
   /** A PIN entry that ended with enter or auto, waiting for getPinBlock. */
   private heldPin: KeyEntry | undefined;
   private readonly finger = new Finger();
-  private outbox: Outgoing[] = [];
+  private readonly outbox = new TransmitQueue();
   private lastReplyAt = -Infinity;
   private readonly counters: EppCounters = {
     commands: 0,
@@ -92,12 +88,12 @@ export class EppModel implements DeviceModel {
   advance(now: number): Uint8Array[] {
     this.settle(now);
     const out: Uint8Array[] = [];
-    while (this.outbox.length > 0 && this.outbox[0]!.at <= now) out.push(this.outbox.shift()!.bytes);
+    out.push(...this.outbox.takeDue(now));
     return out;
   }
 
   nextDeadline(): number | undefined {
-    const times = [this.finger.nextAt, this.entry?.deadline, this.outbox[0]?.at].filter(
+    const times = [this.finger.nextAt, this.entry?.deadline, this.outbox.nextAt].filter(
       (t): t is number => t !== undefined,
     );
     return times.length === 0 ? undefined : Math.min(...times);
@@ -312,11 +308,9 @@ export class EppModel implements DeviceModel {
     this.queue(encodePadMessage(message), at);
   }
 
-  /** Keeps the queue in time order; equal times keep their order, as one UART sends them. */
+  /** A reply reaches the UART once the pad has worked on its command; keys pressed meanwhile go first. */
   private queue(bytes: Uint8Array, at: number): void {
-    let index = this.outbox.length;
-    while (index > 0 && this.outbox[index - 1]!.at > at) index--;
-    this.outbox.splice(index, 0, { at, bytes });
+    this.outbox.schedule(bytes, at);
   }
 
   // ── controls ─────────────────────────────────────────────────────────────────────────────
@@ -332,7 +326,7 @@ export class EppModel implements DeviceModel {
         this.powered = false;
         this.dropEntryAndPin();
         this.finger.lift();
-        this.outbox = [];
+        this.outbox.clear();
         this.lastReplyAt = -Infinity;
         this.parser.reset();
         break;

@@ -2,6 +2,7 @@ import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { LineSettings } from '../../core/line-settings.js';
 import type { DeviceModel } from '../harness/device-model.js';
 import { Prng } from '../harness/prng.js';
+import { TransmitQueue } from '../harness/transmit-queue.js';
 import { type EscPosControl, parseEscPosControl } from './controls.js';
 import type { EscPosModelConfig } from './options.js';
 import { renderPaperSvg } from './paper-svg.js';
@@ -23,11 +24,6 @@ export interface EscPosCounters {
 /** What `DLE DC4 8` answers once the buffers are empty: header 37, identifier 25, NUL. */
 const CLEAR_RESPONSE = [0x37, 0x25, 0x00] as const;
 
-interface Outgoing {
-  at: number;
-  bytes: Uint8Array;
-}
-
 /**
  * An ESC/POS thermal receipt printer as a pure state machine: bytes and time in, status bytes
  * out. This class is the serial side: real-time `DLE EOT n` queries taken from the stream as
@@ -44,7 +40,7 @@ export class EscPosModel implements DeviceModel {
   private readonly unit: PrinterUnit;
   private readonly filter = new RealtimeCommandFilter();
   private readonly prng: Prng;
-  private outbox: Outgoing[] = [];
+  private readonly outbox = new TransmitQueue();
   private corruptIn = 0;
   private corruptOut = 0;
   private readonly counters: EscPosCounters = {
@@ -86,17 +82,15 @@ export class EscPosModel implements DeviceModel {
 
   advance(now: number): Uint8Array[] {
     this.unit.settle(now);
-    const out: Uint8Array[] = [];
-    while (this.outbox.length > 0 && this.outbox[0]!.at <= now) {
-      const bytes = this.corrupt(this.outbox.shift()!.bytes, 'toHost');
+    return this.outbox.takeDue(now).map((due) => {
+      const bytes = this.corrupt(due, 'toHost');
       this.counters.bytesOut += bytes.length;
-      out.push(bytes);
-    }
-    return out;
+      return bytes;
+    });
   }
 
   nextDeadline(): number | undefined {
-    const times = [this.unit.nextEvent(), this.outbox[0]?.at].filter((t): t is number => t !== undefined);
+    const times = [this.unit.nextEvent(), this.outbox.nextAt].filter((t): t is number => t !== undefined);
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
@@ -149,14 +143,9 @@ export class EscPosModel implements DeviceModel {
     this.queue(Uint8Array.of(byte), this.unit.now + this.config.timing.answerDelayMs);
   }
 
-  /**
-   * One UART sends in the order the firmware queued: a `DLE EOT` reply is taken (with what the
-   * sensors said then) when the query comes, so an ASB message a later change causes goes out
-   * behind it, never ahead of it, even though the reply waits out the answer delay.
-   */
+  /** A `DLE EOT` reply is taken when the query comes; an ASB a later change raises goes behind it. */
   private queue(bytes: Uint8Array, at: number): void {
-    const tail = this.outbox.at(-1);
-    this.outbox.push({ at: tail !== undefined && tail.at > at ? tail.at : at, bytes });
+    this.outbox.append(bytes, at);
   }
 
   private corrupt(bytes: Uint8Array, direction: 'toHost' | 'toDevice'): Uint8Array {
@@ -234,7 +223,7 @@ export class EscPosModel implements DeviceModel {
       case 'power.cut':
         unit.powerCut();
         this.filter.reset();
-        this.outbox = [];
+        this.outbox.clear();
         break;
       case 'power.on':
         unit.powerOn();

@@ -8,6 +8,7 @@ import {
 } from '../../devices/cash-acceptor/id003/codec/index.js';
 import type { DeviceModel } from '../harness/device-model.js';
 import { Prng } from '../harness/prng.js';
+import { TransmitQueue } from '../harness/transmit-queue.js';
 import { applySetting, reportSetting, type SettingCommand } from './acceptor-settings.js';
 import { type Id003Control, parseId003Control } from './controls.js';
 import { type Id003Phase, Id003Unit } from './id003-unit.js';
@@ -80,11 +81,6 @@ function commandAllowed(kind: HostCommand['kind'], phase: Id003Phase): boolean {
   }
 }
 
-interface PendingAnswer {
-  at: number;
-  bytes: Uint8Array;
-}
-
 /**
  * The JCM ID-003 acceptor as a pure state machine: host frames and time in, answer frames out.
  * It is a strict slave: exactly one answer per valid host frame (the host's ACK of VEND VALID
@@ -110,7 +106,7 @@ export class Id003Model implements DeviceModel {
   /** `status.unknown`: the code the next `remaining` status requests are answered with. */
   private unknownStatus: { code: number; remaining: number } | undefined;
 
-  private outbox: PendingAnswer[] = [];
+  private readonly outbox = new TransmitQueue();
   private lastRxAt = 0;
   private readonly counters: Id003Counters = {
     framesIn: 0,
@@ -125,7 +121,7 @@ export class Id003Model implements DeviceModel {
   constructor(config: Id003ModelConfig) {
     this.config = config;
     this.unit = new Id003Unit(config, () => {
-      this.outbox = [];
+      this.outbox.clear();
       this.parser.reset();
     });
     this.prng = new Prng(config.seed);
@@ -163,15 +159,15 @@ export class Id003Model implements DeviceModel {
   advance(now: number): Uint8Array[] {
     this.unit.settle(now);
     const out: Uint8Array[] = [];
-    while (this.outbox.length > 0 && this.outbox[0]!.at <= this.unit.now) {
-      out.push(this.outbox.shift()!.bytes);
+    for (const bytes of this.outbox.takeDue(this.unit.now)) {
+      out.push(bytes);
       this.counters.answersOut++;
     }
     return out;
   }
 
   nextDeadline(): number | undefined {
-    const times = [this.unit.nextDeadline(), this.outbox[0]?.at].filter((t): t is number => t !== undefined);
+    const times = [this.unit.nextDeadline(), this.outbox.nextAt].filter((t): t is number => t !== undefined);
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
@@ -228,9 +224,10 @@ export class Id003Model implements DeviceModel {
       this.counters.answersDropped++;
       return;
     }
-    const last = this.outbox.at(-1)?.at ?? -Infinity;
-    const at = Math.max(this.unit.now + this.config.timing.answerDelayMs + this.extraDelayMs, last);
-    this.outbox.push({ at, bytes: encodeReply(reply) });
+    this.outbox.append(
+      encodeReply(reply),
+      this.unit.now + this.config.timing.answerDelayMs + this.extraDelayMs,
+    );
   }
 
   /** The answer to one host frame, or undefined when this unit stays silent. */
