@@ -86,14 +86,20 @@ interface InFlight {
  * hand-edited row), and the envelope says that. paymentPayload() fixes the order of the
  * fields, so the envelope is a prefix of the text.
  */
-export function frozenPayloadProblem(kioskId: string, row: OutboxPayload): string | undefined {
+export function frozenPayloadProblem(
+  kioskId: string,
+  row: Pick<OutboxPayload, 'seq' | 'paymentId' | 'payload'> & { kind?: OutboxPayload['kind'] },
+): string | undefined {
+  const kind = row.kind ?? 'payment';
   const envelope = `{"v":${FLEET_PAYLOAD_VERSION},"kioskId":${JSON.stringify(kioskId)},"ts":"`;
   if (!row.payload.startsWith(envelope))
-    return `payload is not a v${FLEET_PAYLOAD_VERSION} payment of ${kioskId}`;
-  const identity = `","paymentId":"${row.paymentId}","seq":${row.seq},"`;
+    return `payload is not a v${FLEET_PAYLOAD_VERSION} ${kind} of ${kioskId}`;
+  // A collection row's id is its collectionId (collectionPayload() fixes the same envelope).
+  const idField = kind === 'collection' ? 'collectionId' : 'paymentId';
+  const identity = `","${idField}":"${row.paymentId}","seq":${row.seq},"`;
   // The ts between them is an ISO 8601 UTC time: exactly 24 characters.
   if (row.payload.indexOf(identity, envelope.length) !== envelope.length + 24) {
-    return `payload paymentId or seq differ from the row's ${row.paymentId} / ${row.seq}`;
+    return `payload ${idField} or seq differ from the row's ${row.paymentId} / ${row.seq}`;
   }
   return undefined;
 }

@@ -153,6 +153,8 @@ export interface ConservationViolation {
     | 'paymentAmount'
     | 'paymentWithoutOutbox'
     | 'outboxSeqGap'
+    | 'collectionWithoutOutbox'
+    | 'collectionCycle'
     | 'counterMismatch';
   message: string;
   details: Record<string, unknown>;
