@@ -60,6 +60,8 @@ export interface PaymentOutboxSenderOptions {
   journal: Journal;
   kioskId: string;
   topic: string;
+  /** Where outbox rows of cash collections go (`kiosk/v1/{id}/collection`); same window, seq and acks. */
+  collectionTopic?: string;
   maxInFlight: number;
   resendAfterMs: number;
   /** The ledger keys whose signature an ack must carry. */
@@ -72,7 +74,9 @@ export interface PaymentOutboxSenderOptions {
 }
 
 interface InFlight {
+  /** The payment's id, or the collection's. */
   paymentId: string;
+  topic: string;
   /** The payload text frozen at commit, sent as it is on every attempt. */
   payload: Buffer;
   sentAt: number;
@@ -193,13 +197,18 @@ export class PaymentOutboxSender {
       if (room > 0) {
         for (const row of this.#journal.outbox.pendingPayloads({ afterSeq: this.#cursor, limit: room })) {
           this.#cursor = row.seq;
-          const problem = frozenPayloadProblem(this.#opts.kioskId, row);
-          if (problem !== undefined) {
-            this.#reportInvalid(row.seq, problem);
+          const topic = row.kind === 'collection' ? this.#opts.collectionTopic : this.#opts.topic;
+          const problem =
+            topic === undefined
+              ? 'a cash collection, and this sender has no collection topic'
+              : frozenPayloadProblem(this.#opts.kioskId, row);
+          if (problem !== undefined || topic === undefined) {
+            this.#reportInvalid(row.seq, problem ?? 'no topic');
             continue;
           }
           const flight: InFlight = {
             paymentId: row.paymentId,
+            topic,
             payload: Buffer.from(row.payload),
             sentAt: now,
           };
@@ -215,7 +224,7 @@ export class PaymentOutboxSender {
     if (now - this.#lastFlush >= ATTEMPT_FLUSH_MS) this.#flushAttempts(now);
     for (const [seq, flight] of sends) {
       flight.sentAt = now;
-      connection.send(this.#opts.topic, flight.payload, PAYMENT_PUBLISH, (error) => {
+      connection.send(flight.topic, flight.payload, PAYMENT_PUBLISH, (error) => {
         this.#log.debug({ err: error, seq }, 'payment publish not taken by the broker; resent later');
       });
     }
