@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { CollectionService } from '../../src/collection/collection-service.js';
 import { KioskModeStore } from '../../src/daemon/kiosk-mode-store.js';
 import { FleetLedger } from '../../src/fleet/ledger.js';
@@ -138,5 +139,36 @@ describe('cash collection over the fleet link', () => {
     await fleet.client.publishAsync(`kiosk/v1/${KIOSK_ID}/collection`, JSON.stringify(forged), { qos: 1 });
     await fleet.waitFor('the forged collection counted invalid', () => ledger.stats().invalid === 1);
     expect(ledger.collections(KIOSK_ID)).toHaveLength(1);
+
+    // kioskd fleet collections reads the same database, beside the running ledger.
+    const db = join(dir, 'ledger.sqlite');
+    const table = await kioskd('fleet', 'collections', '--db', db);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(
+      new RegExp(
+        `${KIOSK_ID}\\s+3\\s+${started.collectionId}\\s+T-07\\s+20\\.00\\s+10\\.00\\s+-10\\.00\\s+DISCREPANCY`,
+      ),
+    );
+    expect(table.out).toContain('10.00 note: expected 2, counted 1 (-1)');
+    const json = await kioskd('fleet', 'collections', '--db', db, '--kiosk', KIOSK_ID, '--json');
+    expect(json.out.split('\n').map((line) => JSON.parse(line).collectionId)).toEqual([started.collectionId]);
+    const none = await kioskd('fleet', 'collections', '--db', db, '--kiosk', 'K-9999');
+    expect(none.out).toBe('no cash collections in the ledger');
+    for (const [args, message] of [
+      [['--db', join(dir, 'missing.sqlite')], /no ledger database at .*missing\.sqlite/],
+      [['--db', db, '--kiosk', 'a/b'], /--kiosk "a\/b" is not a kiosk id/],
+      [['--db', db, '--limit', '0'], /limit/],
+    ] as const) {
+      const refused = await kioskd('fleet', 'collections', ...args);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(message);
+    }
   });
 });
+
+async function kioskd(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
