@@ -103,6 +103,25 @@ const checks: Check[] = [
       `collection ${r.collectionId} (${r.state}) is for cycle ${r.cycle} of cashbox ${r.device}, which is in cycle ${r.boxCycle}`,
   },
   {
+    rule: 'collectionExpected',
+    // An ended collection holds exactly the notes credited in the cycle it closed: none lost
+    // between cycles, none in two collections.
+    sql: `WITH cycles AS (
+            SELECT device, cashbox_cycle AS cycle, COUNT(*) AS notes FROM notes
+            WHERE state = 'credited' GROUP BY 1, 2
+          ), expected AS (
+            SELECT collection_id, SUM(expected) AS notes FROM collection_counts GROUP BY 1
+          )
+          SELECT c.collection_id AS collectionId, COALESCE(e.notes, 0) AS expected,
+                 COALESCE(y.notes, 0) AS credited
+          FROM collections c
+          LEFT JOIN expected e ON e.collection_id = c.collection_id
+          LEFT JOIN cycles y ON y.device = c.device AND y.cycle = c.cycle
+          WHERE c.state = 'ended' AND COALESCE(e.notes, 0) <> COALESCE(y.notes, 0)`,
+    message: (r) =>
+      `collection ${r.collectionId} expected ${r.expected} notes but its cycle credited ${r.credited}`,
+  },
+  {
     rule: 'counterMismatch',
     sql: `WITH credited AS (
             SELECT n.device, COALESCE(n.denomination, 0) AS denomination, COUNT(*) AS notes

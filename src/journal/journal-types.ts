@@ -155,6 +155,7 @@ export interface ConservationViolation {
     | 'outboxSeqGap'
     | 'collectionWithoutOutbox'
     | 'collectionCycle'
+    | 'collectionExpected'
     | 'counterMismatch';
   message: string;
   details: Record<string, unknown>;

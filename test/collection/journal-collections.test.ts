@@ -267,6 +267,26 @@ describe('journal cash collections', () => {
     expect(reopened.checkConservation()).toEqual([]);
   });
 
+  it('conservation names a collection that does not hold its cycle, or lost its outbox row', () => {
+    const { journal, path } = tempJournal();
+    commitTopUp(journal, [1_000, 2_000]);
+    const c = journal.collections.start({ device: 'acceptor', technician: 'T-01', denominations: TAKES });
+    journal.collections.enterCounts({ collectionId: c.collectionId, counts: [], technician: 'T-01' });
+    journal.collections.end({ collectionId: c.collectionId, technician: 'T-01' });
+    expect(journal.checkConservation()).toEqual([]);
+    const raw = new Database(path);
+    raw
+      .prepare(
+        'UPDATE collection_counts SET expected = expected + 1 WHERE collection_id = ? AND denomination = 1000',
+      )
+      .run(c.collectionId);
+    raw.prepare('DELETE FROM outbox WHERE collection_id = ?').run(c.collectionId);
+    raw.close();
+    expect(journal.checkConservation().map((v) => v.rule)).toEqual(
+      expect.arrayContaining(['collectionWithoutOutbox', 'collectionExpected']),
+    );
+  });
+
   it('ending is one transaction: a failure writing the outbox row leaves the collection counted and the cycle as it was', () => {
     const { journal, path } = tempJournal();
     commitTopUp(journal, [1_000]);
