@@ -7,6 +7,7 @@ import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import { BalanceQueryService } from '../balance-query/balance-query-service.js';
+import { CollectionService } from '../collection/collection-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { CASH_ACCEPTOR_DEVICE } from '../devices/cash-acceptor-wiring.js';
 import { configuredDevices, DeviceMap } from '../devices/device-map.js';
@@ -56,6 +57,8 @@ export interface Daemon {
   readonly balanceQueries: BalanceQueryService | undefined;
   /** The one customer at a time: a top-up and a balance query both claim it. */
   readonly customers: CustomerSlot;
+  /** Cash collection (Storage exchange) for the technician's service mode (docs/collection.md). */
+  readonly collections: CollectionService;
   /** The kiosk API's base URL, e.g. http://127.0.0.1:8080 */
   readonly apiUrl: string;
   stop(): Promise<void>;
@@ -303,6 +306,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         })
       : undefined;
     if (balanceQueries !== undefined) cleanups.push(() => balanceQueries.stop());
+    const collections = new CollectionService({
+      journal,
+      device: CASH_ACCEPTOR_DEVICE,
+      denominations: config.currency.denominations,
+      customers,
+      modes: operatorModes,
+      alerts,
+      printer: () => devices.get('printer'),
+      receipt: {
+        kioskId: config.kioskId,
+        config: config.receipts,
+        columns: config.devices.printer.columns,
+        minorUnitsPerMajor: config.currency.minorUnitsPerMajor,
+      },
+      logger,
+    });
+    // Before the API takes a customer: a collection a restart interrupted holds the slot again.
+    collections
+      .resume()
+      .catch((error: unknown) => logger.error({ err: error }, 'cash collection resume failed'));
     // Started last and so closed first on stop: no new customer once stopping begins.
     const api: KioskApi = await startKioskApi({
       service: topUps,
@@ -341,6 +364,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       topUps,
       balanceQueries,
       customers,
+      collections,
       apiUrl: api.url,
       async stop() {
         notifier.stopping();

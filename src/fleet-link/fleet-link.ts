@@ -167,6 +167,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       journal: this.#journal,
       kioskId: config.kioskId,
       topic: this.topics.payment,
+      collectionTopic: this.topics.collection,
       maxInFlight: config.fleet.outbox.maxInFlight,
       resendAfterMs: config.fleet.outbox.resendAfterMs,
       ledgerKeys: ledgerKeysOf(config),

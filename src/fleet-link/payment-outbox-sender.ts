@@ -60,6 +60,8 @@ export interface PaymentOutboxSenderOptions {
   journal: Journal;
   kioskId: string;
   topic: string;
+  /** Where outbox rows of cash collections go (`kiosk/v1/{id}/collection`); same window, seq and acks. */
+  collectionTopic?: string;
   maxInFlight: number;
   resendAfterMs: number;
   /** The ledger keys whose signature an ack must carry. */
@@ -72,7 +74,9 @@ export interface PaymentOutboxSenderOptions {
 }
 
 interface InFlight {
+  /** The payment's id, or the collection's. */
   paymentId: string;
+  topic: string;
   /** The payload text frozen at commit, sent as it is on every attempt. */
   payload: Buffer;
   sentAt: number;
@@ -86,14 +90,20 @@ interface InFlight {
  * hand-edited row), and the envelope says that. paymentPayload() fixes the order of the
  * fields, so the envelope is a prefix of the text.
  */
-export function frozenPayloadProblem(kioskId: string, row: OutboxPayload): string | undefined {
+export function frozenPayloadProblem(
+  kioskId: string,
+  row: Pick<OutboxPayload, 'seq' | 'paymentId' | 'payload'> & { kind?: OutboxPayload['kind'] },
+): string | undefined {
+  const kind = row.kind ?? 'payment';
   const envelope = `{"v":${FLEET_PAYLOAD_VERSION},"kioskId":${JSON.stringify(kioskId)},"ts":"`;
   if (!row.payload.startsWith(envelope))
-    return `payload is not a v${FLEET_PAYLOAD_VERSION} payment of ${kioskId}`;
-  const identity = `","paymentId":"${row.paymentId}","seq":${row.seq},"`;
+    return `payload is not a v${FLEET_PAYLOAD_VERSION} ${kind} of ${kioskId}`;
+  // A collection row's id is its collectionId (collectionPayload() fixes the same envelope).
+  const idField = kind === 'collection' ? 'collectionId' : 'paymentId';
+  const identity = `","${idField}":"${row.paymentId}","seq":${row.seq},"`;
   // The ts between them is an ISO 8601 UTC time: exactly 24 characters.
   if (row.payload.indexOf(identity, envelope.length) !== envelope.length + 24) {
-    return `payload paymentId or seq differ from the row's ${row.paymentId} / ${row.seq}`;
+    return `payload ${idField} or seq differ from the row's ${row.paymentId} / ${row.seq}`;
   }
   return undefined;
 }
@@ -187,13 +197,18 @@ export class PaymentOutboxSender {
       if (room > 0) {
         for (const row of this.#journal.outbox.pendingPayloads({ afterSeq: this.#cursor, limit: room })) {
           this.#cursor = row.seq;
-          const problem = frozenPayloadProblem(this.#opts.kioskId, row);
-          if (problem !== undefined) {
-            this.#reportInvalid(row.seq, problem);
+          const topic = row.kind === 'collection' ? this.#opts.collectionTopic : this.#opts.topic;
+          const problem =
+            topic === undefined
+              ? 'a cash collection, and this sender has no collection topic'
+              : frozenPayloadProblem(this.#opts.kioskId, row);
+          if (problem !== undefined || topic === undefined) {
+            this.#reportInvalid(row.seq, problem ?? 'no topic');
             continue;
           }
           const flight: InFlight = {
             paymentId: row.paymentId,
+            topic,
             payload: Buffer.from(row.payload),
             sentAt: now,
           };
@@ -209,7 +224,7 @@ export class PaymentOutboxSender {
     if (now - this.#lastFlush >= ATTEMPT_FLUSH_MS) this.#flushAttempts(now);
     for (const [seq, flight] of sends) {
       flight.sentAt = now;
-      connection.send(this.#opts.topic, flight.payload, PAYMENT_PUBLISH, (error) => {
+      connection.send(flight.topic, flight.payload, PAYMENT_PUBLISH, (error) => {
         this.#log.debug({ err: error, seq }, 'payment publish not taken by the broker; resent later');
       });
     }

@@ -217,6 +217,87 @@ export function quickPaymentPayload(value: unknown): PaymentPayloadWire | undefi
   return value as PaymentPayloadWire;
 }
 
+/** Bounds a collection's denomination list (a note series has far fewer). */
+export const MAX_COLLECTION_DENOMINATIONS = 64;
+const noteCount = z.int().nonnegative();
+
+/**
+ * `kiosk/v1/{id}/collection`, QoS 1, from the journal's outbox like a payment (the payload is
+ * frozen when the collection ends). `seq` is in the same space as payments' and covered by the
+ * same `payment/ack` (`ackThroughSeq`, or `collectionId` in `paymentIds`). Per denomination
+ * (fen; 0 = notes the acceptor credited without a known value): notes expected (credited since
+ * the last collection), counted by the technician, and counted − expected. `difference` is
+ * countedValue − expectedValue in fen; the totals must add up.
+ */
+export const collectionPayloadSchema = z
+  .strictObject({
+    ...envelope,
+    collectionId: ulid,
+    seq: z.int().positive(),
+    technician: z.string().min(1).max(64),
+    startedBy: z.string().min(1).max(64),
+    endedBy: z.string().min(1).max(64),
+    device: z.string().min(1).max(64),
+    startedAt: isoUtc,
+    endedAt: isoUtc,
+    currency: z.string().regex(CURRENCY_PATTERN),
+    denominations: z
+      .array(
+        z.strictObject({
+          denomination: money,
+          expected: noteCount,
+          counted: noteCount,
+          difference: z.int(),
+        }),
+      )
+      .max(MAX_COLLECTION_DENOMINATIONS),
+    expectedValue: money,
+    countedValue: money,
+    difference: z.int(),
+    discrepancy: z.boolean(),
+  })
+  .superRefine((p, ctx) => {
+    let expected = 0;
+    let counted = 0;
+    const seen = new Set<number>();
+    p.denominations.forEach((d, i) => {
+      if (seen.has(d.denomination)) {
+        ctx.addIssue({ code: 'custom', path: ['denominations', i], message: 'denomination listed twice' });
+      }
+      seen.add(d.denomination);
+      if (d.difference !== d.counted - d.expected) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['denominations', i, 'difference'],
+          message: 'is not counted − expected',
+        });
+      }
+      expected += d.denomination * d.expected;
+      counted += d.denomination * d.counted;
+    });
+    if (expected !== p.expectedValue) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expectedValue'],
+        message: `the denominations add up to ${expected}`,
+      });
+    }
+    if (counted !== p.countedValue) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['countedValue'],
+        message: `the denominations add up to ${counted}`,
+      });
+    }
+    if (p.difference !== p.countedValue - p.expectedValue) {
+      ctx.addIssue({ code: 'custom', path: ['difference'], message: 'is not countedValue − expectedValue' });
+    }
+    if (p.discrepancy !== p.denominations.some((d) => d.difference !== 0)) {
+      ctx.addIssue({ code: 'custom', path: ['discrepancy'], message: 'disagrees with the denominations' });
+    }
+  });
+export type CollectionPayloadWire = z.infer<typeof collectionPayloadSchema>;
+
 const paymentAckFields = {
   ...envelope,
   ackThroughSeq: z.int().positive().optional(),

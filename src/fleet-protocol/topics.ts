@@ -12,6 +12,7 @@ export const TOPIC_KINDS = [
   'alerts',
   'payment',
   'payment/ack',
+  'collection',
   'cmd',
   'cmd/result',
 ] as const;
@@ -25,6 +26,8 @@ export interface KioskTopics {
   alerts: string;
   payment: string;
   paymentAck: string;
+  /** Cash collections, from the outbox in the payments' seq space, acknowledged on paymentAck. */
+  collection: string;
   cmd: string;
   cmdResult: string;
 }
@@ -46,6 +49,7 @@ export function kioskTopics(kioskId: string, prefix = DEFAULT_TOPIC_PREFIX): Kio
     alerts: `${base}/alerts`,
     payment: `${base}/payment`,
     paymentAck: `${base}/payment/ack`,
+    collection: `${base}/collection`,
     cmd: `${base}/cmd`,
     cmdResult: `${base}/cmd/result`,
   };

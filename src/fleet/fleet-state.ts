@@ -3,6 +3,7 @@ import {
   alertPayloadSchema,
   alertSetPayloadSchema,
   type cashboxHealthSchema,
+  collectionPayloadSchema,
   commandResultSchema,
   DEFAULT_TOPIC_PREFIX,
   type deviceStatusSchema,
@@ -87,6 +88,16 @@ export interface KioskView {
   /** The last epoch the view would not take on its word; null when none. */
   epochWarning: EpochWarning | null;
   lastCommandResult: { cmdId: string | null; status: string; ts: string } | null;
+  /** The newest cash collection seen (by seq); null before the first. */
+  lastCollection: {
+    collectionId: string;
+    seq: number;
+    technician: string;
+    expectedValue: number;
+    countedValue: number;
+    difference: number;
+    ts: string;
+  } | null;
 }
 
 export interface FleetSnapshot {
@@ -135,6 +146,7 @@ function newRecord(kioskId: string): KioskRecord {
     epochWarning: null,
     epochClaim: null,
     lastCommandResult: null,
+    lastCollection: null,
   };
 }
 
@@ -177,6 +189,8 @@ export class FleetState {
         return this.applyPayment(kioskId, json);
       case 'cmd/result':
         return this.applyCommandResult(kioskId, json);
+      case 'collection':
+        return this.applyCollection(kioskId, json);
     }
   }
 
@@ -362,6 +376,26 @@ export class FleetState {
     const record = this.record(kioskId);
     this.takePayment(record, payment);
     record.lastSeenAt = later(record.lastSeenAt, payment.ts);
+    return 'applied';
+  }
+
+  private applyCollection(kioskId: string, json: unknown): ApplyOutcome {
+    const c = this.read(collectionPayloadSchema, kioskId, json);
+    if (c === undefined) return this.rejected();
+    const record = this.record(kioskId);
+    // A resend after a reconnect is older than what the view holds: it does not go back.
+    if (record.lastCollection === null || c.seq >= record.lastCollection.seq) {
+      record.lastCollection = {
+        collectionId: c.collectionId,
+        seq: c.seq,
+        technician: c.technician,
+        expectedValue: c.expectedValue,
+        countedValue: c.countedValue,
+        difference: c.difference,
+        ts: c.ts,
+      };
+    }
+    record.lastSeenAt = later(record.lastSeenAt, c.ts);
     return 'applied';
   }
 

@@ -23,6 +23,7 @@ const SUBSCRIBED: ReadonlyArray<{ kind: TopicKind; qos: 0 | 1 }> = [
   { kind: 'alert', qos: 1 },
   { kind: 'alerts', qos: 1 },
   { kind: 'payment', qos: 1 },
+  { kind: 'collection', qos: 1 },
   { kind: 'cmd/result', qos: 1 },
 ];
 

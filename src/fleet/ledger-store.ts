@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, KioskError } from '../../core/errors.js';
-import type { PaymentPayloadWire } from '../fleet-protocol/index.js';
+import type { CollectionPayloadWire, PaymentPayloadWire } from '../fleet-protocol/index.js';
 
 /**
  * The fleet ledger's durable store: one SQLite file in WAL mode. A batch is committed
@@ -16,7 +16,7 @@ import type { PaymentPayloadWire } from '../fleet-protocol/index.js';
  * others' rows when it works out how far a kiosk's seqs run without a hole.
  */
 
-export const LEDGER_SCHEMA_VERSION = 2;
+export const LEDGER_SCHEMA_VERSION = 3;
 
 export interface StoredPayment {
   kioskId: string;
@@ -45,6 +45,43 @@ export interface IncomingPayment {
   payment: PaymentPayloadWire;
   /** The JSON exactly as received, kept for audit. */
   raw: string;
+}
+
+/** A cash collection as stored beside the payments (`kiosk/v1/{id}/collection`). */
+export interface StoredCollection {
+  kioskId: string;
+  collectionId: string;
+  seq: number;
+  technician: string;
+  device: string;
+  startedAt: string;
+  endedAt: string;
+  currency: string;
+  expectedValue: number;
+  countedValue: number;
+  difference: number;
+  discrepancy: boolean;
+  denominations: CollectionPayloadWire['denominations'];
+  receivedAt: string;
+}
+
+export interface IncomingCollection {
+  collection: CollectionPayloadWire;
+  /** The JSON exactly as received, kept for audit. */
+  raw: string;
+}
+
+/** What a kiosk's outbox sends: payments and collections share its seq space. */
+export type IncomingRecord = IncomingPayment | IncomingCollection;
+
+/** The record's kiosk, id (paymentId or collectionId) and seq. */
+export function recordKey(item: IncomingRecord): { kioskId: string; id: string; seq: number } {
+  if ('collection' in item) {
+    const c = item.collection;
+    return { kioskId: c.kioskId, id: c.collectionId, seq: c.seq };
+  }
+  const p = item.payment;
+  return { kioskId: p.kioskId, id: p.paymentId, seq: p.seq };
 }
 
 export interface KioskBatchOutcome {
@@ -138,10 +175,45 @@ CREATE UNIQUE INDEX ledger_payments_by_id ON ledger_payments (kiosk_id, payment_
 CREATE INDEX ledger_payments_by_seq ON ledger_payments (kiosk_id, seq);
 `;
 
+/**
+ * Version 3: cash collections beside the payments. They share a kiosk's seq space, so the
+ * contiguity and gap queries read both tables.
+ */
+const SCHEMA_V3 = `
+CREATE TABLE ledger_collections (
+  kiosk_id       TEXT    NOT NULL,
+  collection_id  TEXT    NOT NULL,
+  seq            INTEGER NOT NULL CHECK (seq > 0),
+  technician     TEXT    NOT NULL,
+  device         TEXT    NOT NULL,
+  started_at     TEXT    NOT NULL,
+  ended_at       TEXT    NOT NULL,
+  currency       TEXT    NOT NULL,
+  expected_value INTEGER NOT NULL CHECK (expected_value >= 0),
+  counted_value  INTEGER NOT NULL CHECK (counted_value >= 0),
+  difference     INTEGER NOT NULL,
+  discrepancy    INTEGER NOT NULL CHECK (discrepancy IN (0, 1)),
+  denominations  TEXT    NOT NULL,
+  ts             TEXT    NOT NULL,
+  payload        TEXT    NOT NULL,
+  received_at    TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX ledger_collections_by_id ON ledger_collections (kiosk_id, collection_id);
+CREATE INDEX ledger_collections_by_seq ON ledger_collections (kiosk_id, seq);
+`;
+
+const COLLECTION_COLUMNS =
+  'kiosk_id, collection_id, seq, technician, device, started_at, ended_at, currency, expected_value, counted_value, difference, discrepancy, denominations, ts, payload, received_at';
+
+/** A kiosk's seqs of both kinds beyond a seq; bound (kioskId, afterSeq) twice. */
+const SEQS_AFTER = `SELECT seq FROM ledger_payments WHERE kiosk_id = ? AND seq > ?
+  UNION SELECT seq FROM ledger_collections WHERE kiosk_id = ? AND seq > ? ORDER BY seq`;
+
 /** Each step takes the file from the version before it to its own, in one transaction with the rest. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 1, sql: LEDGER_SCHEMA_V1 },
   { version: 2, sql: SCHEMA_V2 },
+  { version: 3, sql: SCHEMA_V3 },
 ];
 
 function closeQuietly(fd: number): void {
@@ -171,6 +243,7 @@ export class LedgerStore {
    */
   private wal: { fd: number; ino: number; syncing: number; retired: boolean; dirSynced: boolean } | undefined;
   private readonly insert: Database.Statement;
+  private readonly insertCollection: Database.Statement;
   /** Seqs of a kiosk, in a range, held by more than one payment id. */
   private readonly sharedSeqs: Database.Statement;
   private readonly idsAtSeq: Database.Statement;
@@ -178,7 +251,7 @@ export class LedgerStore {
   private readonly seqsAfter: Database.Statement;
   private readonly saveProgress: Database.Statement;
   private readonly batch: Database.Transaction<
-    (items: readonly IncomingPayment[], at: string) => BatchOutcome
+    (items: readonly IncomingRecord[], at: string) => BatchOutcome
   >;
 
   private constructor(path: string, db: Database.Database) {
@@ -187,19 +260,27 @@ export class LedgerStore {
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO ledger_payments (${PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.insertCollection = db.prepare(
+      `INSERT OR IGNORE INTO ledger_collections (${COLLECTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // Payments and collections share a kiosk's seq space: both tables are read (arguments twice).
     this.sharedSeqs = db
       .prepare(
-        `SELECT seq FROM ledger_payments WHERE kiosk_id = ? AND seq BETWEEN ? AND ?
+        `SELECT seq FROM (SELECT seq FROM ledger_payments WHERE kiosk_id = ? AND seq BETWEEN ? AND ?
+           UNION ALL SELECT seq FROM ledger_collections WHERE kiosk_id = ? AND seq BETWEEN ? AND ?)
          GROUP BY seq HAVING count(*) > 1 ORDER BY seq`,
       )
       .pluck();
-    this.idsAtSeq = db.prepare('SELECT count(*) FROM ledger_payments WHERE kiosk_id = ? AND seq = ?').pluck();
+    this.idsAtSeq = db
+      .prepare(
+        `SELECT (SELECT count(*) FROM ledger_payments WHERE kiosk_id = ? AND seq = ?)
+              + (SELECT count(*) FROM ledger_collections WHERE kiosk_id = ? AND seq = ?)`,
+      )
+      .pluck();
     this.progressOf = db.prepare(
       'SELECT contiguous_through AS contiguousThrough, max_seq AS maxSeq FROM ledger_kiosks WHERE kiosk_id = ?',
     );
-    this.seqsAfter = db
-      .prepare('SELECT DISTINCT seq FROM ledger_payments WHERE kiosk_id = ? AND seq > ? ORDER BY seq')
-      .pluck();
+    this.seqsAfter = db.prepare(SEQS_AFTER).pluck();
     this.saveProgress = db.prepare(
       `INSERT INTO ledger_kiosks (kiosk_id, contiguous_through, max_seq) VALUES (?, ?, ?)
        ON CONFLICT (kiosk_id) DO UPDATE SET contiguous_through = excluded.contiguous_through,
@@ -308,7 +389,7 @@ export class LedgerStore {
    * syncCommitted() has resolved. Throws FleetLedgerStore when the commit fails; then nothing
    * of the batch is stored and nothing may be acknowledged.
    */
-  storeBatch(items: readonly IncomingPayment[], receivedAt: string): BatchOutcome {
+  storeBatch(items: readonly IncomingRecord[], receivedAt: string): BatchOutcome {
     try {
       return this.batch.immediate(items, receivedAt);
     } catch (cause) {
@@ -316,18 +397,54 @@ export class LedgerStore {
     }
   }
 
-  private storeInTransaction(items: readonly IncomingPayment[], at: string): BatchOutcome {
+  private storeCollection(c: CollectionPayloadWire, raw: string, at: string): number {
+    return this.insertCollection.run(
+      c.kioskId,
+      c.collectionId,
+      c.seq,
+      c.technician,
+      c.device,
+      c.startedAt,
+      c.endedAt,
+      c.currency,
+      c.expectedValue,
+      c.countedValue,
+      c.difference,
+      c.discrepancy ? 1 : 0,
+      JSON.stringify(c.denominations),
+      c.ts,
+      raw,
+      at,
+    ).changes;
+  }
+
+  private storeInTransaction(items: readonly IncomingRecord[], at: string): BatchOutcome {
     const byKiosk = new Map<string, KioskBatchOutcome>();
     /** Seqs this batch newly stored, per kiosk. */
     const storedSeqs = new Map<string, number[]>();
     let stored = 0;
     let duplicates = 0;
-    for (const { payment: p, raw } of items) {
-      let outcome = byKiosk.get(p.kioskId);
+    for (const item of items) {
+      const key = recordKey(item);
+      let outcome = byKiosk.get(key.kioskId);
       if (outcome === undefined) {
         outcome = { stored: [], duplicates: [], contiguousThrough: 0, seqConflicts: [] };
-        byKiosk.set(p.kioskId, outcome);
+        byKiosk.set(key.kioskId, outcome);
       }
+      if ('collection' in item) {
+        if (this.storeCollection(item.collection, item.raw, at) === 0) {
+          duplicates++;
+          outcome.duplicates.push(key.id);
+          continue;
+        }
+        stored++;
+        outcome.stored.push(key.id);
+        const seqs = storedSeqs.get(key.kioskId);
+        if (seqs === undefined) storedSeqs.set(key.kioskId, [key.seq]);
+        else seqs.push(key.seq);
+        continue;
+      }
+      const { payment: p, raw } = item;
       const { changes } = this.insert.run(
         p.kioskId,
         p.paymentId,
@@ -364,19 +481,25 @@ export class LedgerStore {
       // looked up one by one rather than scanning every seq between them.
       if (mine.length > 0 && highest - lowest < 4 * mine.length) {
         const wanted = new Set(mine);
-        for (const seq of this.sharedSeqs.iterate(kioskId, lowest, highest) as IterableIterator<number>) {
+        const range = [kioskId, lowest, highest];
+        for (const seq of this.sharedSeqs.iterate(...range, ...range) as IterableIterator<number>) {
           if (wanted.has(seq)) outcome.seqConflicts.push(seq);
         }
       } else {
         for (const seq of mine)
-          if ((this.idsAtSeq.get(kioskId, seq) as number) > 1) outcome.seqConflicts.push(seq);
+          if ((this.idsAtSeq.get(kioskId, seq, kioskId, seq) as number) > 1) outcome.seqConflicts.push(seq);
       }
       const before = this.progressOf.get(kioskId) as
         | { contiguousThrough: number; maxSeq: number }
         | undefined;
       let through = before?.contiguousThrough ?? 0;
       // Usually only this batch's rows (and any held back by an earlier hole) lie beyond `through`.
-      for (const seq of this.seqsAfter.iterate(kioskId, through) as IterableIterator<number>) {
+      for (const seq of this.seqsAfter.iterate(
+        kioskId,
+        through,
+        kioskId,
+        through,
+      ) as IterableIterator<number>) {
         if (seq !== through + 1) break;
         through = seq;
       }
@@ -411,6 +534,40 @@ export class LedgerStore {
     }));
   }
 
+  /** Cash collections in seq order: one kiosk's, or (newest first, at most `limit`) every kiosk's. */
+  collections(options: { kioskId?: string; limit?: number } = {}): StoredCollection[] {
+    const limit = options.limit ?? 1000;
+    const rows = (
+      options.kioskId === undefined
+        ? this.db
+            .prepare(
+              `SELECT ${COLLECTION_COLUMNS} FROM ledger_collections ORDER BY ended_at DESC, kiosk_id LIMIT ?`,
+            )
+            .all(limit)
+        : this.db
+            .prepare(
+              `SELECT ${COLLECTION_COLUMNS} FROM ledger_collections WHERE kiosk_id = ? ORDER BY seq LIMIT ?`,
+            )
+            .all(options.kioskId, limit)
+    ) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      kioskId: r['kiosk_id'] as string,
+      collectionId: r['collection_id'] as string,
+      seq: r['seq'] as number,
+      technician: r['technician'] as string,
+      device: r['device'] as string,
+      startedAt: r['started_at'] as string,
+      endedAt: r['ended_at'] as string,
+      currency: r['currency'] as string,
+      expectedValue: r['expected_value'] as number,
+      countedValue: r['counted_value'] as number,
+      difference: r['difference'] as number,
+      discrepancy: r['discrepancy'] === 1,
+      denominations: JSON.parse(r['denominations'] as string) as StoredCollection['denominations'],
+      receivedAt: r['received_at'] as string,
+    }));
+  }
+
   /** How far a kiosk's seqs run without a hole, and the highest one stored. */
   progress(kioskId: string): { contiguousThrough: number; maxSeq: number } | undefined {
     return this.progressOf.get(kioskId) as { contiguousThrough: number; maxSeq: number } | undefined;
@@ -428,7 +585,7 @@ export class LedgerStore {
     const gaps: SeqGap[] = [];
     for (const { kioskId: id, through } of gapped) {
       let last = through;
-      for (const seq of this.seqsAfter.iterate(id, through) as IterableIterator<number>) {
+      for (const seq of this.seqsAfter.iterate(id, through, id, through) as IterableIterator<number>) {
         if (seq > last + 1) gaps.push({ kioskId: id, fromSeq: last + 1, toSeq: seq - 1 });
         last = seq;
       }

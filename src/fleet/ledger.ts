@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { IConnackPacket, MqttClient } from 'mqtt';
 import {
+  collectionPayloadSchema,
   DEFAULT_TOPIC_PREFIX,
   FLEET_PAYLOAD_VERSION,
   fleetWildcard,
@@ -26,9 +27,13 @@ import {
 import { CreditForwarder, type CreditSink } from './credit-forwarding.js';
 import {
   type BatchOutcome,
+  type IncomingCollection,
   type IncomingPayment,
+  type IncomingRecord,
   LedgerStore,
+  recordKey,
   type SeqGap,
+  type StoredCollection,
   type StoredPayment,
 } from './ledger-store.js';
 import { brokerHonoursSharedSubscriptions } from './shared-subscription-probe.js';
@@ -159,6 +164,24 @@ function readPayment(topicKioskId: string, payload: Buffer): IncomingPayment | s
   return { payment, raw };
 }
 
+/** The cash collection a message carries, or why it is not one (bounded like a payment). */
+function readCollection(topicKioskId: string, payload: Buffer): IncomingCollection | string {
+  if (payload.length > MAX_PAYMENT_BYTES) return `payload of ${payload.length} bytes is too big`;
+  const raw = payload.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return 'not JSON';
+  }
+  const result = collectionPayloadSchema.safeParse(json);
+  if (!result.success) return describeIssues(result.error);
+  if (result.data.kioskId !== topicKioskId) {
+    return `payload kioskId "${result.data.kioskId}" is not the topic's "${topicKioskId}"`;
+  }
+  return { collection: result.data, raw };
+}
+
 export class FleetLedger {
   readonly store: LedgerStore;
   private readonly client: MqttClient;
@@ -171,10 +194,12 @@ export class FleetLedger {
   private readonly probeTimeoutMs: number;
   private readonly wantShared: boolean;
   private readonly paymentTopic: string;
+  /** Cash collections: the same seq space as payments, stored beside them, acknowledged the same way. */
+  private readonly collectionTopic: string;
   private readonly url: string;
   private readonly ackKey: KeyObject;
   private readonly forwarder: CreditForwarder | undefined;
-  private pending: IncomingPayment[] = [];
+  private pending: IncomingRecord[] = [];
   /** Committed batches whose acks wait for the WAL sync; see syncCommitted(). */
   private awaitingSync: Array<{ payments: number; acks: Map<string, KioskAck> }> = [];
   private syncing: Promise<void> | undefined;
@@ -213,6 +238,7 @@ export class FleetLedger {
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
     this.wantShared = options.sharedSubscription ?? true;
     this.paymentTopic = fleetWildcard('payment', this.prefix);
+    this.collectionTopic = fleetWildcard('collection', this.prefix);
     this.url = options.broker.url;
     this.ackKey = options.ackKey;
     this.subscribedOnce = new Promise<void>((resolve, reject) => {
@@ -300,9 +326,12 @@ export class FleetLedger {
     // A probe cut short by a dropped connection proves nothing; the next connect asks again.
     if (!this.client.connected || this.stopped) return;
     const topic = shared ? sharedSubscription(this.group, this.paymentTopic) : this.paymentTopic;
-    const granted = await this.client.subscribeAsync(topic, { qos: 1 });
+    const collections = shared ? sharedSubscription(this.group, this.collectionTopic) : this.collectionTopic;
+    const granted = await this.client.subscribeAsync([topic, collections], { qos: 1 });
     if (granted.some((g) => g.qos >= 128)) {
-      throw new Error(`the broker refused the subscription ${topic} (check the fleet identity's ACL)`);
+      throw new Error(
+        `the broker refused the subscription ${topic} or ${collections} (check the fleet identity's ACL)`,
+      );
     }
     this.subscriptionChoice = { topic, shared };
     if (shared) {
@@ -320,17 +349,33 @@ export class FleetLedger {
 
   private onMessage(topic: string, payload: Buffer): void {
     const parsed = parseKioskTopic(topic, this.prefix);
-    if (parsed?.kind !== 'payment') return;
+    if (parsed?.kind !== 'payment' && parsed?.kind !== 'collection') return;
     this.holdPubacks();
     this.counters.received++;
-    const checked = readPayment(parsed.kioskId, payload);
+    const checked =
+      parsed.kind === 'payment'
+        ? readPayment(parsed.kioskId, payload)
+        : readCollection(parsed.kioskId, payload);
     if (typeof checked === 'string') {
       this.counters.invalid++;
       this.logger.warn(
         { topic, kioskId: parsed.kioskId, reason: checked },
-        'invalid payment payload: not stored, not acknowledged',
+        `invalid ${parsed.kind} payload: not stored, not acknowledged`,
       );
       return;
+    }
+    if ('collection' in checked && checked.collection.discrepancy) {
+      // The kiosk raises collectionDiscrepancy on its alert topic; the ledger's log says it too.
+      const c = checked.collection;
+      this.logger.warn(
+        {
+          kioskId: c.kioskId,
+          collectionId: c.collectionId,
+          difference: c.difference,
+          technician: c.technician,
+        },
+        'cash collection with a discrepancy',
+      );
     }
     this.pending.push(checked);
     if (this.pending.length >= this.batchMaxSize) this.flush();
@@ -411,10 +456,11 @@ export class FleetLedger {
       through.set(kioskId, kiosk.seqConflicts.length > 0 ? 0 : kiosk.contiguousThrough);
     }
     const beyond = new Map<string, Map<string, number>>();
-    for (const { payment } of items) {
-      if (payment.seq <= (through.get(payment.kioskId) ?? 0)) continue;
-      const ids = beyond.get(payment.kioskId) ?? new Map<string, number>();
-      beyond.set(payment.kioskId, ids.set(payment.paymentId, payment.seq));
+    for (const item of items) {
+      const { kioskId, id, seq } = recordKey(item);
+      if (seq <= (through.get(kioskId) ?? 0)) continue;
+      const ids = beyond.get(kioskId) ?? new Map<string, number>();
+      beyond.set(kioskId, ids.set(id, seq));
     }
     const acks = new Map<string, KioskAck>();
     for (const [kioskId, kiosk] of outcome.byKiosk) {
@@ -555,6 +601,10 @@ export class FleetLedger {
 
   payments(kioskId: string): StoredPayment[] {
     return this.store.payments(kioskId);
+  }
+
+  collections(kioskId?: string): StoredCollection[] {
+    return this.store.collections(kioskId === undefined ? {} : { kioskId });
   }
 
   /** Also after stop(), with the gaps as they were when the database closed. */

@@ -75,12 +75,51 @@ const checks: Check[] = [
   },
   {
     rule: 'outboxSeqGap',
-    sql: `SELECT 'payments' AS source, COUNT(*) AS rows, MIN(seq) AS first, MAX(seq) AS last FROM payments
+    // Payments and ended collections share one seq space (migration 4), as does the outbox.
+    sql: `SELECT 'payments and collections' AS source, COUNT(*) AS rows, MIN(seq) AS first, MAX(seq) AS last
+          FROM (SELECT seq FROM payments UNION ALL SELECT seq FROM collections WHERE seq IS NOT NULL)
           HAVING rows > 0 AND (first <> 1 OR last <> rows)
           UNION ALL
           SELECT 'outbox', COUNT(*), MIN(seq), MAX(seq) FROM outbox
           HAVING COUNT(*) > 0 AND (MIN(seq) <> 1 OR MAX(seq) <> COUNT(*))`,
     message: (r) => `${r.source} seq runs ${r.first}..${r.last} over ${r.rows} rows; it must be 1..${r.rows}`,
+  },
+  {
+    rule: 'collectionWithoutOutbox',
+    sql: `SELECT c.collection_id AS collectionId, c.seq AS seq
+          FROM collections c
+          WHERE c.state = 'ended'
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.collection_id = c.collection_id AND o.seq = c.seq)`,
+    message: (r) => `collection ${r.collectionId} (seq ${r.seq}) has no outbox row with the same seq`,
+  },
+  {
+    rule: 'collectionCycle',
+    // A collection closes the cycle it was started in; the box's cycle moves on only when it ends.
+    sql: `SELECT c.collection_id AS collectionId, c.device AS device, c.cycle AS cycle, c.state AS state,
+                 b.cycle AS boxCycle
+          FROM collections c JOIN cashboxes b ON b.device = c.device
+          WHERE (c.state = 'ended' AND c.cycle >= b.cycle) OR (c.state <> 'ended' AND c.cycle <> b.cycle)`,
+    message: (r) =>
+      `collection ${r.collectionId} (${r.state}) is for cycle ${r.cycle} of cashbox ${r.device}, which is in cycle ${r.boxCycle}`,
+  },
+  {
+    rule: 'collectionExpected',
+    // An ended collection holds exactly the notes credited in the cycle it closed: none lost
+    // between cycles, none in two collections.
+    sql: `WITH cycles AS (
+            SELECT device, cashbox_cycle AS cycle, COUNT(*) AS notes FROM notes
+            WHERE state = 'credited' GROUP BY 1, 2
+          ), expected AS (
+            SELECT collection_id, SUM(expected) AS notes FROM collection_counts GROUP BY 1
+          )
+          SELECT c.collection_id AS collectionId, COALESCE(e.notes, 0) AS expected,
+                 COALESCE(y.notes, 0) AS credited
+          FROM collections c
+          LEFT JOIN expected e ON e.collection_id = c.collection_id
+          LEFT JOIN cycles y ON y.device = c.device AND y.cycle = c.cycle
+          WHERE c.state = 'ended' AND COALESCE(e.notes, 0) <> COALESCE(y.notes, 0)`,
+    message: (r) =>
+      `collection ${r.collectionId} expected ${r.expected} notes but its cycle credited ${r.credited}`,
   },
   {
     rule: 'counterMismatch',

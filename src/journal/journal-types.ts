@@ -153,6 +153,9 @@ export interface ConservationViolation {
     | 'paymentAmount'
     | 'paymentWithoutOutbox'
     | 'outboxSeqGap'
+    | 'collectionWithoutOutbox'
+    | 'collectionCycle'
+    | 'collectionExpected'
     | 'counterMismatch';
   message: string;
   details: Record<string, unknown>;

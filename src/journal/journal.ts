@@ -3,6 +3,7 @@ import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { Logger } from '../log.js';
 import { JournalAudit } from './audit.js';
 import { JournalCashbox } from './cashbox.js';
+import { JournalCollections } from './collections.js';
 import { JournalCommands } from './commands.js';
 import { type ConservationChecker, createConservationChecker } from './conservation.js';
 import { openJournalDatabase } from './database-open.js';
@@ -18,6 +19,7 @@ import { JournalSnapshots } from './snapshots.js';
 import { JournalTransactions } from './transactions.js';
 import * as check from './validate.js';
 
+export type { CollectionPayload, CollectionRecord, CollectionState } from './collection-types.js';
 export type { DeliveryAck, OutboxPayload } from './outbox.js';
 
 export interface JournalOpenOptions {
@@ -52,6 +54,7 @@ export class Journal {
   readonly outbox: JournalOutbox;
   readonly receipts: JournalReceipts;
   readonly snapshots: JournalSnapshots;
+  readonly collections: JournalCollections;
   private readonly c: JournalConnection;
   private readonly db: Database.Database;
   private readonly log: Logger;
@@ -74,6 +77,7 @@ export class Journal {
     this.outbox = new JournalOutbox(connection, this.audit);
     this.receipts = new JournalReceipts(connection, this.audit);
     this.snapshots = new JournalSnapshots(connection);
+    this.collections = new JournalCollections(connection, this.cashbox, this.audit);
     this.conservation = createConservationChecker(connection.db);
   }
 

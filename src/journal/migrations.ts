@@ -179,6 +179,64 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'cash collections (XFS4IoT Storage exchange) and the outbox carrying them in the payments seq space',
+    sql: `
+      -- One row per cash collection. cycle is the cashbox cycle the collection closes: UNIQUE,
+      -- so no note (each credited in exactly one cycle) can be counted in two collections.
+      -- seq is the collection's place in the outbox, shared with payments (fleet contiguity).
+      CREATE TABLE collections (
+        collection_id TEXT PRIMARY KEY,
+        device TEXT NOT NULL REFERENCES cashboxes(device),
+        cycle INTEGER NOT NULL CHECK (cycle >= 1),
+        currency TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('started', 'counted', 'ended')),
+        started_by TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        counted_by TEXT,
+        counted_at TEXT,
+        ended_by TEXT,
+        ended_at TEXT,
+        seq INTEGER UNIQUE CHECK (seq IS NULL OR seq >= 1),
+        UNIQUE (device, cycle),
+        CHECK ((state = 'started') = (counted_at IS NULL)),
+        CHECK ((counted_at IS NULL) = (counted_by IS NULL)),
+        CHECK ((state = 'ended') = (ended_at IS NOT NULL)),
+        CHECK ((ended_at IS NULL) = (ended_by IS NULL)),
+        CHECK ((state = 'ended') = (seq IS NOT NULL))
+      ) STRICT;
+      CREATE UNIQUE INDEX collections_one_open_per_device ON collections(device) WHERE state <> 'ended';
+
+      -- Per denomination: expected = notes credited in the closed cycle; counted by hand.
+      CREATE TABLE collection_counts (
+        collection_id TEXT NOT NULL REFERENCES collections(collection_id),
+        denomination INTEGER NOT NULL CHECK (denomination >= 0),
+        expected INTEGER NOT NULL CHECK (expected >= 0),
+        counted INTEGER CHECK (counted IS NULL OR counted >= 0),
+        PRIMARY KEY (collection_id, denomination)
+      ) STRICT, WITHOUT ROWID;
+
+      -- The outbox now carries a payment or a collection (exactly one), in one seq space.
+      CREATE TABLE outbox_v4 (
+        seq INTEGER PRIMARY KEY,
+        payment_id TEXT UNIQUE REFERENCES payments(payment_id),
+        collection_id TEXT UNIQUE REFERENCES collections(collection_id),
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        last_sent_at TEXT,
+        delivered_at TEXT,
+        CHECK ((payment_id IS NULL) <> (collection_id IS NULL)),
+        CHECK ((state = 'delivered') = (delivered_at IS NOT NULL))
+      ) STRICT;
+      INSERT INTO outbox_v4 (seq, payment_id, payload, state, attempts, last_sent_at, delivered_at)
+        SELECT seq, payment_id, payload, state, attempts, last_sent_at, delivered_at FROM outbox;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v4 RENAME TO outbox;
+      CREATE INDEX outbox_pending ON outbox(seq) WHERE state = 'pending';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -15,7 +15,10 @@ export type DeliveryAck =
 /** A pending outbox row with its payload as the JSON text frozen at commit. */
 export interface OutboxPayload {
   seq: number;
+  /** The payment's id, or the collection's id when `kind` is collection. */
   paymentId: string;
+  /** Payments and cash collections share the outbox and its seq space. */
+  kind: 'payment' | 'collection';
   payload: string;
 }
 

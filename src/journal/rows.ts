@@ -79,7 +79,9 @@ export interface OrphanRow {
 
 export interface OutboxRow {
   seq: number;
-  payment_id: string;
+  /** One of payment_id and collection_id is set (migration 4). */
+  payment_id: string | null;
+  collection_id: string | null;
   payload: string;
   state: OutboxEntry['state'];
   attempts: number;
@@ -148,7 +150,7 @@ export function toOrphan(row: OrphanRow): OrphanCreditRecord {
 export function toOutbox(row: OutboxRow): OutboxEntry {
   return {
     seq: row.seq,
-    paymentId: row.payment_id,
+    paymentId: (row.payment_id ?? row.collection_id) as string,
     payload: JSON.parse(row.payload) as PaymentPayload,
     state: row.state,
     attempts: row.attempts,

@@ -82,7 +82,8 @@ export function prepareStatements(db: Database.Database) {
       'UPDATE orphan_credits SET alert_raised_at = ? WHERE orphan_id = ? AND alert_raised_at IS NULL',
     ),
 
-    nextSeq: s('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM payments'),
+    // Payments and collections share the outbox's seq space (migration 4).
+    nextSeq: s('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM outbox'),
     insertPayment:
       s(`INSERT INTO payments (payment_id, seq, tx_id, orphan_id, account, amount, currency, kind, receipt,
                         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -98,16 +99,16 @@ export function prepareStatements(db: Database.Database) {
 
     outboxPending: s("SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?"),
     outboxPendingPayloads: s(
-      "SELECT seq, payment_id AS paymentId, payload FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT seq, COALESCE(payment_id, collection_id) AS paymentId, CASE WHEN collection_id IS NULL THEN 'payment' ELSE 'collection' END AS kind, payload FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
     ),
     outboxBySeq: s('SELECT * FROM outbox WHERE seq = ?'),
     deliverThrough: s(
       "UPDATE outbox SET state = 'delivered', delivered_at = ? WHERE state = 'pending' AND seq <= ?",
     ),
     deliverPayment: s(
-      "UPDATE outbox SET state = 'delivered', delivered_at = ? WHERE state = 'pending' AND payment_id = ?",
+      "UPDATE outbox SET state = 'delivered', delivered_at = ? WHERE state = 'pending' AND COALESCE(payment_id, collection_id) = ?",
     ),
-    outboxHasPayment: s('SELECT 1 FROM outbox WHERE payment_id = ?'),
+    outboxHasPayment: s('SELECT 1 FROM outbox WHERE ? IN (payment_id, collection_id)'),
     recordAttempt: s(
       "UPDATE outbox SET attempts = attempts + 1, last_sent_at = ? WHERE seq = ? AND state = 'pending'",
     ),
@@ -143,7 +144,7 @@ export function prepareStatements(db: Database.Database) {
       (SELECT COUNT(*) FROM notes WHERE state = 'escrowIntent') AS pendingIntents,
       (SELECT COUNT(*) FROM notes WHERE state = 'credited') AS creditedNotes,
       (SELECT COUNT(*) FROM payments) AS payments,
-      (SELECT COALESCE(MAX(seq), 0) FROM payments) AS lastSeq,
+      (SELECT COALESCE(MAX(seq), 0) FROM outbox) AS lastSeq,
       (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS outboxPending,
       (SELECT COUNT(*) FROM orphan_credits o WHERE NOT EXISTS
          (SELECT 1 FROM payments p WHERE p.orphan_id = o.orphan_id)) AS unpaidOrphans,

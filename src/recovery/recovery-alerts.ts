@@ -8,7 +8,12 @@ import { EventEmitter } from 'node:events';
 export interface RecoveryAlert {
   alertId: string;
   device: string;
-  kind: 'orphanCredit' | 'countersInaccurate' | 'moneyInvariant' | 'journalUnwritable';
+  kind:
+    | 'orphanCredit'
+    | 'countersInaccurate'
+    | 'moneyInvariant'
+    | 'journalUnwritable'
+    | 'collectionDiscrepancy';
   action: 'maintenance';
   message: string;
   details: Record<string, unknown>;

@@ -1,12 +1,16 @@
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import type { MessageCode } from '../i18n/messages.js';
 
-/** What a customer can be doing at the kiosk; one at a time. */
-export type CustomerActivity = 'topUp' | 'balanceQuery';
+/**
+ * What a customer can be doing at the kiosk; one at a time. A technician's cash collection
+ * holds the slot too, from start to end, so no customer starts (and no note goes in) meanwhile.
+ */
+export type CustomerActivity = 'topUp' | 'balanceQuery' | 'cashCollection';
 
 const BUSY: Record<CustomerActivity, { reason: string; messageCode: MessageCode }> = {
   topUp: { reason: 'a top-up is already active', messageCode: 'topUpActive' },
   balanceQuery: { reason: 'a balance query is active', messageCode: 'balanceQueryActive' },
+  cashCollection: { reason: 'a cash collection is in progress', messageCode: 'kioskMaintenance' },
 };
 
 /**

@@ -33,6 +33,7 @@ describe('topics', () => {
       alerts: 'kiosk/v1/k-001/alerts',
       payment: 'kiosk/v1/k-001/payment',
       paymentAck: 'kiosk/v1/k-001/payment/ack',
+      collection: 'kiosk/v1/k-001/collection',
       cmd: 'kiosk/v1/k-001/cmd',
       cmdResult: 'kiosk/v1/k-001/cmd/result',
     });

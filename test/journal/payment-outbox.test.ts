@@ -162,7 +162,12 @@ describe('payment and outbox', () => {
     reader.close();
     expect(rows[0]?.payload).toBe(stored);
     const parsed = journal.outbox.pending({ afterSeq: 2, limit: 1 })[0]!;
-    expect(rows[0]).toEqual({ seq: 3, paymentId: parsed.paymentId, payload: JSON.stringify(parsed.payload) });
+    expect(rows[0]).toEqual({
+      seq: 3,
+      paymentId: parsed.paymentId,
+      kind: 'payment',
+      payload: JSON.stringify(parsed.payload),
+    });
     expect(journal.outbox.pendingPayloads({ limit: 10 }).map((r) => r.seq)).toEqual([2, 3, 4]);
     expect(() => journal.outbox.pendingPayloads({ limit: 1001 })).toThrow(
       expect.objectContaining({ code: ErrorCode.JournalBadInput }),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isKioskError } from '../../../core/errors.js';
 import { httpCreditSink } from '../../accounts/credit-sinks.js';
 import { connectOnce } from '../../fleet/broker-connection.js';
@@ -11,6 +11,8 @@ import {
 import { FleetView } from '../../fleet/fleet-view.js';
 import { readFleetPrivateKey, type SigningKeyUse, writeFleetKeyPair } from '../../fleet/keygen.js';
 import { FleetLedger } from '../../fleet/ledger.js';
+import { LedgerStore } from '../../fleet/ledger-store.js';
+import { renderCollectionsTable } from '../../fleet/render-collections.js';
 import { inPlaceFrame, renderFleetTable } from '../../fleet/render-view.js';
 import { createLogger } from '../../log.js';
 import type { CliCommand, CliIo } from '../command.js';
@@ -34,11 +36,12 @@ const CONNECTION_OPTIONS_HELP = `Connection (override the config file; without o
   --client-id ID        MQTT client id (default: random)
   --prefix TOPICS       topic prefix (default kiosk/v1)`;
 
-const USAGE = `Usage: kioskd fleet <ledger|view|keygen|cmd> [options]
+const USAGE = `Usage: kioskd fleet <ledger|view|collections|keygen|cmd> [options]
 
 The reference fleet monitor (the operators' side of the MQTT fleet link):
   ledger   store every kiosk's payments once, acknowledge them, report seq gaps
   view     live table of every kiosk: online, mode, devices, cashbox, last payment, alerts
+  collections  the cash collections the ledger stored: expected, counted, difference
   keygen   make the Ed25519 key pair that signs commands (or, --for ledger, payment acks)
   cmd      sign and send a command to one kiosk, wait for its result
 
@@ -67,6 +70,16 @@ A table of every kiosk, refreshed in place every second.
   --interval MS         refresh period (default 1000)
 
 ${CONNECTION_OPTIONS_HELP}`;
+
+const COLLECTIONS_USAGE = `Usage: kioskd fleet collections [--db PATH] [--kiosk ID] [--limit N] [--json] [--config FILE]
+
+Lists the cash collections the ledger stored (kiosk/v1/{id}/collection): when, kiosk, seq,
+collection id, technician, expected, counted, difference, and per denomination what differed.
+Reads the ledger database; a running ledger may share it.
+  --db PATH             ledger database (default: ledger.db of the config, or ./var/fleet-ledger.sqlite)
+  --kiosk ID            one kiosk's collections, in seq order (default: every kiosk's, newest first)
+  --limit N             at most N collections (default 50, at most 10000)
+  --json                one JSON object per collection, one per line`;
 
 const KEYGEN_USAGE = `Usage: kioskd fleet keygen [--for commands|ledger] [--out DIR] [--key-id ID]
 
@@ -403,9 +416,48 @@ async function runCmd(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+async function runCollections(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    'fleet collections',
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      db: { type: 'string' },
+      kiosk: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    { min: 0, max: 0, names: '' },
+  );
+  if (parsed.help) {
+    io.out(COLLECTIONS_USAGE);
+    return 0;
+  }
+  const limit = integerOption(parsed, 'fleet collections', 'limit', { min: 1, max: 10_000 }) ?? 50;
+  const kioskId = stringOption(parsed, 'kiosk');
+  if (kioskId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(kioskId)) {
+    throw usageError(`fleet collections: --kiosk ${JSON.stringify(kioskId)} is not a kiosk id`);
+  }
+  const config = resolveConfig(parsed, 'fleet collections', { ledgerDb: stringOption(parsed, 'db') });
+  // Reading must not create an empty ledger where the operator mistyped the path.
+  if (!existsSync(config.ledger.db)) {
+    throw usageError(`fleet collections: no ledger database at ${config.ledger.db} (--db PATH)`);
+  }
+  const store = LedgerStore.open(config.ledger.db);
+  try {
+    const collections = store.collections({ ...(kioskId === undefined ? {} : { kioskId }), limit });
+    if (parsed.values['json'] === true) for (const c of collections) io.out(JSON.stringify(c));
+    else io.out(renderCollectionsTable(collections));
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
 const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   ledger: runLedger,
   view: runView,
+  collections: runCollections,
   keygen: runKeygen,
   cmd: runCmd,
 };
@@ -419,10 +471,13 @@ export const fleetCommand: CliCommand = {
       io.out(USAGE);
       return 0;
     }
-    if (sub === undefined) throw usageError('fleet: missing subcommand (ledger, view, keygen or cmd)');
+    if (sub === undefined)
+      throw usageError('fleet: missing subcommand (ledger, view, collections, keygen or cmd)');
     const run = SUBCOMMANDS[sub];
     if (run === undefined) {
-      throw usageError(`fleet: unknown subcommand "${sub}" (expected ledger, view, keygen or cmd)`);
+      throw usageError(
+        `fleet: unknown subcommand "${sub}" (expected ledger, view, collections, keygen or cmd)`,
+      );
     }
     return run(rest, io);
   },
