@@ -21,6 +21,8 @@ import { kioskReceipts } from '../receipts/kiosk-receipts.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
+import type { ServiceMode } from '../service-mode/service-mode.js';
+import { startServiceMode } from '../service-mode/start-service-mode.js';
 import { CustomerSlot } from '../topup/customer-slot.js';
 import { startKioskModes } from '../topup/kiosk-modes.js';
 import { TopUpService } from '../topup/top-up-service.js';
@@ -58,6 +60,9 @@ export interface Daemon {
   readonly customers: CustomerSlot;
   /** The kiosk API's base URL, e.g. http://127.0.0.1:8080 */
   readonly apiUrl: string;
+  /** Technicians' service mode; `kioskd diag` reaches it on `diagSocketPath`, when `diag.enabled`. */
+  readonly serviceMode: ServiceMode;
+  readonly diagSocketPath: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -303,6 +308,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         })
       : undefined;
     if (balanceQueries !== undefined) cleanups.push(() => balanceQueries.stop());
+    const service = await startServiceMode({
+      config,
+      journal,
+      devices,
+      ports: {
+        get mode() {
+          return modes.mode;
+        },
+        onModeChange: (listener) => modes.onModeChange(listener),
+        enterMaintenance: (by) => modes.enterMaintenance(by),
+        leaveMaintenance: (by) => modes.leaveMaintenance(by),
+        requestOperatorMode: (mode, by) => operatorModes.requestMode(mode, by),
+      },
+      logger,
+    });
+    cleanups.push(() => service.stop());
     // Started last and so closed first on stop: no new customer once stopping begins.
     const api: KioskApi = await startKioskApi({
       service: topUps,
@@ -342,6 +363,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       balanceQueries,
       customers,
       apiUrl: api.url,
+      serviceMode: service.service,
+      diagSocketPath: service.diag?.path,
       async stop() {
         notifier.stopping();
         await stopAll();
