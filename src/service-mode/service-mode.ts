@@ -26,6 +26,8 @@ export interface ServiceSession {
   readonly owner: symbol;
   readonly startedAt: string;
   lastActivity: number;
+  /** Whether the console has been told the kiosk reached maintenance (told once per session). */
+  announced: boolean;
 }
 
 /** What every service action publishes (audit and fleet): who did what and how it ended. */
@@ -114,7 +116,8 @@ export class ServiceMode extends EventEmitter<{
 
   #onMode(mode: KioskMode): void {
     const session = this.#session;
-    if (session === undefined || mode !== 'maintenance') return;
+    if (session === undefined || mode !== 'maintenance' || session.announced) return;
+    session.announced = true;
     this.#log.info({ technician: session.technician }, 'service mode active');
     this.emit('active', { technician: session.technician, owner: session.owner });
   }
@@ -174,6 +177,7 @@ export class ServiceMode extends EventEmitter<{
       owner,
       startedAt: new Date(this.#now()).toISOString(),
       lastActivity: this.#now(),
+      announced: false,
     };
     this.#armIdleTimer();
     this.#journal.audit.append(`technician:${technician}`, 'service.enter', {
