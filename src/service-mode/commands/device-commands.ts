@@ -185,7 +185,7 @@ const pinPadTest: ServiceCommand = {
     const pad = requireDevice(context, 'pinPad');
     try {
       const entry = await pad.dataEntry({
-        minLength: 0,
+        minLength: 1,
         maxLength: 16,
         timeoutMs: seconds * 1000,
         autoEnd: false,
