@@ -324,6 +324,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger,
     });
     cleanups.push(() => service.stop());
+    if (fleet !== undefined) {
+      const { forwardServiceEvents } = await import('../service-mode/service-events-to-fleet.js');
+      cleanups.push(forwardServiceEvents(service.service, fleet.link, logger));
+    }
     // Started last and so closed first on stop: no new customer once stopping begins.
     const api: KioskApi = await startKioskApi({
       service: topUps,

@@ -27,6 +27,8 @@ export interface KioskTopics {
   paymentAck: string;
   cmd: string;
   cmdResult: string;
+  /** Technicians' service-mode actions. */
+  event: string;
 }
 
 /** A kiosk id is one topic level: no "/", "+", "#" (the config schema enforces it too). */
@@ -48,6 +50,7 @@ export function kioskTopics(kioskId: string, prefix = DEFAULT_TOPIC_PREFIX): Kio
     paymentAck: `${base}/payment/ack`,
     cmd: `${base}/cmd`,
     cmdResult: `${base}/cmd/result`,
+    event: `${base}/event`,
   };
 }
 

@@ -2,8 +2,8 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ErrorCode, KioskError } from '../../core/errors.js';
-import { RateLimiter } from '../accounts/rate-limiter.js';
 import type { Logger } from '../log.js';
+import { RateLimiter } from '../security/rate-limiter.js';
 import {
   type DiagRequest,
   diagRequestProblem,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { filePath, intFrom, nonEmptyText } from '../../core/config-fields.js';
-import { passwordHashProblem } from '../accounts/password-hash.js';
+import { passwordHashProblem } from '../security/password-hash.js';
 
 /** A technician id: short, printable, and safe as the journal's audit actor (`technician:<id>`). */
 export const TECHNICIAN_ID_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;

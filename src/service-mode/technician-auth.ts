@@ -1,5 +1,5 @@
-import { hashServicePassword, verifyServicePassword } from '../accounts/password-hash.js';
 import type { Journal } from '../journal/journal.js';
+import { hashServicePassword, verifyServicePassword } from '../security/password-hash.js';
 import type { TechnicianConfig } from './service-mode-config.js';
 import { TECHNICIAN_ID_PATTERN } from './service-mode-config.js';
 import type { TechnicianLockouts } from './technician-lockouts.js';

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashServicePassword } from '../../src/accounts/password-hash.js';
 import { parseConfig } from '../../src/config/index.js';
 import { DeviceMap } from '../../src/devices/device-map.js';
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
+import { hashServicePassword } from '../../src/security/password-hash.js';
 import { ServiceMode, type ServiceModePorts } from '../../src/service-mode/service-mode.js';
 import { TechnicianAuth } from '../../src/service-mode/technician-auth.js';
 import { TechnicianLockouts } from '../../src/service-mode/technician-lockouts.js';

@@ -1,4 +1,4 @@
-import { hashServicePassword } from '../../accounts/password-hash.js';
+import { hashServicePassword } from '../../security/password-hash.js';
 import { MAX_PASSWORD_BYTES } from '../../service-mode/technician-auth.js';
 import type { CliCommand } from '../command.js';
 import { parseCommandArgs, usageError } from '../usage.js';
