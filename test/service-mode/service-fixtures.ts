@@ -57,6 +57,8 @@ export interface ServiceFixture {
   journal: Journal;
   ports: RecordingPorts;
   service: ServiceMode;
+  /** Empty: a test adds the devices it plays. */
+  devices: DeviceMap;
   now: { ms: number };
   reopen(): ServiceFixture;
   close(): void;
@@ -96,12 +98,13 @@ export async function serviceFixture(
       now: () => now.ms,
     });
     const ports = new RecordingPorts();
+    const devices = new DeviceMap();
     const service = new ServiceMode({
       ports,
       auth,
       journal,
       config,
-      devices: new DeviceMap(),
+      devices,
       logger: silentLogger(),
       idleMs: options.idleMs ?? 10 * 60_000,
     });
@@ -110,6 +113,7 @@ export async function serviceFixture(
       journal,
       ports,
       service,
+      devices,
       now,
       reopen() {
         service.stop();
