@@ -332,6 +332,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const api: KioskApi = await startKioskApi({
       service: topUps,
       ...(balanceQueries === undefined ? {} : { balanceQueries }),
+      serviceMode: service.service,
       config,
       logger,
     }).catch((error: unknown) => {

@@ -218,11 +218,20 @@ export class ServiceMode extends EventEmitter<{
     }
     session.lastActivity = this.#now();
     this.#armIdleTimer();
+    const actor = `technician:${session.technician}`;
     const command = this.#commands.get(name);
     if (command === undefined) {
-      throw new ServiceError('unknownCommand', `unknown command "${name.slice(0, 40)}"; "help" lists them`);
+      const error = new ServiceError(
+        'unknownCommand',
+        `unknown command "${name.slice(0, 40)}"; "help" lists them`,
+      );
+      this.#journal.audit.append(actor, 'service.unknown-command', {
+        args: [name.slice(0, 32)],
+        outcome: 'refused',
+      });
+      this.#publish(session.technician, 'unknown-command', [name.slice(0, 32)], 'refused', error.message);
+      throw error;
     }
-    const actor = `technician:${session.technician}`;
     const refuse = (error: ServiceError): never => {
       this.#journal.audit.append(actor, `service.${command.name}`, {
         args: [...args],
