@@ -285,6 +285,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());
     const customers = new CustomerSlot();
+    // One print queue for the customers' receipts and the technician's reprints.
+    const receipts = kioskReceipts({ config, journal, devices, logger });
     const topUps = new TopUpService({
       config,
       customers,
@@ -295,7 +297,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       modes,
       alerts,
       logger,
-      receipts: kioskReceipts({ config, journal, devices, logger }),
+      receipts,
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
     const balanceQueries = config.balanceQuery.enabled
@@ -312,6 +314,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       config,
       journal,
       devices,
+      ...(receipts === undefined ? {} : { receipts }),
       ports: {
         get mode() {
           return modes.mode;

@@ -3,6 +3,7 @@ import type { OperatorMode } from '../daemon/kiosk-mode-store.js';
 import type { DeviceMap } from '../devices/device-map.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import type { ReceiptPrinting } from '../receipts/receipt-printing.js';
 import type { KioskMode } from '../topup/top-up-view.js';
 import { ServiceError } from './service-error.js';
 
@@ -12,6 +13,8 @@ export interface ServiceContext {
   readonly config: KioskConfig;
   readonly journal: Journal;
   readonly devices: DeviceMap;
+  /** The kiosk's receipt printing; undefined when no printer is enabled. */
+  readonly receipts: ReceiptPrinting | undefined;
   readonly logger: Logger;
   /** The kiosk's effective mode now. */
   kioskMode(): KioskMode;

@@ -4,6 +4,7 @@ import type { OperatorMode } from '../daemon/kiosk-mode-store.js';
 import type { DeviceMap } from '../devices/device-map.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import type { ReceiptPrinting } from '../receipts/receipt-printing.js';
 import type { KioskMode } from '../topup/top-up-view.js';
 import type { DeviceFault } from './commands/device-commands.js';
 import type { ServiceCommand, ServiceContext } from './service-command.js';
@@ -64,6 +65,7 @@ export class ServiceMode extends EventEmitter<{
   readonly #journal: Journal;
   readonly #config: KioskConfig;
   readonly #devices: DeviceMap;
+  readonly #receipts: ReceiptPrinting | undefined;
   readonly #log: Logger;
   readonly #idleMs: number;
   readonly #now: () => number;
@@ -80,6 +82,7 @@ export class ServiceMode extends EventEmitter<{
     journal: Journal;
     config: KioskConfig;
     devices: DeviceMap;
+    receipts?: ReceiptPrinting;
     logger: Logger;
     idleMs: number;
     now?: () => number;
@@ -92,6 +95,7 @@ export class ServiceMode extends EventEmitter<{
     this.#journal = options.journal;
     this.#config = options.config;
     this.#devices = options.devices;
+    this.#receipts = options.receipts;
     this.#log = options.logger.child({ component: 'service-mode' });
     this.#idleMs = options.idleMs;
     this.#now = options.now ?? Date.now;
@@ -262,6 +266,7 @@ export class ServiceMode extends EventEmitter<{
       config: this.#config,
       journal: this.#journal,
       devices: this.#devices,
+      receipts: this.#receipts,
       logger: this.#log,
       kioskMode: () => this.#ports.mode,
       setReturnMode: async (mode) => {

@@ -2,6 +2,7 @@ import type { KioskConfig } from '../config/index.js';
 import type { DeviceMap } from '../devices/device-map.js';
 import type { Journal } from '../journal/journal.js';
 import type { Logger } from '../log.js';
+import type { ReceiptPrinting } from '../receipts/receipt-printing.js';
 import { type DiagServer, startDiagServer } from './diag-server.js';
 import { diagSocketPath } from './diag-socket-path.js';
 import { ServiceMode, type ServiceModePorts } from './service-mode.js';
@@ -15,6 +16,8 @@ export async function startServiceMode(input: {
   config: KioskConfig;
   journal: Journal;
   devices: DeviceMap;
+  /** The kiosk's receipt printing, when a printer is enabled: the technician's reprints join its queue. */
+  receipts?: ReceiptPrinting;
   ports: ServiceModePorts;
   logger: Logger;
 }): Promise<{ service: ServiceMode; diag: DiagServer | undefined; stop(): Promise<void> }> {
@@ -31,6 +34,7 @@ export async function startServiceMode(input: {
     journal,
     config,
     devices: input.devices,
+    ...(input.receipts === undefined ? {} : { receipts: input.receipts }),
     logger,
     idleMs: config.diag.idleMinutes * MINUTE_MS,
   });
