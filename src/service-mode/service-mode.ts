@@ -120,7 +120,21 @@ export class ServiceMode extends EventEmitter<{
 
   #onMode(mode: KioskMode): void {
     const session = this.#session;
-    if (session === undefined || mode !== 'maintenance' || session.announced) return;
+    if (session === undefined) return;
+    if (mode !== 'maintenance' && session.announced) {
+      // Someone else (the fleet's setMode) chose a mode while the technician works: it becomes
+      // the mode service mode returns to, and the kiosk stays in maintenance, so no customer
+      // starts while a test note may be in the acceptor.
+      const actor = `technician:${session.technician}`;
+      this.#log.warn(
+        { technician: session.technician, mode },
+        'mode changed during service mode: kept in maintenance until exit',
+      );
+      this.#journal.audit.append(actor, 'service.modeHeld', { requested: mode });
+      this.#ports.enterMaintenance(actor);
+      return;
+    }
+    if (mode !== 'maintenance' || session.announced) return;
     session.announced = true;
     this.#log.info({ technician: session.technician }, 'service mode active');
     this.emit('active', { technician: session.technician, owner: session.owner });

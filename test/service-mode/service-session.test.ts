@@ -121,3 +121,21 @@ describe('service sessions', () => {
     ]);
   });
 });
+
+describe('a mode chosen elsewhere during service mode', () => {
+  it('becomes the mode service mode returns to; the kiosk stays in maintenance until exit', async () => {
+    const fixture = await serviceFixture();
+    fixtures.push(fixture);
+    const console = Symbol('console');
+    await fixture.service.login('t-001', password(GOOD_PASSWORD), console, 'test');
+    // The fleet's setMode: the operator's store applies it, which takes the kiosk machine out of maintenance.
+    await fixture.ports.requestOperatorMode('outOfService', 'fleet');
+    expect(fixture.ports.mode).toBe('maintenance');
+    expect(fixture.journal.audit.tail(1)[0]).toMatchObject({
+      action: 'service.modeHeld',
+      details: { requested: 'outOfService' },
+    });
+    fixture.service.end(console, 'exit');
+    expect(fixture.ports.mode).toBe('outOfService');
+  });
+});
