@@ -43,12 +43,8 @@ export class TechnicianLockouts {
 
   /** Counts a failure; answers the lock's end when this failure locked the id. */
   recordFailure(id: string, now: number): { failures: number; lockedUntil: number | undefined } {
-    const previous = this.#entries.get(id);
-    // A lock that has run out starts a fresh count.
-    const failures =
-      (previous !== undefined && previous.lockedUntil <= now && previous.lockedUntil > 0
-        ? 0
-        : (previous?.failures ?? 0)) + 1;
+    // Consecutive failures: a success deletes the entry, and a lock starts the count again from zero.
+    const failures = (this.#entries.get(id)?.failures ?? 0) + 1;
     const locked = failures >= this.#maxFailures;
     const entry = { failures: locked ? 0 : failures, lockedUntil: locked ? now + this.#lockMs : 0 };
     this.#entries.set(id, entry);
