@@ -31,11 +31,11 @@ import { SimulatorHost } from '../simulators/harness/simulator-host.js';
 import { SimulatorRegistry } from '../simulators/harness/simulator-registry.js';
 import { startAccountServer } from '../src/accounts/account-server.js';
 import { parseAccountServiceConfig } from '../src/accounts/account-service-config.js';
-import { hashServicePassword } from '../src/accounts/password-hash.js';
 import { httpBalanceQueryClient } from '../src/balance-query/account-service-client.js';
 import { BalanceQueryService } from '../src/balance-query/balance-query-service.js';
 import { parseConfig } from '../src/config/index.js';
 import { silentLogger } from '../src/log.js';
+import { hashServicePassword } from '../src/security/password-hash.js';
 import { CustomerSlot } from '../src/topup/customer-slot.js';
 import type { BenchResult } from './bench-result.js';
 

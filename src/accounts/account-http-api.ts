@@ -11,9 +11,9 @@ import { ErrorCode, KioskError } from '../../core/errors.js';
 import { readBoundedBody } from '../../core/read-bounded-body.js';
 import { listenRefusal } from '../http/listen-refusal.js';
 import type { Logger } from '../log.js';
+import { type RateLimit, RateLimiter } from '../security/rate-limiter.js';
 import type { AccountService } from './account-service.js';
 import { badField, readAccount, readBalanceQuery, readCredit } from './api-requests.js';
-import { type RateLimit, RateLimiter } from './rate-limiter.js';
 
 /**
  * The account service's HTTP JSON API (the contract in docs/account-service.md):

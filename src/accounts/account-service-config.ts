@@ -5,8 +5,8 @@ import { filePath, flag, intFrom } from '../../core/config-fields.js';
 import { ErrorCode, KioskError } from '../../core/errors.js';
 import { readConfigDocument } from '../config/config-text.js';
 import { expectationFor, problemLines } from '../config/problem-lines.js';
+import { passwordHashProblem } from '../security/password-hash.js';
 import { CN_MOBILE_PATTERN } from './account-store.js';
-import { passwordHashProblem } from './password-hash.js';
 
 /*
  * The account service's own config (`kioskd accounts serve --config FILE`, seeds/accounts.yaml

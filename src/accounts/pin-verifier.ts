@@ -1,5 +1,5 @@
 import { decryptPinBlock, type PinBlockFormat } from '../../simulators/epp/crypto/index.js';
-import { verifyServicePassword } from './password-hash.js';
+import { verifyServicePassword } from '../security/password-hash.js';
 
 /**
  * The HSM's role in the account service: it alone holds the base derivation keys (TDES for

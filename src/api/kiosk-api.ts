@@ -5,6 +5,8 @@ import type { BalanceQueries } from '../balance-query/balance-query-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { chooseLanguage, isLanguage, LANGUAGES, type Language, type MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
+import { serviceApiRoutes } from '../service-mode/service-api-routes.js';
+import type { ServiceMode } from '../service-mode/service-mode.js';
 import type { KioskService } from '../topup/top-up-view.js';
 import { writeApiToken } from './api-token.js';
 import { balanceQueryRoutes } from './balance-query-routes.js';
@@ -48,6 +50,8 @@ export async function startKioskApi(input: {
   service: KioskService;
   /** The balance query, when the kiosk offers it (config and a PIN pad). */
   balanceQueries?: BalanceQueries;
+  /** Technicians' service mode, for the service page (src/service-mode/service-api-routes.ts). */
+  serviceMode?: ServiceMode;
   config: KioskConfig;
   logger: Logger;
 }): Promise<KioskApi> {
@@ -146,6 +150,7 @@ export async function startKioskApi(input: {
       },
     },
     ...balanceQueryRoutes(balanceQueries),
+    ...(input.serviceMode === undefined ? [] : serviceApiRoutes(input.serviceMode)),
     {
       path: `${PREFIX}/events`,
       methods: {

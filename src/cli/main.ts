@@ -45,6 +45,16 @@ const COMMANDS: readonly CliCommandEntry[] = [
     summary: 'the reference account service: balances, service passwords, PIN block checks, credits',
     load: async () => (await import('./commands/accounts.js')).accountsCommand,
   },
+  {
+    name: 'diag',
+    summary: "the field technician's console: service mode, device tests, journal (local socket)",
+    load: async () => (await import('./commands/diag.js')).diagCommand,
+  },
+  {
+    name: 'technicians',
+    summary: "hash a technician's password (read on stdin) for the config's technicians list",
+    load: async () => (await import('./commands/technicians.js')).techniciansCommand,
+  },
 ];
 
 function mainUsage(): string {

@@ -22,6 +22,7 @@ import { printerConfigSchemas, printerProtocols } from '../../devices/printer/re
 import { eppConfigOptionsSchema } from '../../simulators/epp/options-schema.js';
 import { escposOptionsSchema } from '../../simulators/escpos/options-schema.js';
 import { receiptsConfigSchema } from '../receipts/receipt-config.js';
+import { diagConfigSchema, techniciansSchema } from '../service-mode/service-mode-config.js';
 import { brokerSettingsSchema, protocolVersionSchema } from './broker-settings-schema.js';
 import { ED25519_KEY_EXPECTATION, readEd25519PublicKey } from './ed25519-public-key.js';
 
@@ -472,6 +473,10 @@ const baseSchema = z
     service: z
       .strictObject({ technicianPinHash: nonEmptyText('a non-empty hash string').optional() })
       .prefault({}),
+    /** Field technicians for service mode (src/service-mode/service-mode-config.ts). */
+    technicians: techniciansSchema,
+    /** `kioskd diag`'s local socket and the technician session rules. */
+    diag: diagConfigSchema,
   })
   .superRefine((value, ctx) => {
     // The query reads the service password on the PIN pad: without one it could never run.

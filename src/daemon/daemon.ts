@@ -22,6 +22,8 @@ import { kioskReceipts } from '../receipts/kiosk-receipts.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
+import type { ServiceMode } from '../service-mode/service-mode.js';
+import { startServiceMode } from '../service-mode/start-service-mode.js';
 import { CustomerSlot } from '../topup/customer-slot.js';
 import { startKioskModes } from '../topup/kiosk-modes.js';
 import { TopUpService } from '../topup/top-up-service.js';
@@ -61,6 +63,9 @@ export interface Daemon {
   readonly collections: CollectionService;
   /** The kiosk API's base URL, e.g. http://127.0.0.1:8080 */
   readonly apiUrl: string;
+  /** Technicians' service mode; `kioskd diag` reaches it on `diagSocketPath`, when `diag.enabled`. */
+  readonly serviceMode: ServiceMode;
+  readonly diagSocketPath: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -283,6 +288,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       : undefined;
     if (fleet !== undefined) cleanups.push(() => fleet.stop());
     const customers = new CustomerSlot();
+    // One print queue for the customers' receipts and the technician's reprints.
+    const receipts = kioskReceipts({ config, journal, devices, logger });
     const topUps = new TopUpService({
       config,
       customers,
@@ -293,7 +300,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       modes,
       alerts,
       logger,
-      receipts: kioskReceipts({ config, journal, devices, logger }),
+      receipts,
     });
     cleanups.push(() => topUps.stop(TOP_UP_STOP_BUDGET_MS));
     const balanceQueries = config.balanceQuery.enabled
@@ -326,10 +333,32 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     collections
       .resume()
       .catch((error: unknown) => logger.error({ err: error }, 'cash collection resume failed'));
+    const service = await startServiceMode({
+      config,
+      journal,
+      devices,
+      ...(receipts === undefined ? {} : { receipts }),
+      ports: {
+        get mode() {
+          return modes.mode;
+        },
+        onModeChange: (listener) => modes.onModeChange(listener),
+        enterMaintenance: (by) => modes.enterMaintenance(by),
+        leaveMaintenance: (by) => modes.leaveMaintenance(by),
+        requestOperatorMode: (mode, by) => operatorModes.requestMode(mode, by),
+      },
+      logger,
+    });
+    cleanups.push(() => service.stop());
+    if (fleet !== undefined) {
+      const { forwardServiceEvents } = await import('../service-mode/service-events-to-fleet.js');
+      cleanups.push(forwardServiceEvents(service.service, fleet.link, logger));
+    }
     // Started last and so closed first on stop: no new customer once stopping begins.
     const api: KioskApi = await startKioskApi({
       service: topUps,
       ...(balanceQueries === undefined ? {} : { balanceQueries }),
+      serviceMode: service.service,
       config,
       logger,
     }).catch((error: unknown) => {
@@ -366,6 +395,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       customers,
       collections,
       apiUrl: api.url,
+      serviceMode: service.service,
+      diagSocketPath: service.diag?.path,
       async stop() {
         notifier.stopping();
         await stopAll();

@@ -17,7 +17,7 @@ import { DEFAULT_TOPIC_PREFIX } from '../fleet-protocol/index.js';
 export const FLEET_USERNAME = 'fleet';
 
 /** What a kiosk publishes under its own id (the template's `pattern write` lines). */
-const KIOSK_WRITES = ['status', 'health', 'alert', 'alerts', 'payment', 'collection', 'cmd/result'];
+const KIOSK_WRITES = ['status', 'health', 'alert', 'alerts', 'payment', 'collection', 'cmd/result', 'event'];
 /** What a kiosk reads under its own id (the template's `pattern read` lines). */
 const KIOSK_READS = ['cmd', 'payment/ack'];
 /** What the fleet publishes to any kiosk. */

@@ -14,6 +14,8 @@ import {
   healthPayloadSchema,
   type KioskTopics,
   kioskTopics,
+  type ServiceEventPayload,
+  serviceEventPayloadSchema,
   statusPayloadSchema,
 } from '../fleet-protocol/index.js';
 import type { Journal } from '../journal/journal.js';
@@ -285,6 +287,34 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       );
     }
     this.#enqueueAlert(payload, { key: `alert:${payload.alertId}` });
+  }
+
+  /**
+   * Publishes a technician's service-mode action on `event`, QoS 1, queued while the broker is
+   * away. Throws a KioskError, and sends nothing, when it does not fit the event schema.
+   */
+  publishServiceEvent(event: Omit<ServiceEventPayload, 'v' | 'kioskId' | 'eventId' | 'kind'>): void {
+    const payload: ServiceEventPayload = {
+      v: FLEET_PAYLOAD_VERSION,
+      kioskId: this.#config.kioskId,
+      eventId: this.#newId(),
+      kind: 'service',
+      ...event,
+    };
+    const checked = serviceEventPayloadSchema.safeParse(payload);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      throw new KioskError(
+        ErrorCode.FleetBadPayload,
+        `service event ${issue?.path.join('.') || 'payload'}: ${issue?.message ?? 'invalid'}`,
+        { details: { field: issue?.path.join('.') } },
+      );
+    }
+    this.#queue.enqueue({
+      topic: this.topics.event,
+      payload: JSON.stringify(checked.data),
+      key: `event:${payload.eventId}`,
+    });
   }
 
   /** Resolves with the epoch once connected; rejects after `timeoutMs`. */

@@ -379,3 +379,20 @@ export const commandResultSchema = z.strictObject({
   error: z.strictObject({ reason: z.string().max(64), message: z.string().max(500) }).optional(),
 });
 export type CommandResult = z.infer<typeof commandResultSchema>;
+
+/**
+ * `kiosk/v1/{id}/event` (QoS 1, not retained): a technician's service-mode action, as the
+ * audit log has it. `technician` is the configured id; `args` are the command's words (never
+ * a password); `outcome` says whether it ran (`ok`), was refused before it started, or failed.
+ */
+export const serviceEventPayloadSchema = z.strictObject({
+  ...envelope,
+  eventId: ulid,
+  kind: z.literal('service'),
+  technician: z.string().regex(/^[A-Za-z0-9._-]{1,32}$/),
+  action: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/),
+  args: z.array(z.string().max(128)).max(8),
+  outcome: z.enum(['ok', 'refused', 'failed']),
+  error: z.string().max(500).optional(),
+});
+export type ServiceEventPayload = z.infer<typeof serviceEventPayloadSchema>;

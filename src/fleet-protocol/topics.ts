@@ -30,6 +30,8 @@ export interface KioskTopics {
   collection: string;
   cmd: string;
   cmdResult: string;
+  /** Technicians' service-mode actions. */
+  event: string;
 }
 
 /** A kiosk id is one topic level: no "/", "+", "#" (the config schema enforces it too). */
@@ -52,6 +54,7 @@ export function kioskTopics(kioskId: string, prefix = DEFAULT_TOPIC_PREFIX): Kio
     collection: `${base}/collection`,
     cmd: `${base}/cmd`,
     cmdResult: `${base}/cmd/result`,
+    event: `${base}/event`,
   };
 }
 

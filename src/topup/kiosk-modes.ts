@@ -13,6 +13,12 @@ export interface OperatorModes {
   onModeChange(listener: (mode: KioskMode) => void): () => void;
 }
 
+/** A technician's service mode (XFS4IoT VendorMode): in once the customer in progress is done, out to the mode before. */
+export interface MaintenanceControl {
+  enterMaintenance(by: string): void;
+  leaveMaintenance(by: string): void;
+}
+
 export interface StatusSource {
   readonly status: DeviceStatus;
   on(event: 'status', listener: (status: DeviceStatus) => void): unknown;
@@ -32,7 +38,7 @@ export function startKioskModes(input: {
   ready: Promise<unknown>;
   printerRequired: boolean;
   logger: Logger;
-}): KioskModeSource & { stop(): void } {
+}): KioskModeSource & MaintenanceControl & { stop(): void } {
   const { devices, operator } = input;
   const acceptor = devices.get('cashAcceptor');
   const log = input.logger.child({ component: 'kiosk-mode' });
@@ -102,6 +108,12 @@ export function startKioskModes(input: {
     },
     transactionEnded() {
       actor.send({ type: 'TRANSACTION_ENDED' });
+    },
+    enterMaintenance(by) {
+      actor.send({ type: 'ENTER_MAINTENANCE', by });
+    },
+    leaveMaintenance(by) {
+      actor.send({ type: 'LEAVE_MAINTENANCE', by });
     },
     onModeChange(listener) {
       listeners.add(listener);

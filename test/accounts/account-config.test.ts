@@ -7,9 +7,9 @@ import {
   parseAccountServiceConfig,
 } from '../../src/accounts/account-service-config.js';
 import { httpCreditSink } from '../../src/accounts/credit-sinks.js';
-import { verifyServicePassword } from '../../src/accounts/password-hash.js';
 import { parseFleetToolConfig } from '../../src/fleet/fleet-config.js';
 import { silentLogger } from '../../src/log.js';
+import { verifyServicePassword } from '../../src/security/password-hash.js';
 import { createTestPki } from '../helpers/pki.js';
 import {
   AES_BDK,

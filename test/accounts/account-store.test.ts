@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAccountService } from '../../src/accounts/account-server.js';
 import type { AccountService } from '../../src/accounts/account-service.js';
 import { AccountStore } from '../../src/accounts/account-store.js';
-import { hashServicePassword, verifyServicePassword } from '../../src/accounts/password-hash.js';
 import { silentLogger } from '../../src/log.js';
+import { hashServicePassword, verifyServicePassword } from '../../src/security/password-hash.js';
 import {
   DEMO_ACCOUNT,
   DEMO_PASSWORD,

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AccountStore } from '../../src/accounts/account-store.js';
-import { verifyServicePassword } from '../../src/accounts/password-hash.js';
 import { main } from '../../src/cli/main.js';
+import { verifyServicePassword } from '../../src/security/password-hash.js';
 import { CLI_ENTRY, collectOutput, exitOf, REPO_ROOT, waitForJsonLine } from '../helpers/cli-process.js';
 import { AES_BDK, DEMO_PASSWORD_HASH, scratch, TDES_BDK, TOKEN } from './account-test-kit.js';
 

@@ -41,6 +41,14 @@ function pathsOf(value: unknown, prefix: string[] = []): string[][] {
   return [prefix, ...Object.entries(value).flatMap(([key, child]) => pathsOf(child, [...prefix, key]))];
 }
 
+/** A field as problem lines name it: `technicians[0].id`. */
+function fieldName(path: readonly string[]): string {
+  return path.reduce(
+    (name, key) => (/^\d+$/.test(key) ? `${name}[${key}]` : name === '' ? key : `${name}.${key}`),
+    '',
+  );
+}
+
 function withValueAt(root: unknown, path: readonly string[], value: unknown): unknown {
   if (path.length === 0) return value;
   const [head, ...rest] = path as [string, ...string[]];
@@ -136,7 +144,7 @@ describe('config fuzzing', () => {
           if (!isKioskError(error, ErrorCode.ConfigInvalid)) throw error;
           const problems = error.details?.['problems'] as string[];
           expect(problems).toHaveLength(1);
-          expect(problems[0]?.startsWith(`${[...path, key].join('.')}: unknown key`)).toBe(true);
+          expect(problems[0]?.startsWith(`${fieldName([...path, key])}: unknown key`)).toBe(true);
           return;
         }
         throw new Error('an unknown key was accepted');

@@ -5,8 +5,8 @@ import {
   loadAccountServiceConfig,
 } from '../../accounts/account-service-config.js';
 import { AccountStore, CN_MOBILE_PATTERN } from '../../accounts/account-store.js';
-import { hashServicePassword, SERVICE_PASSWORD_PATTERN } from '../../accounts/password-hash.js';
 import { createLogger } from '../../log.js';
+import { hashServicePassword, SERVICE_PASSWORD_PATTERN } from '../../security/password-hash.js';
 import type { CliCommand, CliIo } from '../command.js';
 import {
   EXIT_FAILURE,
