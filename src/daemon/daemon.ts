@@ -22,6 +22,7 @@ import { kioskReceipts } from '../receipts/kiosk-receipts.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
+import { collectionCommands } from '../service-mode/commands/collection-commands.js';
 import type { ServiceMode } from '../service-mode/service-mode.js';
 import { startServiceMode } from '../service-mode/start-service-mode.js';
 import { CustomerSlot } from '../topup/customer-slot.js';
@@ -338,6 +339,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       journal,
       devices,
       ...(receipts === undefined ? {} : { receipts }),
+      extraCommands: collectionCommands(collections),
       ports: {
         get mode() {
           return modes.mode;

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { ReceiptPrinting } from '../receipts/receipt-printing.js';
 import { type DiagServer, startDiagServer } from './diag-server.js';
 import { diagSocketPath } from './diag-socket-path.js';
+import type { ServiceCommand } from './service-command.js';
 import { ServiceMode, type ServiceModePorts } from './service-mode.js';
 import { TechnicianAuth } from './technician-auth.js';
 import { TechnicianLockouts } from './technician-lockouts.js';
@@ -19,6 +20,8 @@ export async function startServiceMode(input: {
   /** The kiosk's receipt printing, when a printer is enabled: the technician's reprints join its queue. */
   receipts?: ReceiptPrinting;
   ports: ServiceModePorts;
+  /** Command groups other parts of the kiosk offer (cash collection). */
+  extraCommands?: readonly ServiceCommand[];
   logger: Logger;
 }): Promise<{ service: ServiceMode; diag: DiagServer | undefined; stop(): Promise<void> }> {
   const { config, journal, logger } = input;
@@ -37,6 +40,7 @@ export async function startServiceMode(input: {
     ...(input.receipts === undefined ? {} : { receipts: input.receipts }),
     logger,
     idleMs: config.diag.idleMinutes * MINUTE_MS,
+    ...(input.extraCommands === undefined ? {} : { extraCommands: input.extraCommands }),
   });
   if (config.technicians.length === 0) {
     logger.warn(

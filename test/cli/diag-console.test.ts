@@ -207,6 +207,28 @@ describe('kioskd diag against a running daemon', () => {
       result: { keys: '4321', completion: 'enter' },
     });
 
+    // A cash collection: nothing was credited in this run, one 100-yuan note is counted — a
+    // discrepancy of +10000 fen, recorded exactly, on the slip, and the counters start again.
+    const started = await diag.run('collection-start');
+    expect(started).toMatchObject({ ok: true, result: { state: 'started', expectedValue: 0 } });
+    expect((await diag.run('collection-count 10000=x'))['error']['code']).toBe('badArgs');
+    expect(await diag.run('collection-count 10000=1')).toMatchObject({
+      ok: true,
+      result: { state: 'counted', countedValue: 10000, differenceValue: 10000, discrepancy: true },
+    });
+    expect(await diag.run('collection-receipt')).toMatchObject({ ok: true, result: { printed: true } });
+    const collectionId = started['result']['collectionId'] as string;
+    const ended = await diag.run('collection-end');
+    expect(ended).toMatchObject({
+      ok: true,
+      result: { collection: { collectionId, state: 'ended', seq: 1 } },
+    });
+    expect((await diag.run('collection'))['result']).toMatchObject({
+      open: null,
+      recent: [{ collectionId, differenceValue: 10000 }],
+    });
+    expect((await diag.run('collection-end'))['error']['code']).toBe('notFound');
+
     // Exit restores the mode before (in service).
     expect(await diag.run('exit')).toMatchObject({
       ok: true,
@@ -237,7 +259,14 @@ describe('kioskd diag against a running daemon', () => {
       'technician:t-002 service.login wrongPasswordLocked',
       'technician:t-002 service.login locked',
     ]);
-    for (const action of ['test-acceptor', 'test-printer', 'test-pinpad', 'mode', 'devices']) {
+    for (const action of [
+      'test-acceptor',
+      'test-printer',
+      'test-pinpad',
+      'mode',
+      'devices',
+      'collection-end',
+    ]) {
       expect(audit).toContain(`technician:t-001 service.${action} ok`);
     }
 
