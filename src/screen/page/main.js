@@ -29,6 +29,10 @@ const model = {
   busy: false,
   leftTopUp: null,
   leftQuery: null,
+  /** Events received so far: a request's answer is stale once one came after it was sent. */
+  eventsSeen: 0,
+  /** The top-up this page last saw under way. */
+  seenActive: null,
   /** When the current screen's timer ends (ms since epoch), and what it says. */
   deadline: null,
 };
@@ -45,6 +49,7 @@ const t = () => STRINGS[model.language];
 const app = document.getElementById('app');
 
 function applyEvent(type, data) {
+  model.eventsSeen += 1;
   switch (type) {
     case 'snapshot':
       model.kiosk = data.kiosk;
@@ -89,13 +94,17 @@ function currentScreen() {
   if (model.kiosk === null) return 'connecting';
   const topUp = model.topUp;
   const query = model.balanceQuery;
-  if (topUp && ACTIVE_TOP_UP.has(topUp.state)) return `topUp.${topUp.state}`;
+  if (topUp && ACTIVE_TOP_UP.has(topUp.state)) {
+    model.seenActive = resultKey(topUp);
+    return `topUp.${topUp.state}`;
+  }
   if (query && query.state !== 'ended') return `balance.${query.state}`;
-  if (
+  // A payment stays on screen (its id matters, also after a restart); a cancel only for the
+  // customer who saw it happen, not for the next one who opens the page.
+  const finished =
     topUp &&
-    (topUp.state === 'done' || topUp.state === 'cancelled') &&
-    model.leftTopUp !== resultKey(topUp)
-  ) {
+    (topUp.state === 'done' || (topUp.state === 'cancelled' && model.seenActive === resultKey(topUp)));
+  if (finished && model.leftTopUp !== resultKey(topUp)) {
     return `topUp.${topUp.state}`;
   }
   if (query && query.state === 'ended' && model.leftQuery !== query.queryId && model.choice === 'balance') {
@@ -107,7 +116,7 @@ function currentScreen() {
 }
 
 function resultKey(topUp) {
-  return topUp.txId ?? `cancelled-before-account-${topUp.state}`;
+  return topUp.txId ?? 'before-account';
 }
 
 let lastScreen = null;
@@ -179,7 +188,7 @@ function el(tag, attributes = {}, ...children) {
     else if (value === false || value === null || value === undefined) continue;
     else element.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
     if (child === null || child === undefined || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -569,16 +578,24 @@ function buildBalance() {
 async function request(method, path, body = {}) {
   model.busy = true;
   render();
+  const eventsBefore = model.eventsSeen;
   const answer = await link.send(method, path, body);
   model.busy = false;
   if (!answer.ok) toast(answer.body?.error?.message ?? t().requestFailed);
+  answer.eventsBefore = eventsBefore;
   render();
   return answer;
 }
 
+/**
+ * Takes a request's answer as the state only while the stream has said nothing since the request
+ * went out: the stream reports every change, so an event that came meanwhile may be newer than
+ * the answer (a note's, a device's), and the answer's own change comes as an event anyway.
+ */
 function adopt(answer, key) {
-  // The answer is the newest state; the stream's event for the same change may come later.
-  if (answer.ok && answer.body && typeof answer.body === 'object') model[key] = answer.body;
+  if (!answer.ok || answer.body === null || typeof answer.body !== 'object') return;
+  if (model.eventsSeen !== answer.eventsBefore) return;
+  model[key] = answer.body;
 }
 
 async function startTopUp() {
