@@ -102,6 +102,18 @@ export class KioskLink {
     }
   }
 
+  /** A read (GET, no token): { ok, status, body }. */
+  async read(path) {
+    try {
+      const response = await fetch(`/api/v1${path}?lang=${encodeURIComponent(this.#language)}`, {
+        cache: 'no-store',
+      });
+      return { ok: response.ok, status: response.status, body: await response.json().catch(() => null) };
+    } catch {
+      return { ok: false, status: 0, body: null };
+    }
+  }
+
   /** A state-changing request: { ok, status, body }. Never throws for an HTTP answer. */
   async send(method, path, body = {}) {
     const url = `/api/v1${path}${path.includes('?') ? '&' : '?'}lang=${encodeURIComponent(this.#language)}`;

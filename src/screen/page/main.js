@@ -51,11 +51,18 @@ const app = document.getElementById('app');
 function applyEvent(type, data) {
   model.eventsSeen += 1;
   switch (type) {
-    case 'snapshot':
+    case 'snapshot': {
+      const serving = model.seenActive;
       model.kiosk = data.kiosk;
       model.topUp = data.topUp;
       model.balanceQuery = 'balanceQuery' in data ? data.balanceQuery : undefined;
+      // A restarted daemon finishes the top-up it was serving (recovery: a partial payment) and
+      // may start with no current top-up: the customer still sees theirs, from the journal.
+      if (serving !== null && serving !== 'before-account' && data.topUp?.txId !== serving) {
+        void recoverTopUp(serving);
+      }
       break;
+    }
     case 'kiosk.mode':
       if (model.kiosk) model.kiosk.mode = data.mode;
       break;
@@ -113,6 +120,20 @@ function currentScreen() {
   if (model.kiosk.mode !== 'inService') return `kiosk.${model.kiosk.mode}`;
   if (model.choice === 'balance') return 'balance.choose';
   return 'idle';
+}
+
+async function recoverTopUp(txId) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const answer = await link.read(`/topups/${encodeURIComponent(txId)}`);
+    const current = model.topUp;
+    if (current && ACTIVE_TOP_UP.has(current.state)) return; // a new customer is being served
+    if (answer.ok && answer.body && (answer.body.state === 'done' || answer.body.state === 'cancelled')) {
+      model.topUp = answer.body;
+      render();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 
 function resultKey(topUp) {
@@ -184,6 +205,9 @@ function el(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
     if (key === 'onclick') element.addEventListener('click', value);
+    // Through the CSSOM: the CSP forbids style attributes.
+    else if (key === 'cssVars')
+      for (const [name, v] of Object.entries(value)) element.style.setProperty(name, String(v));
     else if (key === 'class') element.className = value;
     else if (value === false || value === null || value === undefined) continue;
     else element.setAttribute(key, value === true ? '' : String(value));
@@ -442,7 +466,7 @@ function buildInserting() {
           topUp.notes.map((note, index) =>
             el(
               'li',
-              { class: `stacked-note d${note.denomination}`, style: `--i:${index}` },
+              { class: `stacked-note d${note.denomination}`, cssVars: { '--i': index } },
               yuan(note.denomination),
             ),
           ),
