@@ -5,6 +5,7 @@ import type { BalanceQueries } from '../balance-query/balance-query-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { chooseLanguage, isLanguage, LANGUAGES, type Language, type MessageCode } from '../i18n/messages.js';
 import type { Logger } from '../log.js';
+import { screenRoutes } from '../screen/screen-routes.js';
 import { serviceApiRoutes } from '../service-mode/service-api-routes.js';
 import type { ServiceMode } from '../service-mode/service-mode.js';
 import type { KioskService } from '../topup/top-up-view.js';
@@ -151,6 +152,14 @@ export async function startKioskApi(input: {
     },
     ...balanceQueryRoutes(balanceQueries),
     ...(input.serviceMode === undefined ? [] : serviceApiRoutes(input.serviceMode)),
+    // The customer screen (src/screen): the page at `/` with this boot's token, its files under /screen/.
+    ...screenRoutes({
+      token,
+      timeouts: {
+        accountEntryMs: config.transaction.accountEntryTimeoutMs,
+        idleCompleteMs: config.transaction.idleCompleteAfterMs,
+      },
+    }),
     {
       path: `${PREFIX}/events`,
       methods: {
