@@ -34,6 +34,7 @@ describe('topics', () => {
       payment: 'kiosk/v1/k-001/payment',
       paymentAck: 'kiosk/v1/k-001/payment/ack',
       collection: 'kiosk/v1/k-001/collection',
+      event: 'kiosk/v1/k-001/event',
       cmd: 'kiosk/v1/k-001/cmd',
       cmdResult: 'kiosk/v1/k-001/cmd/result',
     });
