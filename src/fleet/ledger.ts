@@ -140,46 +140,45 @@ function describeIssues(error: {
     .join('; ');
 }
 
-/** The payment a message carries, or why it is not one. */
-function readPayment(topicKioskId: string, payload: Buffer): IncomingPayment | string {
+/** A message's JSON and its text, or why it is none: bounded before it is parsed. */
+function readJson(payload: Buffer): { json: unknown; raw: string } | string {
   if (payload.length > MAX_PAYMENT_BYTES) return `payload of ${payload.length} bytes is too big`;
   const raw = payload.toString('utf8');
-  let json: unknown;
   try {
-    json = JSON.parse(raw);
+    return { json: JSON.parse(raw), raw };
   } catch {
     return 'not JSON';
   }
+}
+
+function wrongKiosk(payloadKioskId: string, topicKioskId: string): string | undefined {
+  return payloadKioskId === topicKioskId
+    ? undefined
+    : `payload kioskId "${payloadKioskId}" is not the topic's "${topicKioskId}"`;
+}
+
+/** The payment a message carries, or why it is not one. */
+function readPayment(topicKioskId: string, payload: Buffer): IncomingPayment | string {
+  const read = readJson(payload);
+  if (typeof read === 'string') return read;
   // The plain shape every kiosk writes is recognised cheaply; anything else goes to the
   // schema, which decides and names what is wrong.
-  let payment = quickPaymentPayload(json);
+  let payment = quickPaymentPayload(read.json);
   if (payment === undefined) {
-    const result = paymentPayloadSchema.safeParse(json);
+    const result = paymentPayloadSchema.safeParse(read.json);
     if (!result.success) return describeIssues(result.error);
     payment = result.data;
   }
-  if (payment.kioskId !== topicKioskId) {
-    return `payload kioskId "${payment.kioskId}" is not the topic's "${topicKioskId}"`;
-  }
-  return { payment, raw };
+  return wrongKiosk(payment.kioskId, topicKioskId) ?? { payment, raw: read.raw };
 }
 
 /** The cash collection a message carries, or why it is not one (bounded like a payment). */
 function readCollection(topicKioskId: string, payload: Buffer): IncomingCollection | string {
-  if (payload.length > MAX_PAYMENT_BYTES) return `payload of ${payload.length} bytes is too big`;
-  const raw = payload.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return 'not JSON';
-  }
-  const result = collectionPayloadSchema.safeParse(json);
+  const read = readJson(payload);
+  if (typeof read === 'string') return read;
+  const result = collectionPayloadSchema.safeParse(read.json);
   if (!result.success) return describeIssues(result.error);
-  if (result.data.kioskId !== topicKioskId) {
-    return `payload kioskId "${result.data.kioskId}" is not the topic's "${topicKioskId}"`;
-  }
-  return { collection: result.data, raw };
+  return wrongKiosk(result.data.kioskId, topicKioskId) ?? { collection: result.data, raw: read.raw };
 }
 
 export class FleetLedger {
