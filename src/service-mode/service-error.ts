@@ -15,3 +15,16 @@ export class ServiceError extends Error {
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Runs one step of a command; a failure comes back as the technician's error with `code` and
+ * what was being done. A ServiceError already says what it should and passes through unchanged.
+ */
+export async function failingAs<T>(code: string, what: string, step: () => Promise<T> | T): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ServiceError) throw error;
+    throw new ServiceError(code, `${what}: ${errorText(error)}`);
+  }
+}

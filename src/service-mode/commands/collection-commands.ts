@@ -1,6 +1,6 @@
 import type { CollectionService } from '../../collection/collection-service.js';
 import { argumentError, type ServiceCommand } from '../service-command.js';
-import { errorText, ServiceError } from '../service-error.js';
+import { failingAs, ServiceError } from '../service-error.js';
 
 const COLLECTION_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** `<denomination in fen>=<count>`, e.g. `10000=3` for three 100-yuan notes. */
@@ -18,16 +18,6 @@ function openCollectionId(collections: CollectionService, command: ServiceComman
   if (open === null)
     throw new ServiceError('notFound', 'no collection is open; start one with collection-start');
   return open.collectionId;
-}
-
-/** The service's refusals (wrong step, bad counts) come back as the technician's error, unchanged. */
-async function refusedAs<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ServiceError) throw error;
-    throw new ServiceError('refused', `${what}: ${errorText(error)}`);
-  }
 }
 
 /**
@@ -52,7 +42,7 @@ export function collectionCommands(collections: CollectionService): ServiceComma
     summary: 'start a cash collection: the kiosk goes out of service, the box may come out',
     needsActive: true,
     maxArgs: 0,
-    run: (context) => refusedAs('collection-start', () => collections.start(context.technician)),
+    run: (context) => failingAs('refused', 'collection-start', () => collections.start(context.technician)),
   };
   const count: ServiceCommand = {
     name: 'collection-count',
@@ -70,7 +60,9 @@ export function collectionCommands(collections: CollectionService): ServiceComma
         return { denomination: Number(match[1]), count: Number(match[2]) };
       });
       const id = openCollectionId(collections, count, given);
-      return refusedAs('collection-count', () => collections.enterCounts(id, counts, context.technician));
+      return failingAs('refused', 'collection-count', () =>
+        collections.enterCounts(id, counts, context.technician),
+      );
     },
   };
   const slip: ServiceCommand = {
@@ -81,7 +73,9 @@ export function collectionCommands(collections: CollectionService): ServiceComma
     maxArgs: 1,
     async run(context, args) {
       const id = openCollectionId(collections, slip, args[0]);
-      return refusedAs('collection-receipt', () => collections.printReceipt(id, context.technician));
+      return failingAs('refused', 'collection-receipt', () =>
+        collections.printReceipt(id, context.technician),
+      );
     },
   };
   const end: ServiceCommand = {
@@ -92,7 +86,7 @@ export function collectionCommands(collections: CollectionService): ServiceComma
     maxArgs: 1,
     async run(context, args) {
       const id = openCollectionId(collections, end, args[0]);
-      return refusedAs('collection-end', () => collections.end(id, context.technician));
+      return failingAs('refused', 'collection-end', () => collections.end(id, context.technician));
     },
   };
   return [show, start, count, slip, end];

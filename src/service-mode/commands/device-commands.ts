@@ -1,7 +1,7 @@
 import { DEVICE_NAMES, type DeviceName, isDeviceName } from '../../../devices/device-names.js';
 import type { PrinterDocument } from '../../../devices/printer/printer-document.js';
 import { argumentError, type ServiceCommand, type ServiceContext } from '../service-command.js';
-import { errorText, ServiceError } from '../service-error.js';
+import { errorText, failingAs, ServiceError } from '../service-error.js';
 
 /** How long a device test waits for the technician at most, and by default. */
 const MAX_TEST_SECONDS = 120;
@@ -162,11 +162,7 @@ const printerTest: ServiceCommand = {
   maxArgs: 0,
   async run(context) {
     const printer = requireDevice(context, 'printer');
-    try {
-      return await printer.print(testPage(context));
-    } catch (error) {
-      throw new ServiceError('printFailed', `test page: ${errorText(error)}`);
-    }
+    return failingAs('printFailed', 'test page', () => printer.print(testPage(context)));
   },
 };
 
@@ -183,17 +179,10 @@ const pinPadTest: ServiceCommand = {
   async run(context, args) {
     const seconds = secondsArgument(pinPadTest, args[0]);
     const pad = requireDevice(context, 'pinPad');
-    try {
-      const entry = await pad.dataEntry({
-        minLength: 1,
-        maxLength: 16,
-        timeoutMs: seconds * 1000,
-        autoEnd: false,
-      });
-      return { keys: entry.value, completion: entry.completion };
-    } catch (error) {
-      throw new ServiceError('deviceFailed', `key test: ${errorText(error)}`);
-    }
+    const entry = await failingAs('deviceFailed', 'key test', () =>
+      pad.dataEntry({ minLength: 1, maxLength: 16, timeoutMs: seconds * 1000, autoEnd: false }),
+    );
+    return { keys: entry.value, completion: entry.completion };
   },
 };
 
@@ -206,11 +195,7 @@ const resetCommand: ServiceCommand = {
   async run(context, args) {
     const name = deviceArgument(resetCommand, args[0]);
     requireDevice(context, name);
-    try {
-      return await context.devices.reset(name);
-    } catch (error) {
-      throw new ServiceError('deviceFailed', `reset ${name}: ${errorText(error)}`);
-    }
+    return failingAs('deviceFailed', `reset ${name}`, () => context.devices.reset(name));
   },
 };
 
