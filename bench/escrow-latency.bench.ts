@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { autoDetect } from '@serialport/bindings-cpp';
+import { hangupAwareBinding } from '../core/hangup-aware-binding.js';
 import { createId003Acceptor } from '../devices/cash-acceptor/id003/create.js';
 import type { BindingInterface } from '../devices/transport/serial-binding.js';
 import { openPtyPair } from '../simulators/harness/pty-pair.js';
@@ -111,7 +112,7 @@ async function measure(options: { smoke: boolean }): Promise<BenchResult> {
       reconnect: { initialDelayMs: 50, maxDelayMs: 500, factor: 2, jitter: 0 },
     },
     currency: { code: 'CNY', minorUnitsPerMajor: 100, denominations: NOTES_FEN },
-    binding: autoDetect() as unknown as BindingInterface,
+    binding: hangupAwareBinding(autoDetect()) as unknown as BindingInterface,
     hooks: {
       decideEscrow: (note) => cashIn.decideEscrow(note),
       commitCredit: async (credit) => {

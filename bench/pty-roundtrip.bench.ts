@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { autoDetect } from '@serialport/bindings-cpp';
+import { hangupAwareBinding } from '../core/hangup-aware-binding.js';
 import { byteTimeMs, type LineSettings } from '../core/line-settings.js';
 import type { BindingInterface } from '../devices/transport/serial-binding.js';
 import { SerialTransport } from '../devices/transport/serial-transport.js';
@@ -103,7 +104,7 @@ async function overPty(line: LineSettings, count: number): Promise<number[]> {
   try {
     const endpoint = await attachToSerialPath(host, pair.devicePath, silentLogger());
     try {
-      return await measure(autoDetect(), pair.hostPath, line, count);
+      return await measure(hangupAwareBinding(autoDetect()), pair.hostPath, line, count);
     } finally {
       await endpoint.close();
     }

@@ -1,5 +1,7 @@
-import { SerialPort } from 'serialport';
+import { autoDetect } from '@serialport/bindings-cpp';
+import { SerialPortStream } from '@serialport/stream';
 import { ErrorCode, KioskError } from '../../core/errors.js';
+import { hangupAwareBinding } from '../../core/hangup-aware-binding.js';
 import type { Logger } from '../../core/logger.js';
 import type { SimulatorHost } from './simulator-host.js';
 
@@ -27,7 +29,8 @@ export async function attachToSerialPath(
   const log = logger.child({ simulator: host.name, path });
   const release = host.attach(`serial endpoint ${path}`);
   const line = host.model.line;
-  const port = new SerialPort({
+  const port = new SerialPortStream({
+    binding: hangupAwareBinding(autoDetect()),
     path,
     baudRate: line.baudRate,
     dataBits: line.dataBits,

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { ErrorCode, KioskError } from '../../core/errors.js';
+import { hangupAwareBinding } from '../../core/hangup-aware-binding.js';
 import type { CashAcceptor } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { unbuiltDeviceProblem } from '../../devices/device-kinds.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
@@ -121,7 +122,7 @@ async function bindingFor(port: string, simulators: SimulatorRegistry): Promise<
     return new SimulatorBinding(simulators);
   }
   const { autoDetect } = await import('@serialport/bindings-cpp');
-  return autoDetect();
+  return hangupAwareBinding(autoDetect());
 }
 
 async function startDevices(input: {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach } from 'vitest';
 import type { Clock } from '../../core/clock.js';
+import { hangupAwareBinding } from '../../core/hangup-aware-binding.js';
 import type { CashAcceptorEvents } from '../../devices/cash-acceptor/cash-acceptor.js';
 import { decodeCommand, Id003FrameParser } from '../../devices/cash-acceptor/id003/codec/index.js';
 import { createId003Acceptor, type Id003Acceptor } from '../../devices/cash-acceptor/id003/create.js';
@@ -155,7 +156,7 @@ export async function startId003Rig(options: Id003RigOptions): Promise<Id003Rig>
       cleanups.push(() => pair.close());
       endpoint = await attachToSerialPath(sim, pair.devicePath, logger);
       cleanups.push(() => endpoint?.close());
-      binding = autoDetect() as unknown as BindingInterface;
+      binding = hangupAwareBinding(autoDetect()) as unknown as BindingInterface;
       path = pair.hostPath;
     } else {
       const registry = new SimulatorRegistry();

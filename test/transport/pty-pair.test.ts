@@ -5,10 +5,11 @@ import { autoDetect } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isKioskError } from '../../core/errors.js';
+import { hangupAwareBinding } from '../../core/hangup-aware-binding.js';
 import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
 import { requireTool } from '../helpers/require-tool.js';
 
-const binding = autoDetect();
+const binding = hangupAwareBinding(autoDetect());
 const pairs: PtyPair[] = [];
 const ports: SerialPortStream[] = [];
 
@@ -81,7 +82,8 @@ describe('openPtyPair', () => {
   it('kill() pulls the cable and restart() brings the same paths back', async () => {
     const pair = await open();
     const host = await openPort(pair.hostPath);
-    // Only a pending read notices the hangup.
+    // The daemon reads through the hangup-aware binding: a read pending or started after the
+    // hangup both notice it.
     host.resume();
     const closed = new Promise<unknown>((resolve, reject) => {
       host.once('close', resolve);

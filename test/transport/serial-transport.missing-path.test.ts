@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../core/errors.js';
+import { hangupAwareBinding } from '../../core/hangup-aware-binding.js';
 import type { BindingInterface } from '../../devices/transport/serial-binding.js';
 import type { RetryInfo } from '../../devices/transport/serial-transport.js';
 import { openPtyPair } from '../../simulators/harness/pty-pair.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { capturingLogger, makeTransport, nextEvent } from '../helpers/transport-harness.js';
 
-const binding = autoDetect() as unknown as BindingInterface;
+const binding = hangupAwareBinding(autoDetect()) as unknown as BindingInterface;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(() => requireTool('socat'));

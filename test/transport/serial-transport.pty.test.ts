@@ -1,6 +1,7 @@
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isKioskError } from '../../core/errors.js';
+import { hangupAwareBinding } from '../../core/hangup-aware-binding.js';
 import type { SerialTransport } from '../../devices/transport/serial-transport.js';
 import { openPtyPair, type PtyPair } from '../../simulators/harness/pty-pair.js';
 import { attachToSerialPath, type SerialEndpoint } from '../../simulators/harness/serial-endpoint.js';
@@ -11,7 +12,7 @@ import { requireTool } from '../helpers/require-tool.js';
 import { delay, makeTransport, nextEvent, recordTransport, roundTrip } from '../helpers/transport-harness.js';
 
 const SILENCE_MS = 500;
-const binding = autoDetect();
+const binding = hangupAwareBinding(autoDetect());
 
 /** socat, the echo simulator on the device end, and a transport on the host end. */
 interface PtyRig {

@@ -1,4 +1,5 @@
 import { autoDetect } from '@serialport/bindings-cpp';
+import { hangupAwareBinding } from '../../../core/hangup-aware-binding.js';
 import { decodeCommand, Id003FrameParser } from '../../../devices/cash-acceptor/id003/codec/index.js';
 import { createId003Acceptor } from '../../../devices/cash-acceptor/id003/create.js';
 import type { BindingInterface, BindingPortInterface } from '../../../devices/transport/serial-binding.js';
@@ -84,7 +85,7 @@ async function id003Simulator(variant: Variant, pace: ContractPace): Promise<Id0
     requireTool('socat');
     pty = await openPtyPair();
     endpoint = await attachToSerialPath(host, pty.devicePath, logger);
-    port = { path: pty.hostPath, binding: autoDetect() as unknown as BindingInterface };
+    port = { path: pty.hostPath, binding: hangupAwareBinding(autoDetect()) as unknown as BindingInterface };
   } else {
     const registry = new SimulatorRegistry();
     registry.register('id003', host);

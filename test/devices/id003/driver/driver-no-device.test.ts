@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hangupAwareBinding } from '../../../../core/hangup-aware-binding.js';
 import type { CashAcceptorHooks } from '../../../../devices/cash-acceptor/cash-acceptor.js';
 import { createId003Acceptor } from '../../../../devices/cash-acceptor/id003/create.js';
 import type { DeviceStatus } from '../../../../devices/device-status.js';
@@ -62,7 +63,7 @@ describe('ID-003 acceptor configured on a serial path that does not exist', () =
         reconnect: { initialDelayMs: 10, maxDelayMs: 40, factor: 2, jitter: 0 },
       },
       currency: { code: 'CNY', minorUnitsPerMajor: 100, denominations: [100, 500, 1000] },
-      binding: autoDetect() as unknown as BindingInterface,
+      binding: hangupAwareBinding(autoDetect()) as unknown as BindingInterface,
       hooks: refuseEverything,
       logger: log.logger,
     });

@@ -1,6 +1,7 @@
 import { autoDetect } from '@serialport/bindings-cpp';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../../core/errors.js';
+import { hangupAwareBinding } from '../../../../core/hangup-aware-binding.js';
 import { silentLogger } from '../../../../core/logger.js';
 import { escposConfigSchema } from '../../../../devices/printer/escpos/config-schema.js';
 import { createEscPosPrinter, escposLineSettings } from '../../../../devices/printer/escpos/create.js';
@@ -91,7 +92,7 @@ describe('the escpos printer built without the schema', () => {
       createEscPosPrinter({
         name: 'printer',
         config: { ...config, ...override } as never,
-        binding: autoDetect() as unknown as BindingInterface,
+        binding: hangupAwareBinding(autoDetect()) as unknown as BindingInterface,
         logger: silentLogger(),
         ...extra,
       });

@@ -1,5 +1,6 @@
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach } from 'vitest';
+import { hangupAwareBinding } from '../../../../../core/hangup-aware-binding.js';
 import { createEppPinPad, type EppPinPadSection } from '../../../../../devices/pin-pad/epp/create.js';
 import type { MaskedKey, PinPad, PinPadStatus } from '../../../../../devices/pin-pad/pin-pad.js';
 import type { BindingInterface } from '../../../../../devices/transport/serial-binding.js';
@@ -79,7 +80,7 @@ export async function startPadRig(options: PadRigOptions): Promise<PadDriverRig>
       cleanups.push(() => pair.close());
       endpoint = await attachToSerialPath(sim, pair.devicePath, logger);
       cleanups.push(() => endpoint?.close());
-      binding = autoDetect() as unknown as BindingInterface;
+      binding = hangupAwareBinding(autoDetect()) as unknown as BindingInterface;
       path = pair.hostPath;
     } else {
       const registry = new SimulatorRegistry();

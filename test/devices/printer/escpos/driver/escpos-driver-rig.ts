@@ -1,5 +1,6 @@
 import { autoDetect } from '@serialport/bindings-cpp';
 import { afterEach } from 'vitest';
+import { hangupAwareBinding } from '../../../../../core/hangup-aware-binding.js';
 import {
   createEscPosPrinter,
   type EscPosPrinterSection,
@@ -86,7 +87,7 @@ export async function startPrinterRig(options: PrinterRigOptions): Promise<Print
       cleanups.push(() => pair.close());
       endpoint = await attachToSerialPath(sim, pair.devicePath, logger);
       cleanups.push(() => endpoint?.close());
-      binding = autoDetect() as unknown as BindingInterface;
+      binding = hangupAwareBinding(autoDetect()) as unknown as BindingInterface;
       path = pair.hostPath;
     } else {
       const registry = new SimulatorRegistry();
