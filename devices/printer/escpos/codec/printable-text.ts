@@ -45,13 +45,27 @@ function isLoneSurrogate(char: string): boolean {
   return c >= 0xd800 && c <= 0xdfff;
 }
 
+/**
+ * Private use code points have no agreed glyph: a GBK printer prints whatever its maker put at
+ * the user-defined code they map to, and GB18030-2005 and -2022 map some of them differently
+ * (U+E854 is FE 9x in one and 龺 in the other).
+ */
+function isPrivateUse(codePoint: number): boolean {
+  return codePoint >= 0xe000 && codePoint <= 0xf8ff;
+}
+
+/** The WHATWG (GB18030-2022) reading, as the virtual paper and current printers decode. */
+const GB18030_READING = new TextDecoder('gb18030');
+
 /** The bytes the printer can print for `char`, or undefined when it has none. */
 function printerBytes(char: string): Uint8Array | undefined {
   const codePoint = char.codePointAt(0)!;
-  if (isControl(codePoint) || isLoneSurrogate(char)) return undefined;
+  if (isControl(codePoint) || isLoneSurrogate(char) || isPrivateUse(codePoint)) return undefined;
   if (codePoint < 0x80) return Uint8Array.of(codePoint);
   const encoded = iconv.encode(char, 'gb18030');
-  return encoded.length === 2 ? new Uint8Array(encoded) : undefined;
+  if (encoded.length !== 2) return undefined;
+  // A code whose two GB18030 editions disagree reads back as another character: not printable.
+  return GB18030_READING.decode(encoded) === char ? new Uint8Array(encoded) : undefined;
 }
 
 const SUBSTITUTE_BYTES = printerBytes(UNPRINTABLE_SUBSTITUTE)!;
@@ -74,7 +88,7 @@ export function toPrintableChars(text: string, policy: UnprintablePolicy = 'repl
     } else if (policy === 'refuse') {
       throw new KioskError(
         ErrorCode.DeviceBadArgument,
-        `character ${codePointLabel(original)} at index ${index} cannot be printed: it is a control character or needs four GB18030 bytes, which GBK printer fonts lack`,
+        `character ${codePointLabel(original)} at index ${index} cannot be printed: it is a control or private use character, or needs four GB18030 bytes, which GBK printer fonts lack`,
         { details: { codePoint: codePointLabel(original), index } },
       );
     } else {

@@ -5,6 +5,7 @@ import {
   encodeDocument,
   encodeDocumentWithLineEnds,
 } from '../../../../../devices/printer/escpos/codec/index.js';
+import { KNOWN_SUBSTITUTES } from '../../../../../devices/printer/escpos/codec/printable-text.js';
 import type { PrinterDocument } from '../../../../../devices/printer/printer-document.js';
 import { fromHex, toHex } from './arbitraries.js';
 
@@ -94,6 +95,26 @@ describe('encodeDocument: golden bytes', () => {
   it('replaces a character with no two-byte code by "?" and ¥ by ￥, never sending four bytes', () => {
     const bytes = encodeDocument({ blocks: [{ kind: 'text', text: '¥5 😀' }] }, { columns: 32 });
     expect(toHex(bytes)).toBe(toHex(fromHex('1B 40 1C 26 A3 A4 1C 2E 35 20 3F 0A')));
+  });
+
+  it('prints private use characters as "?": their user-defined GBK codes have no agreed glyph', () => {
+    // U+E854 is FE 9x in GB18030-2005 (iconv-lite) but reads back as 龺 in GB18030-2022.
+    const bytes = encodeDocument({ blocks: [{ kind: 'text', text: '1\ue8542\ue000' }] }, { columns: 32 });
+    expect(toHex(bytes)).toBe(toHex(fromHex('1B 40 31 3F 32 3F 0A')));
+  });
+
+  it('sends no two-byte code that reads back as another character', () => {
+    const reading = new TextDecoder('gb18030');
+    const misread: string[] = [];
+    for (let codePoint = 0x80; codePoint <= 0xffff; codePoint++) {
+      if (codePoint >= 0xd800 && codePoint <= 0xdfff) continue;
+      const char = String.fromCodePoint(codePoint);
+      const bytes = encodeDocument({ blocks: [{ kind: 'text', text: char }] }, { columns: 32 });
+      // ESC @ FS & <two bytes> FS . LF for a two-byte code; ESC @ 3F LF for a substitute.
+      if (bytes[2] !== 0x1c || bytes[3] !== 0x26) continue;
+      if (reading.decode(bytes.subarray(4, 6)) !== (KNOWN_SUBSTITUTES.get(char) ?? char)) misread.push(char);
+    }
+    expect(misread).toEqual([]);
   });
 });
 
