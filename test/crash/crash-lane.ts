@@ -45,7 +45,8 @@ export interface LaneResult {
 const HISTORY_KEPT = 40;
 /** Notes short of the simulated cashbox's capacity at which it is emptied between runs. */
 const COLLECT_MARGIN = 30;
-const READY_TIMEOUT_MS = 20_000;
+/** Generous: a daemon start is a tsx transpile and a journal open, slow on a loaded 2-core CI. */
+const READY_TIMEOUT_MS = 60_000;
 /** A run whose planned window never opened is killed anyway after this much driving. */
 const FALLBACK_KILL_MS = 6_000;
 
@@ -206,11 +207,13 @@ export class CrashLane {
       (l) => l['msg'] === 'start-up recovery settled',
       READY_TIMEOUT_MS,
     );
-    const url = String((await listening)['url']);
+    // Both are awaited together: a start that never listens must not leave `settled` to reject
+    // unobserved.
+    const [up] = await Promise.all([listening, settled]);
+    const url = String(up['url']);
     // The daemon writes this boot's token before it listens.
     const token = readFileSync(join(this.#dir, 'var', API_TOKEN_FILE), 'utf8').trim();
     const api = new KioskApiClient(url, signal, token);
-    await settled;
     await waitInService(api);
     return api;
   }

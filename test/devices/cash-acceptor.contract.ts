@@ -7,6 +7,9 @@ import type {
   NoteCredit,
   NoteLocation,
 } from '../../devices/cash-acceptor/cash-acceptor.js';
+import { waitUntil } from '../helpers/wait-until.js';
+
+export { waitUntil };
 
 /**
  * The money rules every cash-acceptor protocol must keep (DESIGN.md invariant 1, PROTOCOLS.md
@@ -201,17 +204,6 @@ export interface CashAcceptorContract<S extends ContractSimulator> {
 
 const CORRUPT_RATE = 0.01;
 const MIN_CORRUPTED_CHUNKS = 5;
-
-/** Polls `check` every 5 ms; fails naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function wireWrites(steps: readonly HostStep[], from = 0): WireWrite[] {
   return steps.slice(from).flatMap((s) => (s.kind === 'wire' ? [s.write] : []));

@@ -22,6 +22,9 @@ import { Journal } from '../../src/journal/journal.js';
 import { type Logger, silentLogger } from '../../src/log.js';
 import { Id003JournalHost } from './id003-journal-host.js';
 import { requireTool } from './require-tool.js';
+import { waitUntil } from './wait-until.js';
+
+export { waitUntil };
 
 export type Id003Variant = 'inProcess' | 'pty';
 
@@ -253,15 +256,6 @@ export function closeRigsAfterEach(): Id003Rig[] {
     for (const rig of rigs.splice(0)) await rig.close();
   });
   return rigs;
-}
-
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Starts the acceptor, enables every CNY note, and waits until the unit is idling. */

@@ -20,6 +20,9 @@ import { SimulatorHost } from '../../../../../simulators/harness/simulator-host.
 import { SimulatorRegistry } from '../../../../../simulators/harness/simulator-registry.js';
 import { type Logger, silentLogger } from '../../../../../src/log.js';
 import { requireTool } from '../../../../helpers/require-tool.js';
+import { waitUntil } from '../../../../helpers/wait-until.js';
+
+export { waitUntil };
 
 export type PrinterVariant = 'inProcess' | 'pty';
 export const PRINTER_VARIANTS: readonly PrinterVariant[] = ['inProcess', 'pty'];
@@ -160,14 +163,4 @@ export function closeRigsAfterEach(): PrinterDriverRig[] {
     for (const rig of rigs.splice(0)) await rig.close();
   });
   return rigs;
-}
-
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > timeoutMs) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
