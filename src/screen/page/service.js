@@ -18,6 +18,11 @@ const KEYBOARD_SEQUENCE = '*#service#';
 const SESSION_CHECK_MS = 3000;
 const TEST_SECONDS = '30';
 const SESSION_HEADER = 'x-service-session';
+/**
+ * A login page nobody touches closes by itself: left open, it would hide the customer screen
+ * from every customer while the kiosk is still in service.
+ */
+const LOGIN_IDLE_MS = 60_000;
 
 export function installServicePage(link) {
   const root = document.createElement('section');
@@ -48,6 +53,12 @@ export function installServicePage(link) {
   const s = () => SERVICE_STRINGS[document.documentElement.lang === 'en' ? 'en' : 'zh-CN'];
 
   // --- ways in ---------------------------------------------------------------------------
+  let lastTouch = Date.now();
+  for (const type of ['pointerdown', 'keydown']) {
+    document.addEventListener(type, () => {
+      lastTouch = Date.now();
+    });
+  }
   let cornerTaps = [];
   document.addEventListener(
     'pointerdown',
@@ -175,6 +186,7 @@ export function installServicePage(link) {
     state.data = null;
     state.collection = null;
     state.notice = { kind: 'info', code: 'sessionEnded', say };
+    lastTouch = Date.now(); // the technician gets the whole minute to read why and log in again
     if (!state.open) state.open = true;
   }
 
@@ -188,6 +200,7 @@ export function installServicePage(link) {
 
   /** The daemon ends an idle session by itself: the page learns it here and asks for a login. */
   setInterval(async () => {
+    if (state.open && state.token === null && !state.busy && Date.now() - lastTouch > LOGIN_IDLE_MS) close();
     if (state.token === null || state.busy) return;
     const answer = await link.read('/service/session');
     if (!answer.ok || state.token === null) return;
