@@ -240,6 +240,16 @@ describe('service page in chromium against kioskd demo', () => {
     }).toBe(200);
     await poll(() => noticeCode(page)).toBe('returned');
     expect(await notice(page).textContent()).toBe('测试纸币已退回（¥50.00），未记账。');
+    // The PIN pad's keys in clear data entry come back as pressed; the printer prints its page.
+    await page.locator('[data-testid="test-pinpad"]').click();
+    await poll(async () => {
+      const pad = await fetch(`${control}/epp/control`, { method: 'POST', body: '{"action":"state"}' });
+      return ((await pad.json()) as Answer)['result']['entry'];
+    }).toBe('dataEntry');
+    await fetch(`${control}/epp/control`, { method: 'POST', body: '{"action":"keys.press","keys":"4321E"}' });
+    await poll(() => notice(page).textContent()).toBe('按键：4321；结束方式：enter');
+    await page.locator('[data-testid="test-printer"]').click();
+    await poll(() => notice(page).textContent()).toBe('测试页已打印。');
     await page.locator('[data-testid="service-back"]').click();
     await page.locator('[data-testid="service-menu-journal"]').click();
     await poll(() => fact(page, 'creditedNotes')).toBe('0');
