@@ -55,15 +55,23 @@ export function renderEvent(event: KioskEvent, language: Language): { type: stri
   }
 }
 
-/** The contract's error body: the KioskError code, the developer's reason, the customer's words. */
+/**
+ * The contract's error body: the KioskError code, the developer's reason, the customer's words.
+ * A service-mode refusal also carries its stable `serviceCode` (and a lock's end), so the service
+ * page can word it for the technician in the page's language instead of parsing the reason.
+ */
 export function renderError(error: KioskError, fallback: MessageCode, language: Language) {
   const code = error.details?.['messageCode'];
   const customer = typeof code === 'string' && isMessageCode(code) ? code : fallback;
+  const serviceCode = error.details?.['serviceCode'];
+  const lockedUntil = error.details?.['lockedUntil'];
   return {
     error: {
       code: error.code,
       reason: error.message,
       message: message(customer, language),
+      ...(typeof serviceCode === 'string' ? { serviceCode } : {}),
+      ...(typeof lockedUntil === 'string' ? { lockedUntil } : {}),
     },
   };
 }

@@ -31,10 +31,10 @@ const STATUS_OF: Readonly<Record<string, (typeof ErrorCode)[keyof typeof ErrorCo
   unknownCommand: ErrorCode.ApiBadRequest,
 };
 
-/** A technician's refusal as the API answers it: the service code kept in the details. */
-function apiError(error: ServiceError): KioskError {
+/** A technician's refusal as the API answers it: the service code (and a lock's end) kept in the details. */
+function apiError(error: ServiceError, extra: { lockedUntil?: string } = {}): KioskError {
   return new KioskError(STATUS_OF[error.code] ?? ErrorCode.ApiConflict, error.message, {
-    details: { serviceCode: error.code },
+    details: { serviceCode: error.code, ...extra },
   });
 }
 
@@ -103,6 +103,7 @@ export function serviceApiRoutes(
                   'locked',
                   `this technician id is locked until ${outcome.lockedUntil} after too many wrong passwords`,
                 ),
+                { lockedUntil: outcome.lockedUntil },
               );
             }
             throw apiError(new ServiceError('badCredentials', 'wrong technician id or password'));

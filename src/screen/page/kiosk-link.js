@@ -114,13 +114,16 @@ export class KioskLink {
     }
   }
 
-  /** A state-changing request: { ok, status, body }. Never throws for an HTTP answer. */
-  async send(method, path, body = {}) {
+  /**
+   * A state-changing request: { ok, status, body }. Never throws for an HTTP answer. `headers`
+   * adds to the token's (the service page's technician session).
+   */
+  async send(method, path, body = {}, headers = {}) {
     const url = `/api/v1${path}${path.includes('?') ? '&' : '?'}lang=${encodeURIComponent(this.#language)}`;
     try {
       const response = await fetch(url, {
         method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.#token}` },
+        headers: { ...headers, 'content-type': 'application/json', authorization: `Bearer ${this.#token}` },
         body: JSON.stringify(body),
       });
       let parsed = null;

@@ -1,4 +1,5 @@
 import { KioskLink } from './kiosk-link.js';
+import { installServicePage } from './service.js';
 import { LANGUAGES, STRINGS } from './strings.js';
 
 /**
@@ -6,8 +7,8 @@ import { LANGUAGES, STRINGS } from './strings.js';
  * then events); the screen keeps only what the customer is doing on it right now: the choice
  * made on the attract screen, the digits being typed, and which finished top-up or balance
  * query they have already left. So a reloaded page or a restarted daemon redraws the same
- * transaction. The technician's way in (a hidden gesture to the service page) is not built
- * here: it would be one more listener next to the language toggle's at the end of this file.
+ * transaction. The technician's service page (service.js) lies over it, opened by a hidden
+ * gesture; it follows this page's language toggle.
  */
 
 const ACCOUNT_DIGITS = 11;
@@ -714,3 +715,4 @@ document.addEventListener('gesturestart', (event) => event.preventDefault());
 render();
 renderConnection();
 link.connect();
+installServicePage(link);
