@@ -54,7 +54,7 @@ export class DemoKiosk {
 
   /** `adjust` changes the test's own copy of the demo config (e.g. shorter time-outs). */
   async configure(
-    adjust: (config: { transaction: Record<string, unknown> }) => void = () => {},
+    adjust: (config: Record<string, Record<string, unknown>>) => void = () => {},
   ): Promise<void> {
     const demo = parse(readFileSync(join(REPO_ROOT, 'seeds', 'demo.yaml'), 'utf8'));
     const accounts = await freePort();

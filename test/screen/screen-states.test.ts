@@ -36,7 +36,9 @@ describe('customer screen: out of service, time-outs, landscape', () => {
   beforeAll(async () => {
     mkdirSync(SCREENS_DIR, { recursive: true });
     await kiosk.configure((config) => {
-      config.transaction['accountEntryTimeoutMs'] = ACCOUNT_ENTRY_MS;
+      config['transaction']!['accountEntryTimeoutMs'] = ACCOUNT_ENTRY_MS;
+      // The acceptor at test speed: these tests are about the screen, not the unit's mechanics.
+      config['simulators']!['options'] = { id003: { timingPreset: 'fast' } };
     });
     const [launched] = await Promise.all([launchChromium(), kiosk.start()]);
     browser = launched;
@@ -299,6 +301,9 @@ describe('customer screen: out of service, time-outs, landscape', () => {
     await kiosk.control('epp', { action: 'keys.press', keys: `${PASSWORD.slice(4)}E` });
     await waitForScreen(page, 'balance.showingBalance', 20_000);
     await photograph(page, 'landscape-balance', () => fits(['[data-testid="balance"]']));
+    await page.locator('[data-testid="finish"]').click();
+    // Done ends the query, and its end has its own screen with its own Done.
+    await waitForScreen(page, 'balance.ended');
     await page.locator('[data-testid="finish"]').click();
     await waitForScreen(page, 'idle');
 
