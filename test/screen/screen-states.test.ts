@@ -272,10 +272,14 @@ describe('customer screen: out of service, time-outs, landscape', () => {
     await page.locator('[data-testid="next"]').click();
     await waitForScreen(page, 'topUp.insertingCash');
     await poll(() => page.locator('[data-testid="denominations"] .note-chip').count()).toBe(6);
+    // Before any note the daemon's no-cash time-out runs (as long as the number entry's), shown too.
+    expect(await page.locator('#countdown').textContent()).toMatch(/^\d+ 秒后自动结束$/);
+    expect(await countdownSeconds(page)).toBeLessThanOrEqual(ACCOUNT_ENTRY_MS / 1000);
     await kiosk.insertNote(5000);
     await poll(() => page.locator('[data-testid="total"]').textContent()).toBe('¥50.00');
     await kiosk.insertNote(2000);
     await poll(() => page.locator('[data-testid="total"]').textContent()).toBe('¥70.00');
+    expect(await page.locator('#countdown').textContent()).toMatch(/^\d+ 秒后自动完成充值$/);
     await photograph(page, 'landscape-notes', () =>
       fits(['[data-testid="total"]', '[data-testid="remaining"]', '.note-chip', '.stacked-note']),
     );
