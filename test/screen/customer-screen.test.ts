@@ -1,15 +1,9 @@
 /// <reference lib="dom" />
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { CLI_ENTRY, collectOutput, exitOf, REPO_ROOT, waitForJsonLine } from '../helpers/cli-process.js';
+import { DemoKiosk, launchChromium, SCREENS_DIR } from './demo-kiosk.js';
 
 /**
  * The customer screen in a real browser (Debian chromium through playwright-core) against
@@ -18,8 +12,6 @@ import { CLI_ENTRY, collectOutput, exitOf, REPO_ROOT, waitForJsonLine } from '..
  * photographed in both languages into docs/screens/ (the README shows them).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENS_DIR = join(REPO_ROOT, 'docs', 'screens');
 const ACCOUNT = '13800138000';
 const PASSWORD = '246810';
 const VIEWPORT = { width: 1080, height: 1920 };
@@ -27,108 +19,14 @@ const VIEWPORT = { width: 1080, height: 1920 };
 /** The demo's acceptor runs at real-device speed: a note takes a few seconds to be credited. */
 const poll = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 15_000, interval: 100 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-interface Demo {
-  child: ChildProcess;
-  origin: string;
-  control: string;
-  output: { stdout: string; stderr: string };
-}
-
-/** `kioskd demo` on the demo config with fixed free ports (a restart keeps the page's origin). */
-class DemoKiosk {
-  readonly dir = mkdtempSync(join(tmpdir(), 'kioskd-screen-'));
-  current: Demo | undefined;
-
-  async configure(): Promise<void> {
-    const demo = parse(readFileSync(join(REPO_ROOT, 'seeds', 'demo.yaml'), 'utf8'));
-    const accounts = await freePort();
-    demo.api.port = await freePort();
-    demo.simulators.controlPort = await freePort();
-    demo.fleet.embeddedBroker.port = 0;
-    demo.transaction.accountCheck.url = `http://127.0.0.1:${accounts}/v1/account-check`;
-    demo.balanceQuery.accountService.url = `http://127.0.0.1:${accounts}`;
-    writeFileSync(join(this.dir, 'demo.yaml'), stringify(demo));
-  }
-
-  async start(): Promise<Demo> {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = spawn(
-      process.execPath,
-      ['--import', tsx, CLI_ENTRY, 'demo', '--config', join(this.dir, 'demo.yaml')],
-      { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const output = collectOutput(child);
-    const up = await waitForJsonLine(child, (line) => line['msg'] === 'kioskd up', 60_000);
-    this.current = {
-      child,
-      origin: String(up['api']),
-      control: `${String(up['simulatorControl'])}/devices`,
-      output,
-    };
-    return this.current;
-  }
-
-  async control(device: string, body: object): Promise<unknown> {
-    const response = await fetch(`${this.current!.control}/${device}/control`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (response.status !== 200) throw new Error(`${device} ${JSON.stringify(body)}: ${text}`);
-    return JSON.parse(text).result;
-  }
-
-  /** Inserts a note, retrying while the acceptor still holds the one before. */
-  async insertNote(denomination: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await this.control('id003', { action: 'note.insert', denomination });
-        return;
-      } catch (error) {
-        if (!String(error).includes('not drawn in') || Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.current?.child;
-    this.current = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    child.kill(signal);
-    await exitOf(child);
-  }
-}
-
 describe('customer screen in chromium against kioskd demo', () => {
   let browser: Browser;
   const kiosk = new DemoKiosk();
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`missing ${CHROMIUM}: install it with: apt-get install chromium fonts-noto-cjk`);
-    }
     mkdirSync(SCREENS_DIR, { recursive: true });
     await kiosk.configure();
-    const [launched] = await Promise.all([
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update'],
-      }),
-      kiosk.start(),
-    ]);
+    const [launched] = await Promise.all([launchChromium(), kiosk.start()]);
     browser = launched;
   }, 90_000);
 

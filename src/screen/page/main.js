@@ -149,8 +149,9 @@ function render() {
     if (!screen.endsWith('enteringAccount') && screen !== 'balance.choose') model.digits = '';
     lastScreen = screen;
     model.deadline = deadlineFor(screen);
-  } else if (screen === 'topUp.insertingCash' || screen.endsWith('enteringAccount')) {
-    // Every change the daemon reports (a note, a key on the pad) restarts its inactivity timer.
+  } else if (screen === 'topUp.insertingCash' && model.deadline?.activity !== cashActivity()) {
+    // A note taken or returned restarts the daemon's inactivity timer, and so the countdown. The
+    // number entry's timer runs from the screen's start: taps on this page never reach the daemon.
     model.deadline = deadlineFor(screen);
   }
   document.documentElement.lang = model.language;
@@ -160,23 +161,35 @@ function render() {
   renderCountdown();
 }
 
+/** What restarts the daemon's timer while notes go in: a note credited or one under way. */
+function cashActivity() {
+  return `${model.topUp?.notes.length}:${model.topUp?.noteInProgress}`;
+}
+
+/**
+ * The countdown the current screen shows: `words` names its text in STRINGS (looked up at each
+ * tick, so it follows the language toggle); `onEnd` is what the page does at zero, null where the
+ * daemon's own timer ends the screen (the page only shows it).
+ */
 function deadlineFor(screen) {
   const { accountEntryMs, idleCompleteMs } = link.timeouts;
   const now = Date.now();
   switch (screen) {
     case 'topUp.enteringAccount':
     case 'balance.enteringAccount':
+      return { at: now + accountEntryMs, words: 'timeoutIn', onEnd: null };
     case 'balance.choose':
-      return { at: now + accountEntryMs, words: t().timeoutIn, onEnd: cancelCurrent };
+      return { at: now + accountEntryMs, words: 'timeoutIn', onEnd: cancelCurrent };
     case 'topUp.insertingCash':
+      // With no note in, the daemon cancels after the number entry's time-out; after one, it tops up.
       return model.topUp.notes.length > 0
-        ? { at: now + idleCompleteMs, words: t().completeIn, onEnd: null }
-        : null;
+        ? { at: now + idleCompleteMs, words: 'completeIn', onEnd: null, activity: cashActivity() }
+        : { at: now + accountEntryMs, words: 'timeoutIn', onEnd: null, activity: cashActivity() };
     case 'topUp.done':
-      return { at: now + RESULT_SHOWN_MS, words: t().backIn, onEnd: leaveResult };
+      return { at: now + RESULT_SHOWN_MS, words: 'backIn', onEnd: leaveResult };
     case 'topUp.cancelled':
     case 'balance.ended':
-      return { at: now + CANCELLED_SHOWN_MS, words: t().backIn, onEnd: leaveResult };
+      return { at: now + CANCELLED_SHOWN_MS, words: 'backIn', onEnd: leaveResult };
     default:
       return null;
   }
@@ -191,7 +204,7 @@ function renderCountdown() {
   }
   const seconds = Math.max(0, Math.ceil((model.deadline.at - Date.now()) / 1000));
   element.hidden = false;
-  element.textContent = model.deadline.words(seconds);
+  element.textContent = t()[model.deadline.words](seconds);
   if (seconds === 0 && model.deadline.onEnd) {
     const onEnd = model.deadline.onEnd;
     model.deadline.onEnd = null;
@@ -342,17 +355,17 @@ function buildIdle() {
   ];
 }
 
+/** Why the kiosk is closed, in the customer's words: what they cannot do, never which part failed. */
 function buildClosed(title, why) {
   const acceptor = model.kiosk.devices.cashAcceptor;
+  const noNotes = model.kiosk.mode === 'outOfService' && acceptor && acceptor.state !== 'online';
   return [
     el(
       'section',
       { class: 'panel center closed' },
-      el('h1', {}, title),
-      el('p', { class: 'lead' }, why),
-      acceptor && acceptor.state !== 'online' && model.kiosk.mode === 'outOfService'
-        ? el('p', {}, t().acceptorUnavailable)
-        : null,
+      el('h1', { 'data-testid': 'closed-title' }, title),
+      el('p', { class: 'lead', 'data-testid': 'closed-reason' }, noNotes ? t().outOfServiceNoNotes : why),
+      model.kiosk.mode === 'starting' ? null : el('p', { class: 'advice' }, t().closedAdvice),
     ),
   ];
 }
@@ -383,7 +396,6 @@ function buildNumberEntry(title, submit, message) {
     if (key === 'delete') model.digits = model.digits.slice(0, -1);
     else if (key === 'clear') model.digits = '';
     else if (model.digits.length < ACCOUNT_DIGITS) model.digits += key;
-    model.deadline = deadlineFor(lastScreen);
     render();
   };
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'delete'];
