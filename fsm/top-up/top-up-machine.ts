@@ -136,7 +136,11 @@ export function createTopUpMachine(services: TopUpServices) {
         error: { code: 'journalUnavailable' as const, detail: params.detail },
       })),
       requestCancel: assign({ cancelRequested: true }),
-      setCancelReason: assign((_, params: { reason: CancelReason }) => ({ cancelReason: params.reason })),
+      // The first reason wins: an end asked for while the journal opened the transaction keeps
+      // its own reason when the machine reaches cancelled.
+      setCancelReason: assign(({ context }, params: { reason: CancelReason }) => ({
+        cancelReason: context.cancelReason ?? params.reason,
+      })),
       openCashIn: assign({ cashInOpen: true }),
       refreshAcceptedDenominations: assign(({ context }) => ({
         acceptedDenominations: acceptableDenominations(context),
@@ -213,6 +217,10 @@ export function createTopUpMachine(services: TopUpServices) {
             target: 'cancelled',
             actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
           },
+          END_FOR_MAINTENANCE: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
+          },
         },
       },
       enteringAccount: {
@@ -235,6 +243,10 @@ export function createTopUpMachine(services: TopUpServices) {
           CANCEL: {
             target: 'cancelled',
             actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+          },
+          END_FOR_MAINTENANCE: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
           },
         },
       },
@@ -296,6 +308,10 @@ export function createTopUpMachine(services: TopUpServices) {
             target: 'cancelled',
             actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
           },
+          END_FOR_MAINTENANCE: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
+          },
         },
       },
       openingTransaction: {
@@ -327,7 +343,13 @@ export function createTopUpMachine(services: TopUpServices) {
             ],
           },
         },
-        on: { CANCEL: { actions: 'requestCancel' } },
+        on: {
+          CANCEL: { actions: 'requestCancel' },
+          // No note can be in yet: the transaction ends as soon as the journal has opened it.
+          END_FOR_MAINTENANCE: {
+            actions: ['requestCancel', { type: 'setCancelReason', params: { reason: 'maintenance' } }],
+          },
+        },
       },
       insertingCash: {
         entry: ['openCashIn', 'refreshAcceptedDenominations', 'tellAcceptor'],
@@ -386,6 +408,12 @@ export function createTopUpMachine(services: TopUpServices) {
                   actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
                 },
               ],
+              // With a note credited the customer finishes (confirm, cancel or the idle timeout).
+              END_FOR_MAINTENANCE: {
+                guard: 'noNotes',
+                target: '#topUp.cancelled',
+                actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
+              },
             },
           },
           noteInProgress: {

@@ -347,6 +347,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         },
         onModeChange: (listener) => modes.onModeChange(listener),
         enterMaintenance: (by) => modes.enterMaintenance(by),
+        endCustomerWithoutCash: () => {
+          // One customer at a time (the shared slot): at most one of the two is running.
+          const query = balanceQueries?.endForMaintenance() ?? 'none';
+          return query === 'none' ? topUps.endForMaintenance() : query;
+        },
         leaveMaintenance: (by) => modes.leaveMaintenance(by),
         requestOperatorMode: (mode, by) => operatorModes.requestMode(mode, by),
       },
