@@ -136,10 +136,11 @@ export function createTopUpMachine(services: TopUpServices) {
         error: { code: 'journalUnavailable' as const, detail: params.detail },
       })),
       requestCancel: assign({ cancelRequested: true }),
-      // The first reason wins: an end asked for while the journal opened the transaction keeps
-      // its own reason when the machine reaches cancelled.
-      setCancelReason: assign(({ context }, params: { reason: CancelReason }) => ({
-        cancelReason: context.cancelReason ?? params.reason,
+      setCancelReason: assign((_, params: { reason: CancelReason }) => ({ cancelReason: params.reason })),
+      // Carrying out a cancel asked for while the machine could not act on it: the reason given
+      // then (maintenance) stands; a customer's request left none, so it is theirs.
+      carryOutRequestedCancel: assign(({ context }) => ({
+        cancelReason: context.cancelReason ?? ('customerCancelled' as const),
       })),
       openCashIn: assign({ cashInOpen: true }),
       refreshAcceptedDenominations: assign(({ context }) => ({
@@ -327,7 +328,7 @@ export function createTopUpMachine(services: TopUpServices) {
               target: 'cancelled',
               actions: [
                 { type: 'recordOpened', params: ({ event }) => event.output },
-                { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+                'carryOutRequestedCancel',
               ],
             },
             {
@@ -375,7 +376,7 @@ export function createTopUpMachine(services: TopUpServices) {
               {
                 guard: 'cancelRequested',
                 target: '#topUp.cancelled',
-                actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+                actions: 'carryOutRequestedCancel',
               },
             ],
             after: {

@@ -210,7 +210,14 @@ export class ServiceMode extends EventEmitter<{
     // Maintenance first, so the kiosk holds it as pending while a customer finishes; then the
     // customer with no cash in is asked to end, and the kiosk enters maintenance as it ends.
     this.#ports.enterMaintenance(`technician:${technician}`);
-    const customer = this.#ports.endCustomerWithoutCash();
+    let customer: CustomerHandover;
+    try {
+      customer = this.#ports.endCustomerWithoutCash();
+    } catch (error) {
+      // The kiosk still enters maintenance once the customer's transaction ends by itself.
+      this.#log.error({ err: error }, 'the running transaction could not be asked to end');
+      customer = 'waiting';
+    }
     this.#journal.audit.append(`technician:${technician}`, 'service.enter', { via, kioskMode, customer });
     this.#publish(technician, 'service.enter', [], 'ok');
     this.#log.info({ technician, via }, 'service mode requested');

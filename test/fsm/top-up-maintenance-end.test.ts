@@ -39,6 +39,20 @@ describe('top-up machine: ending for maintenance', () => {
     });
   });
 
+  it('while the journal opens the transaction: a journal failure still says so, not maintenance', async () => {
+    const rig = createRig();
+    rig.actor.send({ type: 'START' });
+    rig.actor.send({ type: 'ACCOUNT_ENTERED', account: GOOD_ACCOUNT });
+    rig.actor.send({ type: 'END_FOR_MAINTENANCE' });
+    rig.openTransaction.last().reject(new Error('disk I/O error'));
+    await flush();
+    expect(rig.actor.getSnapshot().output).toEqual({
+      outcome: 'cancelled',
+      txId: null,
+      reason: 'journalUnavailable',
+    });
+  });
+
   it('ends at cash-in with nothing credited', async () => {
     const rig = createRig();
     await toInsertingCash(rig);
