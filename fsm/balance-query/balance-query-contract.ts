@@ -20,7 +20,9 @@ export type BalanceQueryEvent =
   | { type: 'PIN_KEY'; key: MaskedKey }
   /** A press during the pad's account entry: not secret, so the digit comes along. */
   | { type: 'ACCOUNT_KEY'; key: MaskedKey; digit?: string }
-  | { type: 'CANCEL' };
+  | { type: 'CANCEL' }
+  /** The kiosk is entering maintenance: the query ends (a balance on show counts as shown). */
+  | { type: 'END_FOR_MAINTENANCE' };
 
 /** What the account service said, as the contract's `result` names it. */
 export type BalanceAnswer =
@@ -72,7 +74,9 @@ export type BalanceQueryOutcome =
   | 'padFault'
   | 'cancelled'
   | 'accountEntryTimeout'
-  | 'pinEntryTimeout';
+  | 'pinEntryTimeout'
+  /** A technician entered service mode: the query ends (no cash is ever in one). */
+  | 'maintenance';
 
 export interface BalanceQueryOutput {
   outcome: BalanceQueryOutcome;

@@ -155,7 +155,10 @@ export function createBalanceQueryMachine(services: BalanceQueryServices) {
       ...(context.lockedUntil === null ? {} : { lockedUntil: context.lockedUntil }),
     }),
     initial: 'idle',
-    on: { CANCEL: { target: '.ended', actions: end('cancelled') } },
+    on: {
+      CANCEL: { target: '.ended', actions: end('cancelled') },
+      END_FOR_MAINTENANCE: { target: '.ended', actions: end('maintenance') },
+    },
     states: {
       idle: { on: { START: { target: 'enteringAccount' } } },
       enteringAccount: {
@@ -299,7 +302,10 @@ export function createBalanceQueryMachine(services: BalanceQueryServices) {
         exit: 'forgetBalance',
         after: { showBalance: { target: 'ended', actions: end('shown') } },
         // The customer's "done" ends the display early; it is not a cancelled query.
-        on: { CANCEL: { target: 'ended', actions: end('shown') } },
+        on: {
+          CANCEL: { target: 'ended', actions: end('shown') },
+          END_FOR_MAINTENANCE: { target: 'ended', actions: end('shown') },
+        },
       },
       ended: { type: 'final' },
     },

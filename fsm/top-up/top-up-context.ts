@@ -50,7 +50,9 @@ export type CancelReason =
   | 'noCashTimeout'
   | 'accountCheckUnavailable'
   | 'journalUnavailable'
-  | 'recovered';
+  | 'recovered'
+  /** A technician entered service mode while the customer had no cash in (XFS4IoT VendorMode). */
+  | 'maintenance';
 
 /** Machine-readable, for the screen to word; `detail` is for logs only. */
 export interface TopUpError {

@@ -18,6 +18,12 @@ export type TopUpEvent =
   | { type: 'NOTE_REJECTED'; reason?: string }
   | { type: 'CONFIRM' }
   | { type: 'CANCEL' }
+  /**
+   * The kiosk is entering maintenance: the top-up ends when the customer has no cash in (no
+   * note credited, none in escrow) and carries on otherwise; a customer with cash in is never
+   * cut off (XFS4IoT VendorMode). Unlike CANCEL it never turns notes into a partial payment.
+   */
+  | { type: 'END_FOR_MAINTENANCE' }
   | { type: 'RETRY_COMMIT' }
   /**
    * `notes` is the journal's list of this transaction's credited notes: a credit can be

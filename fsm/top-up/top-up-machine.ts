@@ -137,6 +137,11 @@ export function createTopUpMachine(services: TopUpServices) {
       })),
       requestCancel: assign({ cancelRequested: true }),
       setCancelReason: assign((_, params: { reason: CancelReason }) => ({ cancelReason: params.reason })),
+      // Carrying out a cancel asked for while the machine could not act on it: the reason given
+      // then (maintenance) stands; a customer's request left none, so it is theirs.
+      carryOutRequestedCancel: assign(({ context }) => ({
+        cancelReason: context.cancelReason ?? ('customerCancelled' as const),
+      })),
       openCashIn: assign({ cashInOpen: true }),
       refreshAcceptedDenominations: assign(({ context }) => ({
         acceptedDenominations: acceptableDenominations(context),
@@ -213,6 +218,10 @@ export function createTopUpMachine(services: TopUpServices) {
             target: 'cancelled',
             actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
           },
+          END_FOR_MAINTENANCE: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
+          },
         },
       },
       enteringAccount: {
@@ -235,6 +244,10 @@ export function createTopUpMachine(services: TopUpServices) {
           CANCEL: {
             target: 'cancelled',
             actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+          },
+          END_FOR_MAINTENANCE: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
           },
         },
       },
@@ -296,6 +309,10 @@ export function createTopUpMachine(services: TopUpServices) {
             target: 'cancelled',
             actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
           },
+          END_FOR_MAINTENANCE: {
+            target: 'cancelled',
+            actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
+          },
         },
       },
       openingTransaction: {
@@ -311,7 +328,7 @@ export function createTopUpMachine(services: TopUpServices) {
               target: 'cancelled',
               actions: [
                 { type: 'recordOpened', params: ({ event }) => event.output },
-                { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+                'carryOutRequestedCancel',
               ],
             },
             {
@@ -327,7 +344,13 @@ export function createTopUpMachine(services: TopUpServices) {
             ],
           },
         },
-        on: { CANCEL: { actions: 'requestCancel' } },
+        on: {
+          CANCEL: { actions: 'requestCancel' },
+          // No note can be in yet: the transaction ends as soon as the journal has opened it.
+          END_FOR_MAINTENANCE: {
+            actions: ['requestCancel', { type: 'setCancelReason', params: { reason: 'maintenance' } }],
+          },
+        },
       },
       insertingCash: {
         entry: ['openCashIn', 'refreshAcceptedDenominations', 'tellAcceptor'],
@@ -353,7 +376,7 @@ export function createTopUpMachine(services: TopUpServices) {
               {
                 guard: 'cancelRequested',
                 target: '#topUp.cancelled',
-                actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
+                actions: 'carryOutRequestedCancel',
               },
             ],
             after: {
@@ -386,6 +409,12 @@ export function createTopUpMachine(services: TopUpServices) {
                   actions: { type: 'setCancelReason', params: { reason: 'customerCancelled' } },
                 },
               ],
+              // With a note credited the customer finishes (confirm, cancel or the idle timeout).
+              END_FOR_MAINTENANCE: {
+                guard: 'noNotes',
+                target: '#topUp.cancelled',
+                actions: { type: 'setCancelReason', params: { reason: 'maintenance' } },
+              },
             },
           },
           noteInProgress: {

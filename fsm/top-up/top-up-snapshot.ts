@@ -77,6 +77,7 @@ const contextV1 = z.strictObject({
       'accountCheckUnavailable',
       'journalUnavailable',
       'recovered',
+      'maintenance',
     ])
     .nullable(),
   commitAttempts: z.number().int().nonnegative(),

@@ -212,6 +212,18 @@ export class BalanceQueryService implements BalanceQueries {
     return this.current() ?? this.#view(running);
   }
 
+  /**
+   * The kiosk is entering maintenance (a technician logged in): a query holds no cash, so it
+   * ends now (its pad entry and request aborted) and the customer sees "under maintenance".
+   */
+  endForMaintenance(): 'ended' | 'none' {
+    const running = this.#running;
+    if (!running) return 'none';
+    running.actor.send({ type: 'END_FOR_MAINTENANCE' });
+    this.#log.info({ queryId: running.queryId }, 'balance query ended for maintenance');
+    return 'ended';
+  }
+
   /** Ends a query under way (its pad entry and request are aborted) and takes no more. */
   stop(): void {
     this.#stopping = true;

@@ -52,6 +52,7 @@ const OUTCOME_MESSAGES: Record<BalanceQueryOutcome, MessageCode> = {
   cancelled: 'balanceQueryCancelled',
   accountEntryTimeout: 'balanceQueryEntryTimeout',
   pinEntryTimeout: 'balanceQueryEntryTimeout',
+  maintenance: 'kioskMaintenance',
 };
 
 export function balanceQueryMessage(name: BalanceQueryStateName, context: BalanceQueryContext): MessageCode {

@@ -8,6 +8,7 @@ import type { ControlServer } from '../../simulators/harness/control-server.js';
 import { SimulatorRegistry } from '../../simulators/harness/simulator-registry.js';
 import { type KioskApi, startKioskApi } from '../api/kiosk-api.js';
 import { BalanceQueryService } from '../balance-query/balance-query-service.js';
+import { CashboxReconciliation } from '../collection/cashbox-reconciliation.js';
 import { CollectionService } from '../collection/collection-service.js';
 import type { KioskConfig } from '../config/index.js';
 import { CASH_ACCEPTOR_DEVICE } from '../devices/cash-acceptor-wiring.js';
@@ -23,6 +24,7 @@ import { kioskReceipts } from '../receipts/kiosk-receipts.js';
 import { interruptedTopUpFromJournal } from '../recovery/interrupted-top-up.js';
 import { AlertList } from '../recovery/recovery-alerts.js';
 import { type StartUpRecovery, startStartUpRecovery } from '../recovery/start-up-recovery.js';
+import { cashboxCommands } from '../service-mode/commands/cashbox-commands.js';
 import { collectionCommands } from '../service-mode/commands/collection-commands.js';
 import type { ServiceMode } from '../service-mode/service-mode.js';
 import { startServiceMode } from '../service-mode/start-service-mode.js';
@@ -340,13 +342,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       journal,
       devices,
       ...(receipts === undefined ? {} : { receipts }),
-      extraCommands: collectionCommands(collections),
+      extraCommands: [
+        ...collectionCommands(collections),
+        ...cashboxCommands(
+          new CashboxReconciliation({
+            journal,
+            device: CASH_ACCEPTOR_DEVICE,
+            denominations: config.currency.denominations,
+            alerts,
+            openCollection: () => collections.current(),
+            logger,
+          }),
+        ),
+      ],
       ports: {
         get mode() {
           return modes.mode;
         },
         onModeChange: (listener) => modes.onModeChange(listener),
         enterMaintenance: (by) => modes.enterMaintenance(by),
+        endCustomerWithoutCash: () => {
+          // One customer at a time (the shared slot): at most one of the two is running.
+          const query = balanceQueries?.endForMaintenance() ?? 'none';
+          return query === 'none' ? topUps.endForMaintenance() : query;
+        },
         leaveMaintenance: (by) => modes.leaveMaintenance(by),
         requestOperatorMode: (mode, by) => operatorModes.requestMode(mode, by),
       },

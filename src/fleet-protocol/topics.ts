@@ -15,6 +15,7 @@ export const TOPIC_KINDS = [
   'collection',
   'cmd',
   'cmd/result',
+  'event',
 ] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 

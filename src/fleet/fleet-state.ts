@@ -167,7 +167,8 @@ export class FleetState {
     const parsed = parseKioskTopic(topic, this.topicPrefix);
     if (parsed === undefined) return 'ignored';
     const { kioskId, kind } = parsed;
-    if (kind === 'cmd' || kind === 'payment/ack') return 'ignored';
+    // Service events are the ledger's to store (`kioskd fleet events`); the live table has no column for them.
+    if (kind === 'cmd' || kind === 'payment/ack' || kind === 'event') return 'ignored';
     // An empty retained message clears the retained status on the broker: it says nothing here.
     if (payload.length === 0) return 'ignored';
     let json: unknown;

@@ -3,7 +3,11 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, KioskError } from '../../core/errors.js';
-import type { CollectionPayloadWire, PaymentPayloadWire } from '../fleet-protocol/index.js';
+import type {
+  CollectionPayloadWire,
+  PaymentPayloadWire,
+  ServiceEventPayload,
+} from '../fleet-protocol/index.js';
 
 /**
  * The fleet ledger's durable store: one SQLite file in WAL mode. A batch is committed
@@ -16,7 +20,10 @@ import type { CollectionPayloadWire, PaymentPayloadWire } from '../fleet-protoco
  * others' rows when it works out how far a kiosk's seqs run without a hole.
  */
 
-export const LEDGER_SCHEMA_VERSION = 3;
+export const LEDGER_SCHEMA_VERSION = 4;
+
+/** The service events kept per kiosk: the newest; the kiosk's audit log is their record. */
+export const MAX_EVENTS_PER_KIOSK = 10_000;
 
 export interface StoredPayment {
   kioskId: string;
@@ -62,6 +69,20 @@ export interface StoredCollection {
   difference: number;
   discrepancy: boolean;
   denominations: CollectionPayloadWire['denominations'];
+  receivedAt: string;
+}
+
+/** A technician's service-mode action as stored (`kiosk/v1/{id}/event`). */
+export interface StoredServiceEvent {
+  kioskId: string;
+  eventId: string;
+  /** When the kiosk said it happened (the payload's `ts`). */
+  ts: string;
+  technician: string;
+  action: string;
+  args: string[];
+  outcome: ServiceEventPayload['outcome'];
+  error: string | null;
   receivedAt: string;
 }
 
@@ -202,6 +223,31 @@ CREATE UNIQUE INDEX ledger_collections_by_id ON ledger_collections (kiosk_id, co
 CREATE INDEX ledger_collections_by_seq ON ledger_collections (kiosk_id, seq);
 `;
 
+/**
+ * Version 4: technicians' service events. Not money: no seq, no ack, stored as they come
+ * (unique per kiosk and eventId, as QoS 1 may deliver one twice), the newest
+ * MAX_EVENTS_PER_KIOSK per kiosk kept. An index on kiosk_id holds its rows in rowid (arrival)
+ * order, which both the listing and the trim walk.
+ */
+const SCHEMA_V4 = `
+CREATE TABLE ledger_events (
+  kiosk_id    TEXT NOT NULL,
+  event_id    TEXT NOT NULL,
+  ts          TEXT NOT NULL,
+  technician  TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  args        TEXT NOT NULL,
+  outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+  error       TEXT,
+  payload     TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX ledger_events_by_id ON ledger_events (kiosk_id, event_id);
+CREATE INDEX ledger_events_by_kiosk ON ledger_events (kiosk_id);
+`;
+
+const EVENT_COLUMNS = 'kiosk_id, event_id, ts, technician, action, args, outcome, error, received_at';
+
 const COLLECTION_COLUMNS =
   'kiosk_id, collection_id, seq, technician, device, started_at, ended_at, currency, expected_value, counted_value, difference, discrepancy, denominations, ts, payload, received_at';
 
@@ -214,6 +260,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 1, sql: LEDGER_SCHEMA_V1 },
   { version: 2, sql: SCHEMA_V2 },
   { version: 3, sql: SCHEMA_V3 },
+  { version: 4, sql: SCHEMA_V4 },
 ];
 
 function closeQuietly(fd: number): void {
@@ -244,6 +291,9 @@ export class LedgerStore {
   private wal: { fd: number; ino: number; syncing: number; retired: boolean; dirSynced: boolean } | undefined;
   private readonly insert: Database.Statement;
   private readonly insertCollection: Database.Statement;
+  private readonly insertEvent: Database.Statement;
+  private readonly trimEvents: Database.Statement;
+  private readonly maxEventsPerKiosk: number;
   /** Seqs of a kiosk, in a range, held by more than one payment id. */
   private readonly sharedSeqs: Database.Statement;
   private readonly idsAtSeq: Database.Statement;
@@ -254,14 +304,23 @@ export class LedgerStore {
     (items: readonly IncomingRecord[], at: string) => BatchOutcome
   >;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, maxEventsPerKiosk: number) {
     this.path = path;
     this.db = db;
+    this.maxEventsPerKiosk = maxEventsPerKiosk;
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO ledger_payments (${PAYMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertCollection = db.prepare(
       `INSERT OR IGNORE INTO ledger_collections (${COLLECTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertEvent = db.prepare(
+      `INSERT OR IGNORE INTO ledger_events (${EVENT_COLUMNS}, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // Everything of the kiosk's older than its MAX_EVENTS_PER_KIOSK newest (in arrival order).
+    this.trimEvents = db.prepare(
+      `DELETE FROM ledger_events WHERE kiosk_id = ? AND rowid <= (
+         SELECT rowid FROM ledger_events WHERE kiosk_id = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
     );
     // Payments and collections share a kiosk's seq space: both tables are read (arguments twice).
     this.sharedSeqs = db
@@ -290,7 +349,15 @@ export class LedgerStore {
   }
 
   /** Opens (creating when absent) the ledger database; refuses a file from a newer ledger. */
-  static open(path: string): LedgerStore {
+  static open(path: string, options: { maxEventsPerKiosk?: number } = {}): LedgerStore {
+    const maxEvents = options.maxEventsPerKiosk ?? MAX_EVENTS_PER_KIOSK;
+    if (!Number.isSafeInteger(maxEvents) || maxEvents < 1) {
+      throw new KioskError(
+        ErrorCode.FleetLedgerStore,
+        `fleet ledger ${path}: maxEventsPerKiosk must be a positive integer, got ${String(maxEvents)}`,
+        { details: { path, field: 'maxEventsPerKiosk' } },
+      );
+    }
     let db: Database.Database;
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -319,7 +386,7 @@ export class LedgerStore {
         if (found < LEDGER_SCHEMA_VERSION) db.pragma(`user_version = ${LEDGER_SCHEMA_VERSION}`);
       });
       migrate.immediate();
-      return new LedgerStore(path, db);
+      return new LedgerStore(path, db, maxEvents);
     } catch (cause) {
       db.close();
       throw storeError(path, 'preparing', cause);
@@ -531,6 +598,59 @@ export class LedgerStore {
       notes: JSON.parse(r.notes) as StoredPayment['notes'],
       ts: r.ts,
       receivedAt: r.received_at,
+    }));
+  }
+
+  /**
+   * Stores a service event once (a repeat of its (kioskId, eventId) is ignored) and keeps the
+   * kiosk's newest maxEventsPerKiosk (default MAX_EVENTS_PER_KIOSK); says whether it was new. Not synced before returning:
+   * nothing is acknowledged on its word, and the kiosk's audit log is the record.
+   */
+  storeEvent(event: ServiceEventPayload, raw: string, receivedAt: string): boolean {
+    try {
+      return this.db.transaction(() => {
+        const inserted = this.insertEvent.run(
+          event.kioskId,
+          event.eventId,
+          event.ts,
+          event.technician,
+          event.action,
+          JSON.stringify(event.args),
+          event.outcome,
+          event.error ?? null,
+          receivedAt,
+          raw,
+        ).changes;
+        if (inserted > 0) this.trimEvents.run(event.kioskId, event.kioskId, this.maxEventsPerKiosk);
+        return inserted > 0;
+      })();
+    } catch (cause) {
+      throw storeError(this.path, 'storing a service event', cause);
+    }
+  }
+
+  /** Service events newest first (in arrival order), at most `limit`: one kiosk's or every kiosk's. */
+  events(options: { kioskId?: string; limit?: number } = {}): StoredServiceEvent[] {
+    const limit = options.limit ?? 1000;
+    const rows = (
+      options.kioskId === undefined
+        ? this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM ledger_events ORDER BY rowid DESC LIMIT ?`).all(limit)
+        : this.db
+            .prepare(
+              `SELECT ${EVENT_COLUMNS} FROM ledger_events WHERE kiosk_id = ? ORDER BY rowid DESC LIMIT ?`,
+            )
+            .all(options.kioskId, limit)
+    ) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      kioskId: r['kiosk_id'] as string,
+      eventId: r['event_id'] as string,
+      ts: r['ts'] as string,
+      technician: r['technician'] as string,
+      action: r['action'] as string,
+      args: JSON.parse(r['args'] as string) as string[],
+      outcome: r['outcome'] as StoredServiceEvent['outcome'],
+      error: (r['error'] as string | null) ?? null,
+      receivedAt: r['received_at'] as string,
     }));
   }
 

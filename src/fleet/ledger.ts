@@ -10,6 +10,8 @@ import {
   parseKioskTopic,
   paymentPayloadSchema,
   quickPaymentPayload,
+  type ServiceEventPayload,
+  serviceEventPayloadSchema,
   sharedSubscription,
   signPaymentAck,
   type UnsignedPaymentAck,
@@ -35,6 +37,7 @@ import {
   type SeqGap,
   type StoredCollection,
   type StoredPayment,
+  type StoredServiceEvent,
 } from './ledger-store.js';
 import { brokerHonoursSharedSubscriptions } from './shared-subscription-probe.js';
 
@@ -181,6 +184,18 @@ function readCollection(topicKioskId: string, payload: Buffer): IncomingCollecti
   return wrongKiosk(result.data.kioskId, topicKioskId) ?? { collection: result.data, raw: read.raw };
 }
 
+/** The service event a message carries, or why it is not one (bounded like a payment). */
+function readServiceEvent(
+  topicKioskId: string,
+  payload: Buffer,
+): { event: ServiceEventPayload; raw: string } | string {
+  const read = readJson(payload);
+  if (typeof read === 'string') return read;
+  const result = serviceEventPayloadSchema.safeParse(read.json);
+  if (!result.success) return describeIssues(result.error);
+  return wrongKiosk(result.data.kioskId, topicKioskId) ?? { event: result.data, raw: read.raw };
+}
+
 export class FleetLedger {
   readonly store: LedgerStore;
   private readonly client: MqttClient;
@@ -195,6 +210,8 @@ export class FleetLedger {
   private readonly paymentTopic: string;
   /** Cash collections: the same seq space as payments, stored beside them, acknowledged the same way. */
   private readonly collectionTopic: string;
+  /** Technicians' service events: stored for the operators to read, never acknowledged (not money). */
+  private readonly eventTopic: string;
   private readonly url: string;
   private readonly ackKey: KeyObject;
   private readonly forwarder: CreditForwarder | undefined;
@@ -238,6 +255,7 @@ export class FleetLedger {
     this.wantShared = options.sharedSubscription ?? true;
     this.paymentTopic = fleetWildcard('payment', this.prefix);
     this.collectionTopic = fleetWildcard('collection', this.prefix);
+    this.eventTopic = fleetWildcard('event', this.prefix);
     this.url = options.broker.url;
     this.ackKey = options.ackKey;
     this.subscribedOnce = new Promise<void>((resolve, reject) => {
@@ -326,10 +344,11 @@ export class FleetLedger {
     if (!this.client.connected || this.stopped) return;
     const topic = shared ? sharedSubscription(this.group, this.paymentTopic) : this.paymentTopic;
     const collections = shared ? sharedSubscription(this.group, this.collectionTopic) : this.collectionTopic;
-    const granted = await this.client.subscribeAsync([topic, collections], { qos: 1 });
+    const events = shared ? sharedSubscription(this.group, this.eventTopic) : this.eventTopic;
+    const granted = await this.client.subscribeAsync([topic, collections, events], { qos: 1 });
     if (granted.some((g) => g.qos >= 128)) {
       throw new Error(
-        `the broker refused the subscription ${topic} or ${collections} (check the fleet identity's ACL)`,
+        `the broker refused the subscription ${topic}, ${collections} or ${events} (check the fleet identity's ACL)`,
       );
     }
     this.subscriptionChoice = { topic, shared };
@@ -348,6 +367,10 @@ export class FleetLedger {
 
   private onMessage(topic: string, payload: Buffer): void {
     const parsed = parseKioskTopic(topic, this.prefix);
+    if (parsed?.kind === 'event') {
+      this.onServiceEvent(topic, parsed.kioskId, payload);
+      return;
+    }
     if (parsed?.kind !== 'payment' && parsed?.kind !== 'collection') return;
     this.holdPubacks();
     this.counters.received++;
@@ -379,6 +402,30 @@ export class FleetLedger {
     this.pending.push(checked);
     if (this.pending.length >= this.batchMaxSize) this.flush();
     else this.cancelBatch ??= this.scheduleFlush();
+  }
+
+  /**
+   * A technician's action on a kiosk: validated and stored at once (no batch: nothing waits on
+   * its sync, and it is never acknowledged beyond the PUBACK). A bad one is logged and dropped.
+   */
+  private onServiceEvent(topic: string, kioskId: string, payload: Buffer): void {
+    const checked = readServiceEvent(kioskId, payload);
+    if (typeof checked === 'string') {
+      this.logger.warn({ topic, kioskId, reason: checked }, 'invalid service event payload: dropped');
+      return;
+    }
+    try {
+      this.store.storeEvent(checked.event, checked.raw, this.clock().toISOString());
+    } catch (error) {
+      this.logger.error(
+        {
+          err: error instanceof Error ? error.message : String(error),
+          kioskId,
+          eventId: checked.event.eventId,
+        },
+        'service event not stored',
+      );
+    }
   }
 
   /**
@@ -600,6 +647,11 @@ export class FleetLedger {
 
   payments(kioskId: string): StoredPayment[] {
     return this.store.payments(kioskId);
+  }
+
+  /** Service events newest first (at most `limit`, default 1000): one kiosk's or every kiosk's. */
+  events(options: { kioskId?: string; limit?: number } = {}): StoredServiceEvent[] {
+    return this.store.events(options);
   }
 
   collections(kioskId?: string): StoredCollection[] {

@@ -99,6 +99,14 @@ export class JournalPayments {
     });
   }
 
+  /** The last `limit` payments, newest (highest seq) first; one index walk. */
+  recent(limit: number): PaymentRecord[] {
+    const count = check.integer('limit', limit, 1, 1000);
+    return this.c.read('recentPayments', () =>
+      (this.c.st.recentPayments.all(count) as PaymentRow[]).map((row) => this.fromRow(row)),
+    );
+  }
+
   /** The payment a committed transaction made; null while it is open or when it was cancelled. */
   ofTransaction(txId: string): PaymentRecord | null {
     const id = check.text('txId', txId, 64);

@@ -93,6 +93,7 @@ export function prepareStatements(db: Database.Database) {
     paymentOfTx: s('SELECT * FROM payments WHERE tx_id = ?'),
     paymentOfOrphan: s('SELECT * FROM payments WHERE orphan_id = ?'),
     lastPayment: s('SELECT * FROM payments ORDER BY seq DESC LIMIT 1'),
+    recentPayments: s('SELECT * FROM payments ORDER BY seq DESC LIMIT ?'),
     paymentNoteDenominations:
       s(`SELECT n.denomination FROM payment_notes pn JOIN notes n ON n.note_id = pn.note_id
                                  WHERE pn.payment_id = ?`),

@@ -12,11 +12,19 @@ import { serviceCommands } from './service-commands.js';
 import { errorText, ServiceError } from './service-error.js';
 import type { LoginOutcome, TechnicianAuth } from './technician-auth.js';
 
+/**
+ * What became of the customer at the kiosk when a technician asked for maintenance: none was
+ * there, theirs had no cash in and ended, or theirs has cash in and finishes first.
+ */
+export type CustomerHandover = 'none' | 'ended' | 'waiting';
+
 /** The kiosk's modes as service mode drives them (startKioskModes and the operator's store). */
 export interface ServiceModePorts {
   readonly mode: KioskMode;
   onModeChange(listener: (mode: KioskMode) => void): () => void;
   enterMaintenance(by: string): void;
+  /** Asks the customer's transaction to end if it has no cash in (top-up, balance query). */
+  endCustomerWithoutCash(): CustomerHandover;
   leaveMaintenance(by: string): void;
   requestOperatorMode(mode: OperatorMode, by: string): Promise<KioskMode>;
 }
@@ -45,9 +53,9 @@ export type ServiceState = 'entering' | 'active';
 const MAX_FAULTS_PER_DEVICE = 10;
 
 /**
- * Service mode after XFS4IoT VendorMode. A login asks the kiosk to enter maintenance: the
- * customer in progress finishes (a customer with cash in is never cut off) and new customers
- * see "under maintenance"; once the kiosk is in maintenance the session is active and device
+ * Service mode after XFS4IoT VendorMode. A login asks the kiosk to enter maintenance and the
+ * running transaction to end: one with no cash in ends at once, one with cash in finishes (a
+ * customer with cash in is never cut off), and new customers see "under maintenance"; once the kiosk is in maintenance the session is active and device
  * tests may run. Exit, or 10 minutes without an action, leaves maintenance, which restores the
  * mode before (or the one the technician chose with `mode`). One technician session at a time:
  * two people testing the same acceptor at once would step on each other's tests.
@@ -198,11 +206,19 @@ export class ServiceMode extends EventEmitter<{
       announced: false,
     };
     this.#armIdleTimer();
-    this.#journal.audit.append(`technician:${technician}`, 'service.enter', {
-      via,
-      kioskMode: this.#ports.mode,
-    });
+    const kioskMode = this.#ports.mode;
+    // Maintenance first, so the kiosk holds it as pending while a customer finishes; then the
+    // customer with no cash in is asked to end, and the kiosk enters maintenance as it ends.
     this.#ports.enterMaintenance(`technician:${technician}`);
+    let customer: CustomerHandover;
+    try {
+      customer = this.#ports.endCustomerWithoutCash();
+    } catch (error) {
+      // The kiosk still enters maintenance once the customer's transaction ends by itself.
+      this.#log.error({ err: error }, 'the running transaction could not be asked to end');
+      customer = 'waiting';
+    }
+    this.#journal.audit.append(`technician:${technician}`, 'service.enter', { via, kioskMode, customer });
     this.#publish(technician, 'service.enter', [], 'ok');
     this.#log.info({ technician, via }, 'service mode requested');
     return outcome;

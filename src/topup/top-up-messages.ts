@@ -53,6 +53,8 @@ export function topUpMessage(
           return 'accountCheckUnavailable';
         case 'journalUnavailable':
           return 'internalError';
+        case 'maintenance':
+          return 'kioskMaintenance';
         default:
           return 'topUpCancelled';
       }

@@ -299,6 +299,28 @@ export class TopUpService implements KioskService {
   }
 
   /**
+   * The kiosk is entering maintenance (a technician logged in, XFS4IoT VendorMode): a top-up
+   * with no cash in (nothing credited, no note in escrow) ends now, cancelled, and its customer
+   * sees "under maintenance"; one with cash in carries on to its end, and the kiosk enters
+   * maintenance after it. A customer with cash in is never cut off.
+   */
+  endForMaintenance(): 'ended' | 'waiting' | 'none' {
+    const running = this.#running;
+    if (!running) return 'none';
+    const snapshot = running.actor.getSnapshot();
+    if (!snapshot.can({ type: 'END_FOR_MAINTENANCE' })) {
+      this.#log.info(
+        { state: topUpStateName(snapshot), notes: snapshot.context.notes.length },
+        'top-up with cash in (or completing) finishes before maintenance',
+      );
+      return 'waiting';
+    }
+    running.actor.send({ type: 'END_FOR_MAINTENANCE' });
+    this.#log.info({ txId: snapshot.context.txId }, 'top-up with no cash in ended for maintenance');
+    return 'ended';
+  }
+
+  /**
    * Stops taking customers, lets a top-up that is writing to the journal finish (bounded: the
    * journal already holds every note, and start-up recovery completes what is left), and
    * leaves the acceptor refusing notes. A top-up stopped mid-way keeps its persisted snapshot.

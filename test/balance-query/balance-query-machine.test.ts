@@ -54,6 +54,16 @@ function run(impl: BalanceQueryServices, input: BalanceQueryInput = INPUT) {
 const entered = async (): Promise<PinEntryResult> => ({ digits: 6, completion: 'enter' });
 
 describe('balance query machine', () => {
+  it('ends for maintenance when a technician enters service mode, aborting the PIN entry', async () => {
+    const { impl, signals } = services({});
+    const actor = run(impl);
+    await waitFor(actor, () => signals['pin'] !== undefined, { timeout: 1_000 });
+    actor.send({ type: 'END_FOR_MAINTENANCE' });
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(actor.getSnapshot().output).toEqual({ outcome: 'maintenance' });
+    expect(signals['pin']?.aborted).toBe(true);
+  });
+
   it('ends as timeout when the query takes longer than its named delay, aborting the request', async () => {
     const { impl, signals } = services({ pin: entered });
     const actor = run(impl);

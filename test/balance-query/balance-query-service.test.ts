@@ -149,6 +149,23 @@ describe('balance query service over a scripted pad and an HTTP account service'
     );
   });
 
+  it('ends for maintenance when a technician enters service mode: the pad entry ends, the slot is free', async () => {
+    expect(rig.service.endForMaintenance()).toBe('none');
+    await queryUpToPin(ACCOUNTS.known);
+    rig.pad.press('24');
+    expect(rig.service.endForMaintenance()).toBe('ended');
+    expect(rig.service.current()).toMatchObject({
+      state: 'ended',
+      outcome: 'maintenance',
+      message: 'kioskMaintenance',
+    });
+    await waitFor(() => rig.pad.entry === undefined, 'the pad to end its entry');
+    expect(rig.pad.calls.at(-1)).toBe('cancelEntry');
+    expect(rig.pad.blockRequests).toEqual([]);
+    expect(rig.customers.holder).toBeNull();
+    expect(rig.service.endForMaintenance()).toBe('none');
+  });
+
   it('cancels from the pad', async () => {
     await queryUpToPin(ACCOUNTS.known);
     rig.pad.press('24C');

@@ -6,7 +6,11 @@ import { DeviceMap } from '../../src/devices/device-map.js';
 import { Journal } from '../../src/journal/journal.js';
 import { silentLogger } from '../../src/log.js';
 import { hashServicePassword } from '../../src/security/password-hash.js';
-import { ServiceMode, type ServiceModePorts } from '../../src/service-mode/service-mode.js';
+import {
+  type CustomerHandover,
+  ServiceMode,
+  type ServiceModePorts,
+} from '../../src/service-mode/service-mode.js';
 import { TechnicianAuth } from '../../src/service-mode/technician-auth.js';
 import { TechnicianLockouts } from '../../src/service-mode/technician-lockouts.js';
 import type { KioskMode } from '../../src/topup/top-up-view.js';
@@ -34,6 +38,12 @@ export class RecordingPorts implements ServiceModePorts {
     this.calls.push(`enter ${by}`);
     if (this.mode !== 'maintenance') this.before = this.mode;
     this.#set('maintenance');
+  }
+  /** No customer in these tests unless one sets `customer`. */
+  customer: CustomerHandover = 'none';
+  endCustomerWithoutCash(): CustomerHandover {
+    this.calls.push(`end customer (${this.customer})`);
+    return this.customer;
   }
   leaveMaintenance(by: string): void {
     this.calls.push(`leave ${by}`);

@@ -20,7 +20,11 @@ describe('service sessions', () => {
     expect(fixture.ports.mode).toBe('maintenance');
     expect(fixture.service.end(console, 'exit')).toBe(true);
     expect(fixture.ports.mode).toBe('outOfService');
-    expect(fixture.ports.calls).toEqual(['enter technician:t-001', 'leave technician:t-001']);
+    expect(fixture.ports.calls).toEqual([
+      'enter technician:t-001',
+      'end customer (none)',
+      'leave technician:t-001',
+    ]);
     const actions = fixture.journal.audit
       .tail(10)
       .filter((e) => e.actor !== 'kioskd')
@@ -76,6 +80,7 @@ describe('service sessions', () => {
     fixture.ports.enterMaintenance = (by) => {
       fixture.ports.calls.push(`enter ${by}`);
     };
+    fixture.ports.customer = 'waiting';
     const console = Symbol('console');
     await fixture.service.login('t-001', password(GOOD_PASSWORD), console, 'test');
     expect(fixture.service.state).toBe('entering');
@@ -85,7 +90,10 @@ describe('service sessions', () => {
     await expect(fixture.service.run(console, 'mode', ['outOfService'])).rejects.toMatchObject({
       code: 'notActive',
     });
-    expect(fixture.ports.calls).toEqual(['enter technician:t-001']);
+    expect(fixture.ports.calls).toEqual(['enter technician:t-001', 'end customer (waiting)']);
+    expect(fixture.journal.audit.tail(10).find((e) => e.action === 'service.enter')?.details).toMatchObject({
+      customer: 'waiting',
+    });
     // Reading the journal needs no device and is allowed at once.
     await expect(fixture.service.run(console, 'summary', [])).resolves.toMatchObject({
       summary: { payments: 0 },

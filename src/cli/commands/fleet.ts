@@ -11,8 +11,9 @@ import {
 import { FleetView } from '../../fleet/fleet-view.js';
 import { readFleetPrivateKey, type SigningKeyUse, writeFleetKeyPair } from '../../fleet/keygen.js';
 import { FleetLedger } from '../../fleet/ledger.js';
-import { LedgerStore } from '../../fleet/ledger-store.js';
+import { LedgerStore, MAX_EVENTS_PER_KIOSK } from '../../fleet/ledger-store.js';
 import { renderCollectionsTable } from '../../fleet/render-collections.js';
+import { renderEventsTable } from '../../fleet/render-events.js';
 import { inPlaceFrame, renderFleetTable } from '../../fleet/render-view.js';
 import { createLogger } from '../../log.js';
 import type { CliCommand, CliIo } from '../command.js';
@@ -36,12 +37,13 @@ const CONNECTION_OPTIONS_HELP = `Connection (override the config file; without o
   --client-id ID        MQTT client id (default: random)
   --prefix TOPICS       topic prefix (default kiosk/v1)`;
 
-const USAGE = `Usage: kioskd fleet <ledger|view|collections|keygen|cmd> [options]
+const USAGE = `Usage: kioskd fleet <ledger|view|collections|events|keygen|cmd> [options]
 
 The reference fleet monitor (the operators' side of the MQTT fleet link):
-  ledger   store every kiosk's payments once, acknowledge them, report seq gaps
+  ledger   store every kiosk's payments once, acknowledge them, report seq gaps; store service events
   view     live table of every kiosk: online, mode, devices, cashbox, last payment, alerts
   collections  the cash collections the ledger stored: expected, counted, difference
+  events   the technicians' service-mode actions the ledger stored, newest first
   keygen   make the Ed25519 key pair that signs commands (or, --for ledger, payment acks)
   cmd      sign and send a command to one kiosk, wait for its result
 
@@ -80,6 +82,16 @@ Reads the ledger database; a running ledger may share it.
   --kiosk ID            one kiosk's collections, in seq order (default: every kiosk's, newest first)
   --limit N             at most N collections (default 50, at most 10000)
   --json                one JSON object per collection, one per line`;
+
+const EVENTS_USAGE = `Usage: kioskd fleet events [--db PATH] [--kiosk ID] [--limit N] [--json] [--config FILE]
+
+Lists the technicians' service-mode actions the ledger stored (kiosk/v1/{id}/event), newest
+first: when, kiosk, technician, action, its words, outcome, error. The kiosk's audit log is the
+record; the ledger keeps each kiosk's newest ${MAX_EVENTS_PER_KIOSK.toLocaleString('en')}. Reads the ledger database; a running ledger may share it.
+  --db PATH             ledger database (default: ledger.db of the config, or ./var/fleet-ledger.sqlite)
+  --kiosk ID            one kiosk's events (default: every kiosk's)
+  --limit N             at most N events (default 50, at most 10000)
+  --json                one JSON object per event, one per line`;
 
 const KEYGEN_USAGE = `Usage: kioskd fleet keygen [--for commands|ledger] [--out DIR] [--key-id ID]
 
@@ -438,12 +450,7 @@ async function runCollections(argv: string[], io: CliIo): Promise<number> {
   if (kioskId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(kioskId)) {
     throw usageError(`fleet collections: --kiosk ${JSON.stringify(kioskId)} is not a kiosk id`);
   }
-  const config = resolveConfig(parsed, 'fleet collections', { ledgerDb: stringOption(parsed, 'db') });
-  // Reading must not create an empty ledger where the operator mistyped the path.
-  if (!existsSync(config.ledger.db)) {
-    throw usageError(`fleet collections: no ledger database at ${config.ledger.db} (--db PATH)`);
-  }
-  const store = LedgerStore.open(config.ledger.db);
+  const store = openLedgerForReading(parsed, 'fleet collections');
   try {
     const collections = store.collections({ ...(kioskId === undefined ? {} : { kioskId }), limit });
     if (parsed.values['json'] === true) for (const c of collections) io.out(JSON.stringify(c));
@@ -454,10 +461,53 @@ async function runCollections(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** Reads a ledger database for a listing; never creates one where the operator mistyped the path. */
+function openLedgerForReading(parsed: ParsedCommand, command: string): LedgerStore {
+  const config = resolveConfig(parsed, command, { ledgerDb: stringOption(parsed, 'db') });
+  if (!existsSync(config.ledger.db)) {
+    throw usageError(`${command}: no ledger database at ${config.ledger.db} (--db PATH)`);
+  }
+  return LedgerStore.open(config.ledger.db);
+}
+
+async function runEvents(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandArgs(
+    'fleet events',
+    argv,
+    {
+      config: { type: 'string', short: 'c' },
+      db: { type: 'string' },
+      kiosk: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    { min: 0, max: 0, names: '' },
+  );
+  if (parsed.help) {
+    io.out(EVENTS_USAGE);
+    return 0;
+  }
+  const limit = integerOption(parsed, 'fleet events', 'limit', { min: 1, max: 10_000 }) ?? 50;
+  const kioskId = stringOption(parsed, 'kiosk');
+  if (kioskId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(kioskId)) {
+    throw usageError(`fleet events: --kiosk ${JSON.stringify(kioskId)} is not a kiosk id`);
+  }
+  const store = openLedgerForReading(parsed, 'fleet events');
+  try {
+    const events = store.events({ ...(kioskId === undefined ? {} : { kioskId }), limit });
+    if (parsed.values['json'] === true) for (const e of events) io.out(JSON.stringify(e));
+    else io.out(renderEventsTable(events));
+  } finally {
+    store.close();
+  }
+  return 0;
+}
+
 const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   ledger: runLedger,
   view: runView,
   collections: runCollections,
+  events: runEvents,
   keygen: runKeygen,
   cmd: runCmd,
 };
@@ -472,11 +522,11 @@ export const fleetCommand: CliCommand = {
       return 0;
     }
     if (sub === undefined)
-      throw usageError('fleet: missing subcommand (ledger, view, collections, keygen or cmd)');
+      throw usageError('fleet: missing subcommand (ledger, view, collections, events, keygen or cmd)');
     const run = SUBCOMMANDS[sub];
     if (run === undefined) {
       throw usageError(
-        `fleet: unknown subcommand "${sub}" (expected ledger, view, collections, keygen or cmd)`,
+        `fleet: unknown subcommand "${sub}" (expected ledger, view, collections, events, keygen or cmd)`,
       );
     }
     return run(rest, io);

@@ -1,10 +1,9 @@
 import type { CollectionService } from '../../collection/collection-service.js';
 import { argumentError, type ServiceCommand } from '../service-command.js';
 import { failingAs, ServiceError } from '../service-error.js';
+import { COUNT_ARG, parseCountArgs } from './count-args.js';
 
 const COLLECTION_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-/** `<denomination in fen>=<count>`, e.g. `10000=3` for three 100-yuan notes. */
-const COUNT_ARG = /^(\d{1,9})=(\d{1,6})$/;
 
 /** The open collection's id: the technician never has to type a ULID from the slip. */
 function openCollectionId(collections: CollectionService, command: ServiceCommand, given?: string): string {
@@ -53,12 +52,7 @@ export function collectionCommands(collections: CollectionService): ServiceComma
     async run(context, args) {
       const given = args.at(-1) !== undefined && !COUNT_ARG.test(args.at(-1)!) ? args.at(-1) : undefined;
       const pairs = given === undefined ? args : args.slice(0, -1);
-      if (pairs.length === 0) throw argumentError(count, 'name at least one denomination and its count');
-      const counts = pairs.map((pair) => {
-        const match = COUNT_ARG.exec(pair);
-        if (!match) throw argumentError(count, `"${pair.slice(0, 40)}" is not <fen>=<count>`);
-        return { denomination: Number(match[1]), count: Number(match[2]) };
-      });
+      const counts = parseCountArgs(count, pairs);
       const id = openCollectionId(collections, count, given);
       return failingAs('refused', 'collection-count', () =>
         collections.enterCounts(id, counts, context.technician),

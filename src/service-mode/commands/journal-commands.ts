@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { maskAccount } from '../../log.js';
 import { argumentError, type ServiceCommand } from '../service-command.js';
 import { errorText, ServiceError } from '../service-error.js';
 
@@ -31,6 +32,51 @@ const lastPaymentCommand: ServiceCommand = {
   maxArgs: 0,
   async run(context) {
     return { payment: context.journal.payments.last() };
+  },
+};
+
+const MAX_PAYMENTS = 100;
+
+/**
+ * The last payments, newest first, as a technician checks a customer's claim: when, how much,
+ * the account masked as in the logs (the technician matches the last digits the customer
+ * says, and a console screen is no place for whole numbers), and what became of the receipt.
+ */
+const paymentsCommand: ServiceCommand = {
+  name: 'payments',
+  usage: '[n]',
+  summary: `the last n payments, newest first (default 10, at most ${MAX_PAYMENTS}): time, masked account, amount, receipt`,
+  needsActive: false,
+  maxArgs: 1,
+  async run(context, args) {
+    const raw = args[0] ?? '10';
+    const count = Number(raw);
+    if (!/^\d{1,3}$/.test(raw) || count < 1 || count > MAX_PAYMENTS) {
+      throw argumentError(
+        paymentsCommand,
+        `n must be an integer from 1 to ${MAX_PAYMENTS}, got "${raw.slice(0, 20)}"`,
+      );
+    }
+    const payments = context.journal.payments.recent(count).map((payment) => {
+      const printed = context.journal.receipts.get(payment.paymentId);
+      return {
+        paymentId: payment.paymentId,
+        seq: payment.seq,
+        at: payment.createdAt,
+        account: payment.account === null ? null : maskAccount(payment.account),
+        amount: payment.amount,
+        currency: payment.currency,
+        kind: payment.kind,
+        receipt: {
+          // Whether a receipt was due at the commit; `print` is what the printer made of it.
+          due: payment.receipt,
+          print: printed === null ? 'none' : printed.state,
+          ...(printed?.reason ? { reason: printed.reason } : {}),
+          ...(printed === null ? {} : { prints: printed.prints }),
+        },
+      };
+    });
+    return { payments };
   },
 };
 
@@ -104,6 +150,7 @@ const exportCommand: ServiceCommand = {
 export const journalCommands: ServiceCommand[] = [
   summaryCommand,
   lastPaymentCommand,
+  paymentsCommand,
   auditCommand,
   exportCommand,
 ];
