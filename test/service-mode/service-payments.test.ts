@@ -65,8 +65,10 @@ describe('the payments command', () => {
       payments: Array<Record<string, unknown>>;
     };
     expect(two.payments.map((p) => p['paymentId'])).toEqual([third, second]);
-    // last-payment is still there.
-    expect(await service.run(console, 'last-payment', [])).toMatchObject({ payment: { paymentId: third } });
+    // last-payment is still there, and masks the account too.
+    const last = await service.run(console, 'last-payment', []);
+    expect(last).toMatchObject({ payment: { paymentId: third } });
+    expect(JSON.stringify(last)).not.toMatch(/1\d{10}/);
   });
 
   it('refuses an n that is not 1 to 100, naming it, and audits the refusal', async () => {

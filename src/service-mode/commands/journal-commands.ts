@@ -27,11 +27,18 @@ const summaryCommand: ServiceCommand = {
 const lastPaymentCommand: ServiceCommand = {
   name: 'last-payment',
   usage: '',
-  summary: 'the last payment in the journal',
+  summary: 'the last payment in the journal (the account masked, as `payments` shows it)',
   needsActive: false,
   maxArgs: 0,
   async run(context) {
-    return { payment: context.journal.payments.last() };
+    const payment = context.journal.payments.last();
+    // A console or service screen is no place for a whole phone number.
+    return {
+      payment:
+        payment === null || payment.account === null
+          ? payment
+          : { ...payment, account: maskAccount(payment.account) },
+    };
   },
 };
 
