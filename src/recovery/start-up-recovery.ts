@@ -204,9 +204,29 @@ export function startStartUpRecovery(options: StartUpRecoveryOptions): StartUpRe
     }
   };
 
+  /**
+   * Counters an earlier boot left inaccurate (a collection's discrepancy, notes recovery could not
+   * settle) stay so until a technician reconciles them. The fleet's set of open alerts lives in
+   * memory, so each start says it again; a reconcile clears it with the others.
+   */
+  const reraiseInaccurateCounters = (): void => {
+    const counters = journal.cashbox.counters(device);
+    if (counters.accuracy !== 'inaccurate') return;
+    alerts.raise({
+      alertId: `counters-${device}-inaccurate`,
+      device,
+      kind: 'countersInaccurate',
+      action: 'maintenance',
+      message: 'the cashbox counters may be wrong: count the cashbox and reconcile it',
+      details: { reason: counters.accuracyReason, since: 'an earlier start' },
+    });
+    log.warn({ reason: counters.accuracyReason }, 'cashbox counters still inaccurate from before');
+  };
+
   // Journal-only pass: nothing here depends on what the device says.
   guarded('closing transactions', finishTransactions);
   guarded('settling orphan credits', sweepOrphans);
+  guarded('re-raising inaccurate counters', reraiseInaccurateCounters);
   const initial = report('offline', false);
 
   let timer: NodeJS.Timeout | undefined;
