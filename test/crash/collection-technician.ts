@@ -31,6 +31,8 @@ interface Notebook {
   collectionId: string | undefined;
   boxOut: boolean;
   boxEmptied: boolean;
+  /** The denominations the collection lists (a miscount picks one of them). */
+  takes: number[];
   counts: Count[] | undefined;
 }
 
@@ -85,12 +87,31 @@ export class CollectionTechnician {
     signal: AbortSignal,
     onStep: (step: CollectionStep) => void,
   ): Promise<void> {
-    this.#notebook = { collectionId: undefined, boxOut: false, boxEmptied: false, counts: undefined };
+    this.#notebook = {
+      collectionId: undefined,
+      boxOut: false,
+      boxEmptied: false,
+      takes: [],
+      counts: undefined,
+    };
     const session = await this.#login(api, signal);
     const record = await this.#start(api, session, signal);
     this.#notebook.collectionId = record.collectionId;
     await this.#carryOn(api, sim, session, record, signal, onStep);
     await this.#logout(api, session);
+  }
+
+  /**
+   * With the box still out after a kill the acceptor reports its stacker open and never gets
+   * ready, so the daemon's start-up recovery cannot settle: the technician counts the box in
+   * hand and puts the empty one in before anything else.
+   */
+  async boxBackIn(sim: AcceptorSimProcess): Promise<void> {
+    const notebook = this.#notebook;
+    if (notebook === undefined || !notebook.boxOut || notebook.boxEmptied) return;
+    notebook.counts ??= this.#countBox(await this.#boxCounts(sim, notebook), notebook.takes);
+    await sim.control({ action: 'cashbox.replace', emptied: true });
+    notebook.boxEmptied = true;
   }
 
   /** After a restart: finishes the collection the kill interrupted, if the journal has it open. */
@@ -133,12 +154,13 @@ export class CollectionTechnician {
   ): Promise<void> {
     const notebook = this.#notebook as Notebook;
     const id = record.collectionId;
+    notebook.takes = record.denominations.map((d) => d.denomination).filter((d) => d > 0);
     if (!notebook.boxOut) {
       await sim.control({ action: 'cashbox.remove' });
       notebook.boxOut = true;
     }
     if (record.state === 'started') {
-      notebook.counts ??= this.#countBox(await this.#boxCounts(sim, notebook), record);
+      notebook.counts ??= this.#countBox(await this.#boxCounts(sim, notebook), notebook.takes);
       this.counted.set(id, notebook.counts);
       if (signal.aborted) throw new Killed('daemon killed');
       onStep('count');
@@ -172,11 +194,10 @@ export class CollectionTechnician {
   }
 
   /** The real count, or now and then one note too many or too few of one denomination. */
-  #countBox(inBox: Map<number, number>, record: CollectionRecord): Count[] {
+  #countBox(inBox: Map<number, number>, takes: readonly number[]): Count[] {
     const counts = new Map(inBox);
     if (this.#prng.next() < MISCOUNT_SHARE) {
       this.#miscounted++;
-      const takes = record.denominations.map((d) => d.denomination).filter((d) => d > 0);
       const d = takes[this.#prng.below(takes.length)] as number;
       const n = counts.get(d) ?? 0;
       counts.set(d, n === 0 || this.#prng.next() < 0.5 ? n + 1 : n - 1);
@@ -185,7 +206,7 @@ export class CollectionTechnician {
       .filter(([, n]) => n > 0)
       .map(([denomination, count]) => ({ denomination, count }));
     // An empty box is counted as none of the first denomination: the command needs one pair.
-    const first = record.denominations.find((d) => d.denomination > 0)?.denomination ?? 100;
+    const first = takes[0] ?? 100;
     return listed.length > 0 ? listed : [{ denomination: first, count: 0 }];
   }
 

@@ -223,11 +223,16 @@ export class CrashLane {
       this.#failures.push({ lane: this.#lane, afterKill, violations: result.violations });
       writeFileSync(join(this.#dir, 'ledger.json'), JSON.stringify(ledger, null, 1));
       writeFileSync(join(this.#dir, 'simulator-state.json'), JSON.stringify(await sim.model(), null, 1));
-      this.#lastRuns.forEach((lines, i) => {
-        writeFileSync(join(this.#dir, `daemon-run-${i}.log`), `${lines.join('\n')}\n`);
-      });
+      this.#keepDaemonLogs();
     }
     return result.violations.length === 0;
+  }
+
+  /** The last three runs' daemon logs, beside the journal, for the post-mortem. */
+  #keepDaemonLogs(): void {
+    this.#lastRuns.forEach((lines, i) => {
+      writeFileSync(join(this.#dir, `daemon-run-${i}.log`), `${lines.join('\n')}\n`);
+    });
   }
 
   #spawnDaemon(): JsonLineProcess {
@@ -248,6 +253,7 @@ export class CrashLane {
     signal: AbortSignal,
     onStep: (step: CollectionStep) => void = () => {},
   ): Promise<KioskApiClient> {
+    await this.#technician.boxBackIn(this.#sim as AcceptorSimProcess);
     const listening = daemon.waitFor(
       'the kiosk API',
       (l) => l['msg'] === 'kiosk api listening',
@@ -391,6 +397,7 @@ export class CrashLane {
     } catch (error) {
       if (!(error instanceof Killed) && !abort.signal.aborted) {
         await killNow('fallback');
+        this.#keepDaemonLogs();
         throw new Error(
           `crash harness lane ${this.#lane}, run ${n}: ${error instanceof Error ? error.message : String(error)}\ndaemon stderr:\n${daemon.stderrTail()}`,
         );
