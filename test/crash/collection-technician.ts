@@ -48,8 +48,8 @@ class ServiceError extends Error {}
  * on some seeded collections a deliberately wrong one), collection-count, collection-receipt (for a
  * seeded quarter: a slip takes the simulated printer ~2 s), a new empty box in, collection-end, logout.
  *
- * After a SIGKILL mid-collection, `finishInterrupted()` does what a technician at the kiosk
- * would: the restarted daemon holds the open collection (and the kiosk out of service); they log
+ * After a SIGKILL mid-collection, `boxBackIn()` (before the restart settles) and then
+ * `finishInterrupted()` do what a technician at the kiosk would: the restarted daemon holds the open collection (and the kiosk out of service); they log
  * in, look at `collection`, and go on from the step the journal is at, with the count they had
  * already made. A collection whose start never committed is simply not there: nothing was
  * taken out (the box comes out only after the start is confirmed), so there is nothing to do.
