@@ -59,20 +59,15 @@ export class CollectionTechnician {
   readonly counted = new Map<string, Count[]>();
   readonly #prng: Prng;
   #notebook: Notebook | undefined;
-  #ended = 0;
   #miscounted = 0;
 
   constructor(prng: Prng) {
     this.#prng = prng;
   }
 
-  /** A collection was started (or about to be) and not yet seen through to its end. */
-  get interrupted(): boolean {
+  /** Between the start of a collection (login included) and its end: a kill now interrupts it. */
+  get midCollection(): boolean {
     return this.#notebook !== undefined;
-  }
-
-  get ended(): number {
-    return this.#ended;
   }
 
   /** Collections the technician counted wrong on purpose. */
@@ -130,7 +125,6 @@ export class CollectionTechnician {
       if (notebook.boxOut && !notebook.boxEmptied) {
         throw new Error('the cashbox is out but the kiosk has no open collection');
       }
-      if (notebook.boxEmptied) this.#ended++;
       this.#notebook = undefined;
     } else {
       if (notebook.collectionId !== undefined && notebook.collectionId !== open.collectionId) {
@@ -183,7 +177,6 @@ export class CollectionTechnician {
     this.#notebook = undefined;
     if (ended.collection.collectionId !== id)
       throw new Error(`collection-end ended ${ended.collection.collectionId}, not ${id}`);
-    this.#ended++;
   }
 
   /** The box's notes: still in the removed box, or (emptied already) the simulator's record of it. */

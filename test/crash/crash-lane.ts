@@ -306,7 +306,7 @@ export class CrashLane {
       if (killing) return killing;
       const atMs = Math.round(performance.now() - spawnedAt);
       // The power goes at the same instant: the cut is sent before waiting for the exit.
-      const inCollection = this.#technician.interrupted;
+      const inCollection = this.#technician.midCollection;
       const killed = daemon.kill();
       const cut = plan.powerCut ? sim.control({ action: 'power.cut' }) : Promise.resolve();
       abort.abort(new Killed('daemon killed'));
