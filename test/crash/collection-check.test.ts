@@ -110,6 +110,7 @@ describe('crash harness collection check', () => {
     expect(result.figures).toEqual({
       collectionsEnded: 2,
       discrepancies: 1,
+      unknownValueCollections: 0,
       openCollections: 0,
       collectedNotes: 5,
       cycleNotes: 1,
@@ -117,6 +118,21 @@ describe('crash harness collection check', () => {
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT accuracy FROM cashboxes').get()).toEqual({ accuracy: 'inaccurate' });
     db.close();
+  });
+
+  it('a box holding a note credited without its value: a true count ends as a discrepancy, and passes', () => {
+    const journal = Journal.open({ path, kioskId: 'check-1', logger: silentLogger() });
+    journal.orphans.record({ device: DEVICE, reason: 'value not reported', denomination: null });
+    ledger.push({ ...(ledger.at(-1) as LedgerEntry), seq: ledger.length + 1, noteId: 'unknown-value' });
+    collect(journal, [{ denomination: 5000, count: 2 }]);
+    journal.close();
+    const result = check();
+    expect(result.violations).toEqual([]);
+    expect(result.figures).toMatchObject({
+      collectionsEnded: 3,
+      discrepancies: 2,
+      unknownValueCollections: 1,
+    });
   });
 
   it('a note stacked that no collection and no counter accounts for', () => {

@@ -38,6 +38,11 @@ export interface CollectionCheckInput {
 export interface CollectionFigures {
   collectionsEnded: number;
   discrepancies: number;
+  /**
+   * Ended collections that expected notes of unknown value (denomination 0): a true count of the
+   * box cannot match those, so they end as discrepancies however well the technician counted.
+   */
+  unknownValueCollections: number;
   openCollections: number;
   /** Notes in the ended collections' expected. */
   collectedNotes: number;
@@ -167,6 +172,7 @@ function checkOpen(
   const accounted = new Map(counters);
   let collectedNotes = 0;
   let discrepancies = 0;
+  let unknownValueCollections = 0;
   const expectedOf = new Map<string, Map<number, number>>();
   for (const c of ended) {
     const rows = countsOf(c.collection_id);
@@ -174,6 +180,7 @@ function checkOpen(
     expectedOf.set(c.collection_id, expected);
     for (const [d, n] of expected) accounted.set(d, (accounted.get(d) ?? 0) + n);
     collectedNotes += sumOf(expected);
+    if ((expected.get(0) ?? 0) > 0) unknownValueCollections++;
   }
   if (!sameNotes(stacked, accounted)) {
     fail(
@@ -366,6 +373,7 @@ function checkOpen(
     figures: {
       collectionsEnded: ended.length,
       discrepancies,
+      unknownValueCollections,
       openCollections: open.length,
       collectedNotes,
       cycleNotes: sumOf(counters),

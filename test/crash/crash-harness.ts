@@ -77,6 +77,7 @@ function sumFigures(results: Array<LaneFigures | undefined>): LaneFigures {
     openTransactions: 0,
     collectionsEnded: 0,
     discrepancies: 0,
+    unknownValueCollections: 0,
     openCollections: 0,
     collectedNotes: 0,
     cycleNotes: 0,

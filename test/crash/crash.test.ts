@@ -38,10 +38,14 @@ describe('crash harness', () => {
     expect(summary.powerCuts).toBeGreaterThan(0);
     expect(summary.figures.ledgerNotes).toBeGreaterThan(KILLS / 4);
     expect(summary.figures.creditedNotes).toBe(summary.figures.ledgerNotes);
-    // Collections ran, some kills landed inside them, and exactly the miscounted ones disagree.
+    // Collections ran, some kills landed inside them, and the miscounted ones disagree — and no
+    // other, but for a box holding a note the journal credited without its value.
     expect(summary.figures.collectionsEnded).toBeGreaterThan(0);
     expect(summary.collectionKills, 'kills inside a collection').toBeGreaterThan(0);
-    expect(summary.figures.discrepancies).toBe(summary.miscounts);
+    expect(summary.figures.discrepancies).toBeGreaterThanOrEqual(summary.miscounts);
+    expect(summary.figures.discrepancies).toBeLessThanOrEqual(
+      summary.miscounts + summary.figures.unknownValueCollections,
+    );
     expect(summary.figures.openCollections).toBe(0);
     console.log(
       `crash harness: ${summary.kills} kills (${summary.powerCuts} with a power cut), ${summary.topUps} top-ups, ` +
