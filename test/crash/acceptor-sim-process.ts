@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../../simulators/id003/cashbox-ledger.js';
+import type { CashboxSnapshot, LedgerEntry } from '../../simulators/id003/cashbox-ledger.js';
 import { requireTool } from '../helpers/require-tool.js';
 import { JsonLineProcess } from './json-line-process.js';
 
@@ -76,6 +76,12 @@ export class AcceptorSimProcess {
       model: { phase: string; status: string | null; note: unknown };
     };
     return body.model;
+  }
+
+  /** The cashbox as the unit has it: present, its notes by denomination, the boxes emptied so far. */
+  async cashbox(): Promise<CashboxSnapshot> {
+    const response = await fetch(`${this.controlUrl}/state`);
+    return ((await response.json()) as { model: { cashbox: CashboxSnapshot } }).model.cashbox;
   }
 
   stderrTail(): string {

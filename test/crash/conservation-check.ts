@@ -18,7 +18,8 @@ export interface Violation {
     | 'paymentAmount'
     | 'openTransaction'
     | 'pendingIntent'
-    | `journal.${string}`;
+    | `journal.${string}`
+    | `collection.${string}`;
   message: string;
 }
 

@@ -1,8 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConservationFigures } from './conservation-check.js';
-import { CrashLane, type CrashTally, type KillRecord, type LaneResult } from './crash-lane.js';
+import {
+  CrashLane,
+  type CrashTally,
+  type KillRecord,
+  type LaneFigures,
+  type LaneResult,
+} from './crash-lane.js';
 import { KILL_WINDOWS } from './kill-scheduler.js';
 
 /**
@@ -12,6 +17,10 @@ import { KILL_WINDOWS } from './kill-scheduler.js';
  * at instants aimed at the dangerous windows of a note's life — sometimes with the acceptor's
  * power cut at the same instant. After each restart has settled, and at the end, the journal
  * must account for every note in the simulator's cashbox, once.
+ *
+ * Cash collections are part of the cycle: every 5–10 top-ups a technician empties the box through
+ * the service API (collection-technician.ts), and some kills are aimed inside a collection. The
+ * collection check (collection-check.ts) then holds every box emptied to its collection record.
  *
  * Most of a kill's cost is the daemon's start (loading the code), so independent kiosks — each
  * its own simulator, journal and daemon — run side by side in `lanes`.
@@ -33,13 +42,19 @@ export interface CrashProgress {
   topUps: number;
   notesInserted: number;
   /** Summed over the lanes' last checks. */
-  figures: ConservationFigures;
+  figures: LaneFigures;
   violations: number;
   elapsedMs: number;
   /** Mean time from spawning the daemon to recovery settled and the kiosk in service. */
   meanReadyMs: number;
-  /** Times a lane's simulated cashbox was full enough to be emptied between runs. */
-  collections: number;
+  /** Collections the technicians started (a killed one is finished after the restart). */
+  collectionsStarted: number;
+  /** Kills that landed between a collection's start and its end. */
+  collectionKills: number;
+  /** Collections counted wrong on purpose (each must end as a discrepancy). */
+  miscounts: number;
+  /** Time the lanes spent running collections, summed, ms. */
+  collectionMs: number;
   /** Kills by the window that opened them. */
   fired: Record<string, number>;
 }
@@ -53,17 +68,23 @@ export interface CrashSummary extends CrashProgress {
   history: KillRecord[];
 }
 
-function sumFigures(results: Array<ConservationFigures | undefined>): ConservationFigures {
-  const total: ConservationFigures = {
+function sumFigures(results: Array<LaneFigures | undefined>): LaneFigures {
+  const total: LaneFigures = {
     ledgerNotes: 0,
     creditedNotes: 0,
     payments: 0,
     orphanCredits: 0,
     openTransactions: 0,
+    collectionsEnded: 0,
+    discrepancies: 0,
+    unknownValueCollections: 0,
+    openCollections: 0,
+    collectedNotes: 0,
+    cycleNotes: 0,
   };
   for (const f of results) {
     if (!f) continue;
-    for (const key of Object.keys(total) as Array<keyof ConservationFigures>) total[key] += f[key];
+    for (const key of Object.keys(total) as Array<keyof LaneFigures>) total[key] += f[key];
   }
   return total;
 }
@@ -85,10 +106,13 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     notesInserted: 0,
     readyMs: 0,
     readyRuns: 0,
-    collections: 0,
+    collectionsStarted: 0,
+    collectionKills: 0,
+    miscounts: 0,
+    collectionMs: 0,
     fired: Object.fromEntries([...KILL_WINDOWS.map((w) => w.window), 'fallback'].map((w) => [w, 0])),
   };
-  const figures = new Map<number, ConservationFigures | undefined>();
+  const figures = new Map<number, LaneFigures | undefined>();
   const lanes = Array.from({ length: Math.min(lanesWanted, options.kills) }, (_, lane) => {
     const laneDir = join(dir, `lane-${lane}`);
     mkdirSync(laneDir);
@@ -109,7 +133,10 @@ export async function runCrashHarness(options: CrashHarnessOptions): Promise<Cra
     violations,
     elapsedMs: Math.round(performance.now() - started),
     meanReadyMs: tally.readyRuns === 0 ? 0 : Math.round(tally.readyMs / tally.readyRuns),
-    collections: tally.collections,
+    collectionsStarted: tally.collectionsStarted,
+    collectionKills: tally.collectionKills,
+    miscounts: tally.miscounts,
+    collectionMs: Math.round(tally.collectionMs),
     fired: { ...tally.fired },
   });
 

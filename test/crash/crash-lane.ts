@@ -4,10 +4,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { Prng } from '../../simulators/harness/prng.js';
 import { API_TOKEN_FILE } from '../../src/api/api-token.js';
+import { CASH_ACCEPTOR_DEVICE } from '../../src/devices/cash-acceptor-wiring.js';
+import { hashServicePassword } from '../../src/security/password-hash.js';
 import { AcceptorSimProcess } from './acceptor-sim-process.js';
+import { type CollectionFigures, checkCollections } from './collection-check.js';
+import { type CollectionStep, CollectionTechnician, CRASH_TECHNICIAN } from './collection-technician.js';
 import { type ConservationFigures, checkConservation, type Violation } from './conservation-check.js';
 import { type JsonLine, JsonLineProcess } from './json-line-process.js';
-import { type KillPlan, KillScheduler, type KillWindow } from './kill-scheduler.js';
+import { COLLECTION_WINDOWS, type KillPlan, KillScheduler, type KillWindow } from './kill-scheduler.js';
 import { KioskApiClient } from './kiosk-api-client.js';
 import { driveTopUps, Killed } from './top-up-driver.js';
 
@@ -20,6 +24,8 @@ export interface KillRecord {
   /** ms from the daemon's spawn to the SIGKILL. */
   atMs: number;
   notesInserted: number;
+  /** The technician was between collection-start and the end of the collection. */
+  inCollection: boolean;
 }
 
 /** Counters every lane adds to. */
@@ -30,21 +36,32 @@ export interface CrashTally {
   notesInserted: number;
   readyMs: number;
   readyRuns: number;
-  /** Times the simulated cashbox was emptied between runs. */
-  collections: number;
+  /** Cash collections the lane's technician started (some are killed and finished after the restart). */
+  collectionsStarted: number;
+  /** Kills that landed inside a collection (between its start and its end). */
+  collectionKills: number;
+  /** Collections counted wrong on purpose. */
+  miscounts: number;
+  /** Time spent running collections (not finishing killed ones), ms. */
+  collectionMs: number;
   fired: Record<string, number>;
 }
 
+/** Both checks' figures after a lane's last check. */
+export type LaneFigures = ConservationFigures & CollectionFigures;
+
 export interface LaneResult {
   lane: number;
-  figures: ConservationFigures | undefined;
+  figures: LaneFigures | undefined;
   failures: Array<{ lane: number; afterKill: number; violations: Violation[] }>;
   history: KillRecord[];
 }
 
 const HISTORY_KEPT = 40;
-/** Notes short of the simulated cashbox's capacity at which it is emptied between runs. */
+/** Notes short of the simulated cashbox's capacity at which a collection is due whatever the count. */
 const COLLECT_MARGIN = 30;
+/** A collection every 5 to 10 top-ups (seeded), as a busy kiosk's box would be emptied. */
+const COLLECT_EVERY: [number, number] = [5, 10];
 /** Generous: a daemon start is a tsx transpile and a journal open, slow on a loaded 2-core CI. */
 const READY_TIMEOUT_MS = 60_000;
 /** A run whose planned window never opened is killed anyway after this much driving. */
@@ -53,7 +70,7 @@ const FALLBACK_KILL_MS = 6_000;
 /** Small limits, so the limit checks and the shrinking list of notes that fit are exercised too. */
 const LIMITS = { maxPerTransaction: 20_000, maxPerAccountPerDay: 500_000, maxNotesPerTransaction: 5 };
 
-function writeConfig(dir: string, ptyPath: string): string {
+function writeConfig(dir: string, ptyPath: string, technicianHash: string): string {
   const file = join(dir, 'kiosk.yaml');
   writeFileSync(
     file,
@@ -78,6 +95,8 @@ function writeConfig(dir: string, ptyPath: string): string {
       api: { port: 0 },
       simulators: { controlPort: 0, options: { escpos: { timingPreset: 'fast' } } },
       fleet: { enabled: false },
+      // The technician who empties the cashbox through the service API (collection-technician.ts).
+      technicians: [{ id: CRASH_TECHNICIAN.id, passwordHash: technicianHash }],
     }),
   );
   return file;
@@ -96,6 +115,8 @@ function opensWindow(window: KillWindow, line: JsonLine): boolean {
       return line['msg'] === 'acceptor status' && to === 'vendValid';
     case 'credited':
       return line['msg'] === 'note credited';
+    case 'collecting':
+      return line['msg'] === 'cash collection started';
     default:
       return false;
   }
@@ -125,13 +146,16 @@ export class CrashLane {
   readonly #seed: number;
   readonly #history: KillRecord[] = [];
   readonly #failures: LaneResult['failures'] = [];
-  #figures: ConservationFigures | undefined;
+  #figures: LaneFigures | undefined;
   #sim: AcceptorSimProcess | undefined;
+  readonly #technician: CollectionTechnician;
+  /** Top-ups until the next collection is due. */
+  #topUpsToCollection: number;
   #configPath = '';
   /** The daemon's log lines of the last three runs: what led to a failure, for the post-mortem. */
   #lastRuns: string[][] = [];
 
-  readonly #onFigures: (figures: ConservationFigures) => void;
+  readonly #onFigures: (figures: LaneFigures) => void;
 
   constructor(options: {
     lane: number;
@@ -139,7 +163,7 @@ export class CrashLane {
     seed: number;
     tally: CrashTally;
     /** Each check's figures, as they come. */
-    onFigures?: (figures: ConservationFigures) => void;
+    onFigures?: (figures: LaneFigures) => void;
   }) {
     this.#onFigures = options.onFigures ?? (() => {});
     this.#lane = options.lane;
@@ -148,6 +172,13 @@ export class CrashLane {
     this.#seed = options.seed;
     this.#scheduler = new KillScheduler(options.seed);
     this.#prng = new Prng(options.seed ^ 0x5eed);
+    this.#technician = new CollectionTechnician(new Prng(options.seed ^ 0xc011));
+    this.#topUpsToCollection = this.#nextCollectionIn();
+  }
+
+  #nextCollectionIn(): number {
+    const [min, max] = COLLECT_EVERY;
+    return min + this.#prng.below(max - min + 1);
   }
 
   get failed(): boolean {
@@ -162,7 +193,8 @@ export class CrashLane {
   async run(kills: number, stop: () => boolean): Promise<LaneResult> {
     this.#sim = await AcceptorSimProcess.start({ ptyDir: join(this.#dir, 'pty'), seed: this.#seed });
     try {
-      this.#configPath = writeConfig(this.#dir, this.#sim.path);
+      const hash = await hashServicePassword(Buffer.from(CRASH_TECHNICIAN.password));
+      this.#configPath = writeConfig(this.#dir, this.#sim.path, hash);
       for (let n = 1; n <= kills && !this.failed && !stop(); n++) await this.#killOnce(n, this.#sim);
       if (!this.failed && !stop()) await this.#finalCheck();
     } finally {
@@ -172,19 +204,36 @@ export class CrashLane {
   }
 
   async #check(afterKill: number, sim: AcceptorSimProcess): Promise<boolean> {
-    const ledger = await sim.ledger();
-    const result = checkConservation(this.#journalPath, ledger, { quiescent: true });
+    const cashbox = await sim.cashbox();
+    const ledger = cashbox.ledger;
+    const money = checkConservation(this.#journalPath, ledger, { quiescent: true });
+    const collections = checkCollections(this.#journalPath, {
+      device: CASH_ACCEPTOR_DEVICE,
+      ledger,
+      emptiedBoxes: cashbox.collections,
+      counted: this.#technician.counted,
+      quiescent: true,
+    });
+    const result = {
+      violations: [...money.violations, ...collections.violations],
+      figures: { ...money.figures, ...collections.figures },
+    };
     this.#figures = result.figures;
     this.#onFigures(result.figures);
     if (result.violations.length > 0) {
       this.#failures.push({ lane: this.#lane, afterKill, violations: result.violations });
       writeFileSync(join(this.#dir, 'ledger.json'), JSON.stringify(ledger, null, 1));
       writeFileSync(join(this.#dir, 'simulator-state.json'), JSON.stringify(await sim.model(), null, 1));
-      this.#lastRuns.forEach((lines, i) => {
-        writeFileSync(join(this.#dir, `daemon-run-${i}.log`), `${lines.join('\n')}\n`);
-      });
+      this.#keepDaemonLogs();
     }
     return result.violations.length === 0;
+  }
+
+  /** The last three runs' daemon logs, beside the journal, for the post-mortem. */
+  #keepDaemonLogs(): void {
+    this.#lastRuns.forEach((lines, i) => {
+      writeFileSync(join(this.#dir, `daemon-run-${i}.log`), `${lines.join('\n')}\n`);
+    });
   }
 
   #spawnDaemon(): JsonLineProcess {
@@ -195,8 +244,17 @@ export class CrashLane {
     return daemon;
   }
 
-  /** Starts the daemon and waits until start-up recovery settled and the kiosk is in service. */
-  async #startSettled(daemon: JsonLineProcess, signal: AbortSignal): Promise<KioskApiClient> {
+  /**
+   * Starts the daemon and waits until start-up recovery settled and the kiosk is in service; a
+   * collection the last kill interrupted is finished first, as the technician would
+   * (`onStep` times kills aimed at its count and end).
+   */
+  async #startSettled(
+    daemon: JsonLineProcess,
+    signal: AbortSignal,
+    onStep: (step: CollectionStep) => void = () => {},
+  ): Promise<KioskApiClient> {
+    await this.#technician.boxBackIn(this.#sim as AcceptorSimProcess);
     const listening = daemon.waitFor(
       'the kiosk API',
       (l) => l['msg'] === 'kiosk api listening',
@@ -214,32 +272,36 @@ export class CrashLane {
     // The daemon writes this boot's token before it listens.
     const token = readFileSync(join(this.#dir, 'var', API_TOKEN_FILE), 'utf8').trim();
     const api = new KioskApiClient(url, signal, token);
+    const miscounted = this.#technician.miscounted;
+    try {
+      await this.#technician.finishInterrupted(api, this.#sim as AcceptorSimProcess, signal, onStep);
+    } finally {
+      this.#tally.miscounts += this.#technician.miscounted - miscounted;
+    }
     await waitInService(api);
     return api;
   }
 
   /**
-   * A long run fills the simulated cashbox (1,000 notes) and a full box takes the kiosk out of
-   * service; between two runs a technician empties it, as in the field. The ledger keeps every
-   * note across collections, so the check still compares all of them.
+   * Due every few top-ups, when the simulated box (1,000 notes) is nearly full, and at once in a
+   * run whose kill is aimed inside a collection.
    */
-  async #emptyCashboxIfNearlyFull(sim: AcceptorSimProcess): Promise<void> {
-    const { cashbox } = (await sim.model()) as unknown as { cashbox: { notes: number; capacity: number } };
-    if (cashbox.notes < cashbox.capacity - COLLECT_MARGIN) return;
-    await sim.control({ action: 'cashbox.remove' });
-    await sim.control({ action: 'cashbox.replace', emptied: true });
-    this.#tally.collections++;
+  async #collectionDue(sim: AcceptorSimProcess, plan: KillPlan, collectedThisRun: boolean): Promise<boolean> {
+    if (COLLECTION_WINDOWS.includes(plan.window) && !collectedThisRun) return true;
+    if (this.#topUpsToCollection <= 0) return true;
+    const cashbox = await sim.cashbox();
+    return cashbox.notes >= cashbox.capacity - COLLECT_MARGIN;
   }
 
   async #killOnce(n: number, sim: AcceptorSimProcess): Promise<void> {
-    await this.#emptyCashboxIfNearlyFull(sim);
     const plan = this.#scheduler.next();
     const tally = this.#tally;
     const spawnedAt = performance.now();
     const daemon = this.#spawnDaemon();
     const abort = new AbortController();
     let notes = 0;
-    let armed = plan.window === 'startUp';
+    let armed = plan.window === 'startUp' || plan.window === 'collecting';
+    let collectedThisRun = false;
     let timer: NodeJS.Timeout | undefined;
     let killing: Promise<void> | undefined;
 
@@ -247,6 +309,7 @@ export class CrashLane {
       if (killing) return killing;
       const atMs = Math.round(performance.now() - spawnedAt);
       // The power goes at the same instant: the cut is sent before waiting for the exit.
+      const inCollection = this.#technician.midCollection;
       const killed = daemon.kill();
       const cut = plan.powerCut ? sim.control({ action: 'power.cut' }) : Promise.resolve();
       abort.abort(new Killed('daemon killed'));
@@ -256,7 +319,16 @@ export class CrashLane {
           tally.powerCuts++;
           await sim.control({ action: 'power.on' });
         }
-        this.#history.push({ lane: this.#lane, n, plan, fired: by, atMs, notesInserted: notes });
+        this.#history.push({
+          lane: this.#lane,
+          n,
+          plan,
+          fired: by,
+          atMs,
+          notesInserted: notes,
+          inCollection,
+        });
+        if (inCollection) tally.collectionKills++;
         if (this.#history.length > HISTORY_KEPT) this.#history.shift();
         tally.fired[by] = (tally.fired[by] ?? 0) + 1;
         tally.kills++;
@@ -266,6 +338,10 @@ export class CrashLane {
     const killAfter = (by: KillWindow, ms: number): void => {
       if (timer || killing) return;
       timer = setTimeout(() => void killNow(by), ms);
+    };
+    const onCollectionStep = (step: CollectionStep): void => {
+      if (step === 'count' && plan.window === 'collectionCount') killAfter('collectionCount', plan.afterMs);
+      if (step === 'end' && plan.window === 'collectionEnd') killAfter('collectionEnd', plan.afterMs);
     };
     daemon.onLine((line) => {
       if (armed && opensWindow(plan.window, line)) killAfter(plan.window, plan.afterMs);
@@ -278,7 +354,7 @@ export class CrashLane {
         await daemon.exited;
         return;
       }
-      const api = await this.#startSettled(daemon, abort.signal);
+      const api = await this.#startSettled(daemon, abort.signal, onCollectionStep);
       tally.readyMs += performance.now() - spawnedAt;
       tally.readyRuns++;
       if (!(await this.#check(n - 1, sim))) return;
@@ -288,6 +364,7 @@ export class CrashLane {
         maxNotes: LIMITS.maxNotesPerTransaction,
         onTopUp: () => {
           tally.topUps++;
+          this.#topUpsToCollection--;
           if (plan.window === 'anytime') killAfter('anytime', plan.afterMs);
         },
         onNote: () => {
@@ -300,10 +377,30 @@ export class CrashLane {
         onEnding: () => {
           if (plan.window === 'commit') killAfter('commit', plan.afterMs);
         },
+        betweenCustomers: async () => {
+          if (!(await this.#collectionDue(sim, plan, collectedThisRun))) return;
+          collectedThisRun = true;
+          tally.collectionsStarted++;
+          const startedAt = performance.now();
+          const miscounted = this.#technician.miscounted;
+          try {
+            await this.#technician.collect(api, sim, abort.signal, onCollectionStep);
+          } finally {
+            tally.miscounts += this.#technician.miscounted - miscounted;
+          }
+          tally.collectionMs += performance.now() - startedAt;
+          this.#topUpsToCollection = this.#nextCollectionIn();
+          // The customers' share of the run starts after the collection.
+          if (!killing && !COLLECTION_WINDOWS.includes(plan.window)) {
+            clearTimeout(fallback);
+            fallback = setTimeout(() => void killNow('fallback'), FALLBACK_KILL_MS);
+          }
+        },
       });
     } catch (error) {
       if (!(error instanceof Killed) && !abort.signal.aborted) {
         await killNow('fallback');
+        this.#keepDaemonLogs();
         throw new Error(
           `crash harness lane ${this.#lane}, run ${n}: ${error instanceof Error ? error.message : String(error)}\ndaemon stderr:\n${daemon.stderrTail()}`,
         );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KILL_WINDOWS, KillScheduler, POWER_CUT_SHARE } from './kill-scheduler.js';
+import { COLLECTION_WINDOWS, KILL_WINDOWS, KillScheduler, POWER_CUT_SHARE } from './kill-scheduler.js';
 
 describe('crash harness kill scheduler', () => {
   it('repeats its plans for a seed and differs across seeds', () => {
@@ -37,6 +37,10 @@ describe('crash harness kill scheduler', () => {
     }
     const money = ['escrow', 'stacking', 'vendValid', 'credited', 'commit'];
     expect(money.reduce((n, w) => n + (count.get(w) ?? 0), 0) / draws).toBeGreaterThan(0.6);
+    // About a tenth inside cash collections: enough to hit each of its windows in a 200-kill run.
+    const collecting = COLLECTION_WINDOWS.reduce((n, w) => n + (count.get(w) ?? 0), 0) / draws;
+    expect(collecting).toBeGreaterThan(0.07);
+    expect(collecting).toBeLessThan(0.13);
     expect(cuts / draws).toBeCloseTo(POWER_CUT_SHARE, 1);
   });
 });

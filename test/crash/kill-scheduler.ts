@@ -14,6 +14,11 @@ import { Prng } from '../../simulators/harness/prng.js';
  * - noteLife: any instant from the insertion to the end of the note's life
  * - commit: the customer confirmed or cancelled; the payment is being committed
  * - anytime: any instant of a top-up, notes or not
+ * - collecting: any instant of a cash collection, from the daemon's "cash collection started"
+ * - collectionCount: the technician's count is going out (timed from the request): around the
+ *   commit that compares it with the journal and may mark the counters inaccurate
+ * - collectionEnd: the end is going out: around the commit that closes the cashbox cycle, writes
+ *   the record's outbox row and restarts the counters at zero
  */
 export type KillWindow =
   | 'startUp'
@@ -23,7 +28,10 @@ export type KillWindow =
   | 'credited'
   | 'noteLife'
   | 'commit'
-  | 'anytime';
+  | 'anytime'
+  | 'collecting'
+  | 'collectionCount'
+  | 'collectionEnd';
 
 export interface KillPlan {
   window: KillWindow;
@@ -53,7 +61,14 @@ export const KILL_WINDOWS: readonly WindowSpec[] = [
   { window: 'noteLife', weight: 14, afterMs: [0, 400] },
   { window: 'commit', weight: 12, afterMs: [0, 25] },
   { window: 'anytime', weight: 6, afterMs: [0, 1_500] },
+  // From start to end a collection without a slip takes a few hundred ms on a loaded host.
+  { window: 'collecting', weight: 4, afterMs: [0, 300] },
+  { window: 'collectionCount', weight: 3, afterMs: [0, 30] },
+  { window: 'collectionEnd', weight: 3, afterMs: [0, 30] },
 ];
+
+/** The windows inside a cash collection: a run planned for one collects before its first customer. */
+export const COLLECTION_WINDOWS: readonly KillWindow[] = ['collecting', 'collectionCount', 'collectionEnd'];
 
 export const POWER_CUT_SHARE = 0.3;
 const MAX_NOTE_INDEX = 3;

@@ -44,8 +44,14 @@ export class KioskApiClient {
     private readonly token: string,
   ) {}
 
-  async call<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
-    const authorization = { authorization: `Bearer ${this.token}` };
+  /** `headers`: beside the API token, e.g. a technician's service session. */
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiAnswer<T>> {
+    const authorization = { ...headers, authorization: `Bearer ${this.token}` };
     const response = await fetch(`${this.baseUrl}/api/v1${path}`, {
       method,
       signal: this.signal,

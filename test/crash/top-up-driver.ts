@@ -23,6 +23,8 @@ export interface DriveHooks {
   onNote(): void;
   /** The customer is about to confirm or cancel. */
   onEnding(): void;
+  /** Between two customers (and before the first): the moment a technician may step in. */
+  betweenCustomers(): Promise<void>;
 }
 
 /** Polls until `check` holds; false when it did not within `timeoutMs`. Throws once killed. */
@@ -58,6 +60,8 @@ export async function driveTopUps(
     return answer.status === 200 ? answer.body : null;
   };
   for (;;) {
+    if (signal.aborted) throw new Killed('daemon killed');
+    await hooks.betweenCustomers();
     if (signal.aborted) throw new Killed('daemon killed');
     const started = await api.start();
     if (started.status !== 201) {
