@@ -428,9 +428,20 @@ async function runCmd(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function runCollections(argv: string[], io: CliIo): Promise<number> {
+/**
+ * A ledger listing (`fleet collections`, `fleet events`): the same options, the newest `--limit`
+ * rows, optionally of one `--kiosk`, as a table or as JSON lines.
+ */
+async function runListing<Row>(
+  command: string,
+  usage: string,
+  argv: string[],
+  io: CliIo,
+  list: (store: LedgerStore, filter: { kioskId?: string; limit: number }) => Row[],
+  render: (rows: Row[]) => string,
+): Promise<number> {
   const parsed = parseCommandArgs(
-    'fleet collections',
+    command,
     argv,
     {
       config: { type: 'string', short: 'c' },
@@ -442,23 +453,45 @@ async function runCollections(argv: string[], io: CliIo): Promise<number> {
     { min: 0, max: 0, names: '' },
   );
   if (parsed.help) {
-    io.out(COLLECTIONS_USAGE);
+    io.out(usage);
     return 0;
   }
-  const limit = integerOption(parsed, 'fleet collections', 'limit', { min: 1, max: 10_000 }) ?? 50;
+  const limit = integerOption(parsed, command, 'limit', { min: 1, max: 10_000 }) ?? 50;
   const kioskId = stringOption(parsed, 'kiosk');
   if (kioskId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(kioskId)) {
-    throw usageError(`fleet collections: --kiosk ${JSON.stringify(kioskId)} is not a kiosk id`);
+    throw usageError(`${command}: --kiosk ${JSON.stringify(kioskId)} is not a kiosk id`);
   }
-  const store = openLedgerForReading(parsed, 'fleet collections');
+  const store = openLedgerForReading(parsed, command);
   try {
-    const collections = store.collections({ ...(kioskId === undefined ? {} : { kioskId }), limit });
-    if (parsed.values['json'] === true) for (const c of collections) io.out(JSON.stringify(c));
-    else io.out(renderCollectionsTable(collections));
+    const rows = list(store, { ...(kioskId === undefined ? {} : { kioskId }), limit });
+    if (parsed.values['json'] === true) for (const row of rows) io.out(JSON.stringify(row));
+    else io.out(render(rows));
   } finally {
     store.close();
   }
   return 0;
+}
+
+function runCollections(argv: string[], io: CliIo): Promise<number> {
+  return runListing(
+    'fleet collections',
+    COLLECTIONS_USAGE,
+    argv,
+    io,
+    (store, filter) => store.collections(filter),
+    renderCollectionsTable,
+  );
+}
+
+function runEvents(argv: string[], io: CliIo): Promise<number> {
+  return runListing(
+    'fleet events',
+    EVENTS_USAGE,
+    argv,
+    io,
+    (store, filter) => store.events(filter),
+    renderEventsTable,
+  );
 }
 
 /** Reads a ledger database for a listing; never creates one where the operator mistyped the path. */
@@ -468,39 +501,6 @@ function openLedgerForReading(parsed: ParsedCommand, command: string): LedgerSto
     throw usageError(`${command}: no ledger database at ${config.ledger.db} (--db PATH)`);
   }
   return LedgerStore.open(config.ledger.db);
-}
-
-async function runEvents(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs(
-    'fleet events',
-    argv,
-    {
-      config: { type: 'string', short: 'c' },
-      db: { type: 'string' },
-      kiosk: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    { min: 0, max: 0, names: '' },
-  );
-  if (parsed.help) {
-    io.out(EVENTS_USAGE);
-    return 0;
-  }
-  const limit = integerOption(parsed, 'fleet events', 'limit', { min: 1, max: 10_000 }) ?? 50;
-  const kioskId = stringOption(parsed, 'kiosk');
-  if (kioskId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(kioskId)) {
-    throw usageError(`fleet events: --kiosk ${JSON.stringify(kioskId)} is not a kiosk id`);
-  }
-  const store = openLedgerForReading(parsed, 'fleet events');
-  try {
-    const events = store.events({ ...(kioskId === undefined ? {} : { kioskId }), limit });
-    if (parsed.values['json'] === true) for (const e of events) io.out(JSON.stringify(e));
-    else io.out(renderEventsTable(events));
-  } finally {
-    store.close();
-  }
-  return 0;
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
