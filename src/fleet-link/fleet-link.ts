@@ -78,6 +78,9 @@ export interface ExternalAlert {
   details?: Record<string, unknown>;
 }
 
+/** Open alerts raised elsewhere in the kiosk under a non-ULID id (recovery raises a few). */
+const MAX_STAND_IN_IDS = 1_000;
+
 export interface FleetLinkEvents {
   connected: [epoch: number];
   disconnected: [];
@@ -109,6 +112,8 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly #alerts: DeviceAlertTracker;
   readonly #openAlerts = new OpenAlertSet();
   readonly #newId: UlidFactory;
+  /** The ULID standing in for each open non-ULID alert id, so its clear carries the same one. */
+  readonly #standInIds = new Map<string, string>();
   readonly #timers: NodeJS.Timeout[] = [];
   #healthDebounce: NodeJS.Timeout | undefined;
   #unsubscribeContext: (() => void) | undefined;
@@ -270,7 +275,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       v: FLEET_PAYLOAD_VERSION,
       kioskId: this.#config.kioskId,
       ts: this.#clock().toISOString(),
-      alertId: ulid ? (alert.alertId as string) : this.#newId(),
+      alertId: ulid ? (alert.alertId as string) : this.#standInId(alert.alertId, alert.cleared === true),
       device: alert.device,
       kind: alert.kind,
       action: alert.action,
@@ -287,6 +292,28 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       );
     }
     this.#enqueueAlert(payload, { key: `alert:${payload.alertId}` });
+  }
+
+  /**
+   * DESIGN.md: a cleared alert carries the alertId it was raised with. A raise of a non-ULID id
+   * gets a ULID that its repeats and its clear reuse; the map forgets an id once it is cleared,
+   * and holds at most MAX_STAND_IN_IDS open ones (the oldest go first).
+   */
+  #standInId(sourceId: string | undefined, cleared: boolean): string {
+    if (sourceId === undefined) return this.#newId();
+    const known = this.#standInIds.get(sourceId);
+    if (cleared) {
+      this.#standInIds.delete(sourceId);
+      return known ?? this.#newId();
+    }
+    if (known !== undefined) return known;
+    const id = this.#newId();
+    this.#standInIds.set(sourceId, id);
+    if (this.#standInIds.size > MAX_STAND_IN_IDS) {
+      const oldest = this.#standInIds.keys().next().value;
+      if (oldest !== undefined) this.#standInIds.delete(oldest);
+    }
+    return id;
   }
 
   /**

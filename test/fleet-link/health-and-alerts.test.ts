@@ -218,6 +218,30 @@ describe('fleet link alerts', () => {
     await sleep(200);
     expect(fleet.on('alert')).toHaveLength(1);
   });
+
+  it('clears an alert raised under a non-ULID id with the same alertId it was raised with', async () => {
+    const { fleet, link } = await rig();
+    const raise = (cleared: boolean) =>
+      link.raiseAlert({
+        alertId: 'counters-cashAcceptor-inaccurate',
+        device: 'cashAcceptor',
+        kind: 'countersInaccurate',
+        action: 'maintenance',
+        cleared,
+      });
+    const parsed = () => fleet.on('alert').map((m) => alertPayloadSchema.parse(m.json));
+    raise(false);
+    const raised = await fleet.waitFor('the alert', () => parsed()[0]);
+    raise(true);
+    const cleared = await fleet.waitFor('its clear', () => parsed().find((a) => a.cleared));
+    expect(raised.cleared).toBe(false);
+    expect(cleared.alertId).toBe(raised.alertId);
+    expect(cleared.details).toMatchObject({ sourceAlertId: 'counters-cashAcceptor-inaccurate' });
+    // Once cleared, the id is forgotten: a new raise is a new alert.
+    raise(false);
+    const again = await fleet.waitFor('a new raise', () => parsed().find((a, i) => i > 0 && !a.cleared));
+    expect(again.alertId).not.toBe(raised.alertId);
+  });
 });
 
 describe('what a monitor started later sees (retained health and open alerts)', () => {
