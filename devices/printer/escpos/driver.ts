@@ -13,13 +13,13 @@ import { PrintFailedError } from '../print-failed-error.js';
 import type { PrinterEvents, PrintOutcome } from '../printer.js';
 import type { PrinterDocument } from '../printer-document.js';
 import {
-  IDLE_PRINTER_CONDITION,
   type PrinterCondition,
   type PrinterStatus,
   type PrintFailureReason,
   printerStatusOf,
 } from '../printer-status.js';
 import { CLEAR_BUFFERS, encodeDocumentWithLineEnds } from './codec/index.js';
+import { ConditionByArrival } from './condition-by-arrival.js';
 import { jobStoppingFault } from './condition.js';
 import { type EscPosDriverOptions, resolveEscPosDriverOptions } from './driver-options.js';
 import { mechanismMsPerChunk } from './mechanism.js';
@@ -69,7 +69,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   readonly #sessions: PolledSession<void, Session>;
   readonly #chunkBytes: number;
   readonly #byteTimeMs: number;
-  #condition: PrinterCondition | undefined;
+  readonly #condition = new ConditionByArrival();
   #status: PrinterStatus = { state: 'starting', paper: 'ok' };
   #statusKey = '';
   #job: PrintJob | undefined;
@@ -107,10 +107,10 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
       name: config.name,
       answerTimeoutMs: o.answerTimeoutMs,
       logger: this.#log,
-      onAsb: (condition) => {
+      onAsb: (condition, arrival) => {
         const session = this.#sessions.latest;
         if (session?.active) session.asbConfirmed = true;
-        this.#applyCondition(condition);
+        this.#applyCondition(condition, arrival);
       },
       onFlow: (flow) => {
         this.#log.debug({ flow }, 'printer flow control');
@@ -217,7 +217,8 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     } catch (error) {
       throw failed(session.active ? 'timeout' : 'offline', 0, error);
     }
-    const fault = this.#condition ? jobStoppingFault(this.#condition) : undefined;
+    const known = this.#condition.current;
+    const fault = known ? jobStoppingFault(known) : undefined;
     if (fault) throw failed(fault, 0);
     if (!session.active) throw failed('offline', 0);
     const job = new PrintJob({
@@ -298,7 +299,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   #newSession(id: number): Session {
     this.#line.open();
     // What the printer said on the last connection may no longer hold (paper loaded meanwhile).
-    this.#condition = undefined;
+    this.#condition.reset();
     if (this.#status.state === 'offline' || this.#status.state === 'noDevice') {
       this.#setStatus({ state: 'starting', paper: this.#status.paper });
     }
@@ -323,7 +324,7 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
   }
 
   #readCondition(): Promise<void> {
-    return this.#line.readCondition((part) => this.#applyCondition(part));
+    return this.#line.readCondition((part, arrival) => this.#applyCondition(part, arrival));
   }
 
   /**
@@ -340,9 +341,9 @@ export class EscPosDriver extends EventEmitter<PrinterEvents> {
     }
   }
 
-  #applyCondition(part: Partial<PrinterCondition>): void {
-    const condition: PrinterCondition = { ...(this.#condition ?? IDLE_PRINTER_CONDITION), ...part };
-    this.#condition = condition;
+  /** What one frame said, numbered by its arrival (see ConditionByArrival). */
+  #applyCondition(part: Partial<PrinterCondition>, arrival: number): void {
+    const condition = this.#condition.apply(part, arrival);
     this.#setStatus(printerStatusOf(condition));
     const fault = jobStoppingFault(condition);
     if (fault) this.#job?.fail(fault);

@@ -38,8 +38,8 @@ export interface PrinterLineOptions {
   name: string;
   answerTimeoutMs: number;
   logger: Logger;
-  /** A whole condition pushed by Automatic Status Back. */
-  onAsb(condition: PrinterCondition): void;
+  /** A whole condition pushed by Automatic Status Back, with its place in arrival order. */
+  onAsb(condition: PrinterCondition, arrival: number): void;
   /** XON or XOFF from the printer's receive buffer. */
   onFlow(flow: FlowState): void;
 }
@@ -69,6 +69,13 @@ export class PrinterLine {
   readonly #splitters: InboundSplitter[] = [];
   readonly #answerTimeoutMs: number;
   readonly #onFlow: (flow: FlowState) => void;
+  /**
+   * Frames in the order they came off the wire. A reply and an ASB message can arrive in one
+   * read: the ASB is handled at once, the reply only after the awaits of its query, so the
+   * driver needs the order to keep the newer fact.
+   */
+  #arrivals = 0;
+  readonly #arrivalOf = new WeakMap<object, number>();
   #flow: FlowState = 'xon';
   /**
    * A `DLE EOT` reply carries no query number: after a query times out its reply may still come,
@@ -102,6 +109,8 @@ export class PrinterLine {
     const gate: LineGate<PrinterCommand, PrinterInbound> = {
       holdMs: (command, now) => (command.kind === 'status' ? Math.max(0, this.#drainUntil - now) : 0),
       claim: (reply) => {
+        // Every frame is numbered here, before a waiting query is resolved: see readCondition.
+        this.#arrivalOf.set(reply, ++this.#arrivals);
         if (reply.kind === 'flow') {
           this.#setFlow(reply.flow);
           return true;
@@ -126,7 +135,7 @@ export class PrinterLine {
       onUnsolicited: (reply) => {
         if (reply.kind === 'asb') {
           this.#asbMessages++;
-          options.onAsb(decodeAsb(reply.message));
+          options.onAsb(decodeAsb(reply.message), this.#arrivalOf.get(reply) ?? this.#arrivals);
         } else if (reply.kind === 'realtime') {
           this.#lateReplies++;
         }
@@ -161,8 +170,8 @@ export class PrinterLine {
     this.#line.close(error);
   }
 
-  /** One `DLE EOT n` query and what its reply says. */
-  async readStatus(query: StatusQuery): Promise<Partial<PrinterCondition>> {
+  /** One `DLE EOT n` query: what its reply says, and the reply's place in arrival order. */
+  async readStatus(query: StatusQuery): Promise<{ part: Partial<PrinterCondition>; arrival: number }> {
     try {
       const answer = await this.#line.send({ kind: 'status', query }, 'urgent');
       if (answer.reply.kind !== 'realtime') {
@@ -172,7 +181,10 @@ export class PrinterLine {
         );
       }
       this.#statusReads++;
-      return decodeRealtimeStatus(query, answer.reply.byte);
+      return {
+        part: decodeRealtimeStatus(query, answer.reply.byte),
+        arrival: this.#arrivalOf.get(answer.reply) ?? this.#arrivals,
+      };
     } catch (error) {
       if (error instanceof KioskError && error.code === ErrorCode.DeviceTimeout) {
         this.#drainUntil = performance.now() + this.#answerTimeoutMs;
@@ -185,8 +197,11 @@ export class PrinterLine {
    * `DLE EOT 1` to `4`, each reply handed on as it comes: an ASB message can arrive between two
    * replies, and a merge applied at the end would overwrite it with what the earlier replies said.
    */
-  async readCondition(onPart: (part: Partial<PrinterCondition>) => void): Promise<void> {
-    for (const query of STATUS_QUERIES) onPart(await this.readStatus(query));
+  async readCondition(onPart: (part: Partial<PrinterCondition>, arrival: number) => void): Promise<void> {
+    for (const query of STATUS_QUERIES) {
+      const { part, arrival } = await this.readStatus(query);
+      onPart(part, arrival);
+    }
   }
 
   /** Hands bytes to the port in the line's turn; resolves once the port took them. */
