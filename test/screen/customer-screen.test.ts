@@ -204,6 +204,24 @@ describe('customer screen in chromium against kioskd demo', () => {
       // The password's first digits, in any rendering: what a shoulder-surfer could read.
       expect(html.replace(/\s+/g, '')).not.toContain(PASSWORD.slice(0, 3));
     }
+    // One Done ends the query and the attract screen is back, no "query ended" screen between.
+    await page.locator('[data-testid="finish"]').click();
+    await waitForScreen(page, 'idle');
+    expect(await page.locator('[data-testid="finish"]').count()).toBe(0);
+
+    // An end the customer did not ask for (cancel on the PIN pad) still has its screen.
+    await page.locator('[data-testid="start-balance"]').click();
+    await waitForScreen(page, 'balance.enteringAccount');
+    await typeNumber(page, ACCOUNT);
+    await page.locator('[data-testid="next"]').click();
+    await waitForScreen(page, 'balance.enteringPin');
+    await poll(
+      async () => ((await kiosk.control('epp', { action: 'state' })) as { entry: string }).entry,
+    ).toBe('pinEntry');
+    await kiosk.control('epp', { action: 'keys.press', keys: 'C' });
+    await waitForScreen(page, 'balance.ended', 15_000);
+    await page.locator('[data-testid="finish"]').click();
+    await waitForScreen(page, 'idle');
     await page.close();
   }, 60_000);
 

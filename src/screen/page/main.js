@@ -605,7 +605,7 @@ function buildBalance() {
       heading(s.balanceIs),
       el('p', { class: 'account' }, `${s.account} ${query.account ?? ''}`),
       el('p', { class: 'amount big', 'data-testid': 'balance' }, yuan(query.balanceFen ?? 0)),
-      el('div', { class: 'actions' }, button(s.finish, cancelCurrent, { kind: 'primary', testId: 'finish' })),
+      el('div', { class: 'actions' }, button(s.finish, finishBalance, { kind: 'primary', testId: 'finish' })),
     ),
   ];
 }
@@ -681,6 +681,22 @@ async function cancelCurrent() {
     adopt(await request('POST', '/balance-queries/current/cancel'), 'balanceQuery');
   } else {
     model.choice = 'idle';
+  }
+  render();
+}
+
+/**
+ * Done on the balance: the customer asked to end it, so the attract screen comes back at once. The
+ * query's end is left behind before it is asked for: a "query ended" screen with a second Done
+ * would only say what the customer just did (it stays for an end the customer did not ask for,
+ * a time-out or the PIN pad's cancel, where its words matter).
+ */
+async function finishBalance() {
+  const query = model.balanceQuery;
+  if (query) model.leftQuery = query.queryId;
+  model.choice = 'idle';
+  if (query && query.state !== 'ended') {
+    adopt(await request('POST', '/balance-queries/current/cancel'), 'balanceQuery');
   }
   render();
 }

@@ -1,3 +1,4 @@
+import { installServiceKeyboard } from './service-keyboard.js';
 import { SERVICE_STRINGS } from './service-strings.js';
 
 /**
@@ -49,8 +50,11 @@ export function installServicePage(link) {
     receiptLanguage: 'zh-CN',
     /** Kept across renders (a failed login keeps the id); the password never is. */
     technicianId: '',
+    /** Which login field gets the focus when the login is drawn again: 'id' | 'password'. */
+    loginField: 'id',
   };
   const s = () => SERVICE_STRINGS[document.documentElement.lang === 'en' ? 'en' : 'zh-CN'];
+  const keyboard = installServiceKeyboard(root, () => s().keyboard);
 
   // --- ways in ---------------------------------------------------------------------------
   let lastTouch = Date.now();
@@ -68,6 +72,9 @@ export function installServicePage(link) {
       cornerTaps = [...cornerTaps.filter((at) => now - at < CORNER_WINDOW_MS), now];
       if (cornerTaps.length >= CORNER_TAPS) {
         cornerTaps = [];
+        // The tap ends on the login drawn under it: left alone, it would take the focus from
+        // the id field (and so the on-screen keyboard) to nothing.
+        event.preventDefault();
         open();
       }
     },
@@ -174,6 +181,7 @@ export function installServicePage(link) {
       state.token = body.sessionToken;
       state.status = body;
       state.technicianId = '';
+      state.loginField = 'id';
       state.view = 'menu';
       state.notice = null;
     });
@@ -223,9 +231,10 @@ export function installServicePage(link) {
     document.body.dataset.service = state.open ? state.view : 'closed';
     if (!state.open) {
       root.replaceChildren();
-      return;
+    } else {
+      root.replaceChildren(el('div', { class: 'service-panel' }, ...VIEWS[state.view]()));
     }
-    root.replaceChildren(el('div', { class: 'service-panel' }, ...VIEWS[state.view]()));
+    keyboard.refresh();
   }
 
   const VIEWS = {
@@ -314,8 +323,14 @@ export function installServicePage(link) {
         ),
       ),
     );
+    // The focus (and with it the on-screen keyboard) goes back to the field that had it (after a
+    // refusal, which keeps the id: the password). Focus left on the language button counts as
+    // none: the login is redrawn in the other language and the keyboard comes back with it.
+    id.addEventListener('focus', () => (state.loginField = 'id'));
+    password.addEventListener('focus', () => (state.loginField = 'password'));
     queueMicrotask(() => {
-      if (document.activeElement === document.body) id.focus();
+      if (root.contains(document.activeElement)) return;
+      (state.loginField === 'password' ? password : id).focus();
     });
     return [header(s().loginTitle), el('p', { class: 'service-hint' }, s().loginHint), noticeLine(), form];
   }
