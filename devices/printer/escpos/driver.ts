@@ -19,8 +19,8 @@ import {
   printerStatusOf,
 } from '../printer-status.js';
 import { CLEAR_BUFFERS, encodeDocumentWithLineEnds } from './codec/index.js';
-import { ConditionByArrival } from './condition-by-arrival.js';
 import { jobStoppingFault } from './condition.js';
+import { ConditionByArrival } from './condition-by-arrival.js';
 import { type EscPosDriverOptions, resolveEscPosDriverOptions } from './driver-options.js';
 import { mechanismMsPerChunk } from './mechanism.js';
 import { JobStopped, PrintJob } from './print-job.js';
