@@ -55,8 +55,8 @@ const MAX_FAULTS_PER_DEVICE = 10;
 /**
  * Service mode after XFS4IoT VendorMode. A login asks the kiosk to enter maintenance and the
  * running transaction to end: one with no cash in ends at once, one with cash in finishes (a
- * customer with cash in is never cut off), and new customers see "under maintenance"; once the kiosk is in maintenance the session is active and device
- * tests may run. Exit, or 10 minutes without an action, leaves maintenance, which restores the
+ * customer with cash in is never cut off), and new customers see "under maintenance"; once
+ * the kiosk is in maintenance the session is active and device tests may run. Exit, or 10 minutes without an action, leaves maintenance, which restores the
  * mode before (or the one the technician chose with `mode`). One technician session at a time:
  * two people testing the same acceptor at once would step on each other's tests.
  */

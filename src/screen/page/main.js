@@ -1,3 +1,4 @@
+import { el } from './dom.js';
 import { KioskLink } from './kiosk-link.js';
 import { installServicePage } from './service.js';
 import { LANGUAGES, STRINGS } from './strings.js';
@@ -214,24 +215,6 @@ function renderCountdown() {
 setInterval(renderCountdown, 250);
 
 // --- building the screens -------------------------------------------------------------
-
-function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'onclick') element.addEventListener('click', value);
-    // Through the CSSOM: the CSP forbids style attributes.
-    else if (key === 'cssVars')
-      for (const [name, v] of Object.entries(value)) element.style.setProperty(name, String(v));
-    else if (key === 'class') element.className = value;
-    else if (value === false || value === null || value === undefined) continue;
-    else element.setAttribute(key, value === true ? '' : String(value));
-  }
-  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 function button(label, onclick, { kind = 'secondary', disabled = false, testId } = {}) {
   return el(

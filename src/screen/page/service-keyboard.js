@@ -1,3 +1,5 @@
+import { el } from './dom.js';
+
 /**
  * The service page's on-screen keyboard. A touch-only kiosk has no keyboard, and Chromium in kiosk
  * mode shows no OS one, so without this a technician could not log in from the screen. It opens
@@ -188,16 +190,4 @@ export function installServiceKeyboard(scope, words) {
   }
 
   return { refresh };
-}
-
-function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === 'class') element.className = value;
-    else element.setAttribute(name, value);
-  }
-  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
 }

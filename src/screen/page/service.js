@@ -1,3 +1,4 @@
+import { el } from './dom.js';
 import { installServiceKeyboard } from './service-keyboard.js';
 import { SERVICE_STRINGS } from './service-strings.js';
 
@@ -801,21 +802,4 @@ export function installServicePage(link) {
   }
 
   render();
-}
-
-function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key === 'onclick') element.addEventListener('click', value);
-    else if (key === 'onsubmit') element.addEventListener('submit', value);
-    else if (key === 'class') element.className = value;
-    else if (key === 'value') element.value = value;
-    else if (value === false || value === null || value === undefined) continue;
-    else element.setAttribute(key, value === true ? '' : String(value));
-  }
-  for (const child of children.flat(Number.POSITIVE_INFINITY)) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
 }
